@@ -1,0 +1,149 @@
+package parsers
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"iter"
+	"time"
+)
+
+// maxKeptErrors bounds the parse errors an Artifact keeps; the rest are
+// only counted.
+const maxKeptErrors = 200
+
+// Artifact describes one input file as parsed. Its counters and the facts
+// taken from Meta records are complete once the record sequence returned
+// with it has been consumed.
+type Artifact struct {
+	Path          string
+	Format        Format
+	ParserVersion int
+	Encoding      Encoding
+	Locale        string
+	Variant       string
+	Host          string
+	CapturedAt    time.Time
+	Notes         []string
+	Records       int
+	// Errors are the first problems found (at most maxKeptErrors);
+	// ErrorCount counts them all.
+	Errors     []*ParseError
+	ErrorCount int
+}
+
+// Read detects the format of r (unless format is set) and returns the
+// artifact with the sequence of its records. path names the input in
+// errors. Text is decoded to UTF-8 on the way; binary formats get r itself
+// and may need it to be an io.ReaderAt (an *os.File is). An input that no
+// parser claims gives Format FormatUnknown and an empty sequence.
+func Read(ctx context.Context, path string, r io.Reader, format Format) (*Artifact, iter.Seq2[Record, error]) {
+	a := &Artifact{Path: path, Format: FormatUnknown}
+	head, body, err := peek(r)
+	if err != nil {
+		return a, errSeq(a, &ParseError{Format: FormatUnknown, Path: path, Err: err})
+	}
+	var p Parser
+	var enc Encoding
+	if format != "" {
+		p, err = ByName(string(format))
+		if err != nil {
+			return a, errSeq(a, &ParseError{Format: FormatUnknown, Path: path, Err: err})
+		}
+		enc = EncBinary
+		if _, ok := p.(binaryParser); !ok {
+			enc = DetectEncoding(head)
+		}
+	} else {
+		p, enc, err = Detect(head)
+		a.Encoding = enc
+		if err != nil {
+			return a, func(func(Record, error) bool) {}
+		}
+	}
+	a.Format, a.ParserVersion, a.Encoding = p.Format(), p.Version(), enc
+	in := body
+	if enc != EncBinary {
+		in = Decoder(body, enc)
+	}
+	seq := p.Parse(ctx, in)
+	return a, func(yield func(Record, error) bool) {
+		for rec, err := range seq {
+			if err != nil {
+				var pe *ParseError
+				if !errors.As(err, &pe) {
+					pe = &ParseError{Format: a.Format, Err: err}
+				}
+				if pe.Path == "" {
+					pe.Path = path
+				}
+				a.addError(pe)
+				if !yield(Record{}, pe) {
+					return
+				}
+				continue
+			}
+			if rec.Kind == KindMeta && rec.Meta != nil {
+				a.addMeta(rec.Meta)
+			} else {
+				a.Records++
+			}
+			if !yield(rec, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (a *Artifact) addError(pe *ParseError) {
+	a.ErrorCount++
+	if len(a.Errors) < maxKeptErrors {
+		a.Errors = append(a.Errors, pe)
+	}
+}
+
+func (a *Artifact) addMeta(m *Meta) {
+	if m.Locale != "" {
+		a.Locale = m.Locale
+	}
+	if m.Variant != "" {
+		a.Variant = m.Variant
+	}
+	if m.Host != "" {
+		a.Host = m.Host
+	}
+	if !m.CapturedAt.IsZero() {
+		a.CapturedAt = m.CapturedAt
+	}
+	if m.Note != "" {
+		a.Notes = append(a.Notes, m.Note)
+	}
+}
+
+func errSeq(a *Artifact, pe *ParseError) iter.Seq2[Record, error] {
+	return func(yield func(Record, error) bool) {
+		a.addError(pe)
+		yield(Record{}, pe)
+	}
+}
+
+// peek returns the first rawHeadLen bytes of r and a reader that still
+// yields all of r. A reader with random access is read with ReadAt and
+// returned unchanged, so binary parsers keep their io.ReaderAt.
+func peek(r io.Reader) ([]byte, io.Reader, error) {
+	if ra, ok := r.(io.ReaderAt); ok {
+		head := make([]byte, rawHeadLen)
+		n, err := ra.ReadAt(head, 0)
+		if err != nil && err != io.EOF {
+			return nil, r, err
+		}
+		return head[:n], r, nil
+	}
+	br := bufio.NewReaderSize(r, rawHeadLen)
+	head, err := br.Peek(rawHeadLen)
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, br, err
+	}
+	return head, br, nil
+}

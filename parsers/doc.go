@@ -1,0 +1,36 @@
+// Package parsers turns the artifacts consultants collect from Windows hosts
+// into typed records, streaming. It knows nothing of SQL or reports and
+// imports none of portmortem's other packages.
+//
+// Every format has one file (netstat.go, tasklist.go, …) with a type that
+// implements Parser. The registry in registry.go lists them in detection
+// order. Read is the entry point: it sniffs the format, decodes text
+// (DetectEncoding, Decoder), runs the parser and collects what the artifact
+// says about itself in an Artifact. Bundles (directories, zip and tar
+// archives, nested) are walked by Walk.
+//
+// Artifact sources (how consultants collect them):
+//
+//	netstat          netstat -ano > netstat.txt   (also -anob elevated, -anoq, -an, -a)
+//	tasklist         tasklist /svc > tasklist.txt (or /svc /fo csv)
+//	tcpvcon          tcpvcon -accepteula -a -c -n > tcpvcon.csv (or without -c)
+//	netsh-excluded   netsh int ipv4 show excludedportrange protocol=tcp (and udp)
+//	netsh-dynamic    netsh int ipv4 show dynamicport tcp (and udp)
+//	ps-nettcp        Get-NetTCPConnection | Export-Csv nettcp.csv
+//	ps-netudp        Get-NetUDPEndpoint | Export-Csv netudp.csv
+//	services         %SystemRoot%\System32\drivers\etc\services
+//
+// Adding a format:
+//  1. Add a Format constant in record.go.
+//  2. Write <format>.go with a value type implementing Parser: a Sniff that
+//     decides on structure, not on English words, and a Parse that streams
+//     (lineScanner for text), checks ctx once per record, stops when yield
+//     returns false, and yields a *ParseError with the line (or offset) for
+//     anything it cannot read, then goes on.
+//  3. Add it to the registry in order: magic bytes before heuristics.
+//  4. Copy real samples to ../testdata/<format>/ with their source in
+//     ../testdata/SOURCES.md, write golden files with go test -update and
+//     review them, add wrong-format, empty and truncated cases, and a
+//     Fuzz<Format> test seeded from the samples.
+//  5. Bump Version whenever the output changes.
+package parsers
