@@ -89,11 +89,16 @@ type Socket struct {
 	LocalAddr netip.Addr `json:"local_addr,omitzero"`
 	LocalHost string     `json:"local_host,omitempty"`
 	// LocalPort is valid only when HasPort is true: Tcpvcon 4.x prints no ports.
-	LocalPort  uint16     `json:"local_port"`
-	HasPort    bool       `json:"has_port"`
-	RemoteAddr netip.Addr `json:"remote_addr,omitzero"`
-	RemoteHost string     `json:"remote_host,omitempty"`
-	RemotePort uint16     `json:"remote_port,omitempty"`
+	LocalPort uint16 `json:"local_port"`
+	HasPort   bool   `json:"has_port"`
+	// LocalPortName is the service name printed instead of a number
+	// (netstat -a, tcpvcon without -n); LocalPort holds its number when
+	// the built-in table knows it (HasPort is false otherwise).
+	LocalPortName  string     `json:"local_port_name,omitempty"`
+	RemoteAddr     netip.Addr `json:"remote_addr,omitzero"`
+	RemoteHost     string     `json:"remote_host,omitempty"`
+	RemotePort     uint16     `json:"remote_port,omitempty"`
+	RemotePortName string     `json:"remote_port_name,omitempty"`
 	// State is one of the State constants, or "" for UDP endpoints.
 	State    string `json:"state,omitempty"`
 	StateRaw string `json:"state_raw,omitempty"`
@@ -105,8 +110,11 @@ type Socket struct {
 	// netstat -b printed instead of an image name.
 	Owner string `json:"owner,omitempty"`
 	// CreatedAt is the bind time where the artifact records it
-	// (Get-NetTCPConnection CreationTime), in UTC when the zone is known.
-	CreatedAt time.Time `json:"created_at,omitzero"`
+	// (Get-NetTCPConnection CreationTime). When CreatedLocal is set it is
+	// the host's wall-clock time, stored with the UTC location, and the
+	// host's zone must still be applied.
+	CreatedAt    time.Time `json:"created_at,omitzero"`
+	CreatedLocal bool      `json:"created_local,omitempty"`
 }
 
 // Listening reports whether the socket holds its local port for incoming
