@@ -1,0 +1,19 @@
+// Command portmortem finds out, offline, why a Windows service failed to
+// start when the cause is a port conflict. It reads what consultants
+// collect from customers — netstat, tasklist, Tcpvcon, netsh, PowerShell
+// CSV exports and event logs — from directories and archives.
+//
+// Usage:
+//
+//	portmortem inspect [flags] PATH...   list every artifact found, with format, encoding and records
+//	portmortem version                   print the version
+//	portmortem help [COMMAND]            print help
+//
+// Exit codes:
+//
+//	0    the run worked (whatever it found)
+//	1    an error stopped the run or a PATH could not be read
+//	2    usage error (unknown command or flag)
+//	3    the run finished but some input could not be parsed, and --strict was given
+//	130  interrupted (Ctrl-C)
+package main
