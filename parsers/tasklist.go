@@ -196,7 +196,6 @@ type tasklistRun struct {
 	na string
 	// modules is set when the third column lists DLLs (tasklist /m).
 	modules bool
-	variant string
 }
 
 // line handles one input line. It returns false when the consumer stopped.
@@ -252,11 +251,10 @@ func (t *tasklistRun) fail(pe *ParseError) bool { return t.yield(Record{}, pe) }
 // before it ("" when there was none).
 func (t *tasklistRun) startTable(cols []int, header string, headerLine int) bool {
 	t.mode, t.cols, t.modules = tasklistTable, cols, false
-	t.variant = "table"
+	m := &Meta{Variant: "table"}
 	if len(cols) == 3 {
-		t.variant = "svc-table"
+		m.Variant = "svc-table"
 	}
-	m := &Meta{Variant: t.variant}
 	if header != "" {
 		m.Locale = tasklistLocale(cutConsoleColumns(header, cols[:2])[0])
 	}
@@ -405,11 +403,10 @@ func (t *tasklistRun) csvLine(n int, text string) bool {
 	}
 	if t.csvFields == 0 {
 		t.csvFields = len(fields)
-		t.variant = "csv"
+		m := &Meta{Variant: "csv"}
 		if len(fields) == 3 {
-			t.variant = "svc-csv"
+			m.Variant = "svc-csv"
 		}
-		m := &Meta{Variant: t.variant}
 		header := !allDigits(fields[1])
 		if header {
 			m.Locale = tasklistLocale(fields[0])

@@ -222,6 +222,11 @@ func (t *tcpvconRun) line(n int, text string, long bool) bool {
 		t.blockLine = n
 		return true
 	}
+	first, _, hasComma := strings.Cut(trimmed, ",")
+	_, isProto := tcpvconProto(strings.TrimSpace(first))
+	if t.block != nil && isProto && hasComma && !t.flush() {
+		return false
+	}
 	if t.block != nil {
 		colon := tcpvconLabelEnd(trimmed)
 		if colon < 0 {
@@ -244,9 +249,7 @@ func (t *tcpvconRun) line(n int, text string, long bool) bool {
 		}
 		return true
 	}
-	first, _, _ := strings.Cut(trimmed, ",")
-	_, isProto := tcpvconProto(strings.TrimSpace(first))
-	if !isProto && !strings.Contains(trimmed, ",") {
+	if !isProto && !hasComma {
 		return true // banner or other text
 	}
 	f := strings.Split(trimmed, ",")

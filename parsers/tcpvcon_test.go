@@ -108,6 +108,7 @@ func TestTcpvconEdgeCases(t *testing.T) {
 		{name: "truncated_block", input: "[TCP] svchost.exe\r\n     PID:    924\r\n   State:    LISTENING\r\n", wantErrLines: []int{1}, wantErr: "no Local line"},
 		{name: "block_bad_line", input: "[UDP] dns.exe\n PID: 1876\n garbage line\n Local: 0.0.0.0:53\n", wantSockets: 1, wantErrLines: []int{3}, wantErr: "not a Label"},
 		{name: "block_unknown_field", input: "[UDP] dns.exe\n PID: 1876\n Colour: red\n Local: 0.0.0.0:53\n", wantSockets: 1, wantErrLines: []int{3}, wantErr: "unknown field"},
+		{name: "block_then_csv_row", input: "[UDP] dns.exe\n PID: 1876\n Local: 0.0.0.0:53\nTCP,svchost.exe,924,LISTENING,0.0.0.0:135,0.0.0.0:0\n", wantSockets: 2},
 		{name: "wrong_format_netstat", input: "\r\nActive Connections\r\n\r\n  Proto  Local Address          Foreign Address        State           PID\r\n  TCP    0.0.0.0:135            0.0.0.0:0              LISTENING       748\r\n", wantErrLines: []int{1}, wantErr: "no tcpvcon rows"},
 		{name: "wrong_format_tasklist_csv", input: "\"Image Name\",\"PID\",\"Services\"\r\n\"System Idle Process\",\"0\",\"N/A\"\r\n", wantErrLines: []int{1}, wantErr: "no tcpvcon rows"},
 		{name: "wrong_format_after_rows", input: "TCP,svchost.exe,924,LISTENING,0.0.0.0,0.0.0.0\n\"a\",\"b\",\"c\",\"d\",\"e\",\"f\"\n", wantSockets: 1, wantErrLines: []int{2}, wantErr: "unknown protocol"},
