@@ -26,8 +26,8 @@ func tasktcpName(path string) string {
 	}, filepath.Base(path))
 }
 
-// parseAll runs p over data and returns the records and the errors.
-func parseAll(t *testing.T, p Parser, data string) ([]Record, []*ParseError) {
+// tasktcpParse runs p over data and returns the records and the errors.
+func tasktcpParse(t *testing.T, p Parser, data string) ([]Record, []*ParseError) {
 	t.Helper()
 	var recs []Record
 	var errs []*ParseError
@@ -45,7 +45,7 @@ func parseAll(t *testing.T, p Parser, data string) ([]Record, []*ParseError) {
 	return recs, errs
 }
 
-func errLines(errs []*ParseError) []int {
+func tasktcpErrLines(errs []*ParseError) []int {
 	var lines []int
 	for _, e := range errs {
 		lines = append(lines, e.Line)
@@ -53,7 +53,7 @@ func errLines(errs []*ParseError) []int {
 	return lines
 }
 
-func kindCount(recs []Record, k Kind) int {
+func tasktcpCount(recs []Record, k Kind) int {
 	n := 0
 	for _, r := range recs {
 		if r.Kind == k {
@@ -111,11 +111,11 @@ func TestTasklistRealSamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			recs, errs := parseAll(t, tasklist{}, string(data))
+			recs, errs := tasktcpParse(t, tasklist{}, string(data))
 			if len(errs) > 0 {
 				t.Fatalf("errors: %v", errs)
 			}
-			if got, want := kindCount(recs, KindProcess), tt.processes; got != want {
+			if got, want := tasktcpCount(recs, KindProcess), tt.processes; got != want {
 				t.Errorf("processes = %d, want %d", got, want)
 			}
 			var truncated []string
@@ -156,8 +156,8 @@ func TestTasklistBadLines(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			recs, errs := parseAll(t, tasklist{}, string(data))
-			if got, want := errLines(errs), tt.wantLines; !reflect.DeepEqual(got, want) {
+			recs, errs := tasktcpParse(t, tasklist{}, string(data))
+			if got, want := tasktcpErrLines(errs), tt.wantLines; !reflect.DeepEqual(got, want) {
 				t.Errorf("error lines = %v, want %v (%v)", got, want, errs)
 			}
 			var pids []int
@@ -199,11 +199,11 @@ func TestTasklistEdgeCases(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			recs, errs := parseAll(t, tasklist{}, tt.input)
-			if got, want := kindCount(recs, KindProcess), tt.wantProcesses; got != want {
+			recs, errs := tasktcpParse(t, tasklist{}, tt.input)
+			if got, want := tasktcpCount(recs, KindProcess), tt.wantProcesses; got != want {
 				t.Errorf("processes = %d, want %d", got, want)
 			}
-			if got, want := errLines(errs), tt.wantErrLines; !reflect.DeepEqual(got, want) {
+			if got, want := tasktcpErrLines(errs), tt.wantErrLines; !reflect.DeepEqual(got, want) {
 				t.Errorf("error lines = %v, want %v (%v)", got, want, errs)
 			}
 			if tt.wantErr != "" && (len(errs) == 0 || !strings.Contains(errs[0].Error(), tt.wantErr)) {
@@ -226,7 +226,7 @@ func TestTasklistNA(t *testing.T) {
 		"                                   Snapshot Provider",
 		"svchost.exe                    840 RpcEptMapper, RpcSs",
 	}, "\r\n")
-	recs, errs := parseAll(t, tasklist{}, input)
+	recs, errs := tasktcpParse(t, tasklist{}, input)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -256,7 +256,7 @@ func TestTasklistConcatenated(t *testing.T) {
 		"========================= ======== ============================================",
 		"lsass.exe                      688 KeyIso, SamSs",
 	}, "\n")
-	recs, errs := parseAll(t, tasklist{}, input)
+	recs, errs := tasktcpParse(t, tasklist{}, input)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -269,7 +269,7 @@ func TestTasklistConcatenated(t *testing.T) {
 	if want := []string{"table/en", "svc-table/de"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("metas = %q, want %q", got, want)
 	}
-	if got, want := kindCount(recs, KindProcess), 2; got != want {
+	if got, want := tasktcpCount(recs, KindProcess), 2; got != want {
 		t.Errorf("processes = %d, want %d", got, want)
 	}
 }

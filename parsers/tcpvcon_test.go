@@ -25,18 +25,18 @@ func TestTcpvconRealSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, errs := parseAll(t, tcpvcon{}, string(data))
+	recs, errs := tasktcpParse(t, tcpvcon{}, string(data))
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	if got, want := kindCount(recs, KindSocket), 19; got != want {
+	if got, want := tasktcpCount(recs, KindSocket), 19; got != want {
 		t.Errorf("sockets = %d, want %d", got, want)
 	}
 	m := recs[0].Meta
 	if recs[0].Kind != KindMeta || m.Variant != "csv" || !strings.Contains(m.Note, "no port columns") {
 		t.Errorf("first record = %+v, want the csv Meta with the no-port note", m)
 	}
-	if got, want := kindCount(recs, KindMeta), 1; got != want {
+	if got, want := tasktcpCount(recs, KindMeta), 1; got != want {
 		t.Errorf("metas = %d, want %d", got, want)
 	}
 	var udp, v6 int
@@ -71,8 +71,8 @@ func TestTcpvconBadLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, errs := parseAll(t, tcpvcon{}, string(data))
-	if got, want := errLines(errs), []int{2, 3, 4, 5, 6, 10}; !reflect.DeepEqual(got, want) {
+	recs, errs := tasktcpParse(t, tcpvcon{}, string(data))
+	if got, want := tasktcpErrLines(errs), []int{2, 3, 4, 5, 6, 10}; !reflect.DeepEqual(got, want) {
 		t.Errorf("error lines = %v, want %v (%v)", got, want, errs)
 	}
 	var images []string
@@ -115,11 +115,11 @@ func TestTcpvconEdgeCases(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			recs, errs := parseAll(t, tcpvcon{}, tt.input)
-			if got, want := kindCount(recs, KindSocket), tt.wantSockets; got != want {
+			recs, errs := tasktcpParse(t, tcpvcon{}, tt.input)
+			if got, want := tasktcpCount(recs, KindSocket), tt.wantSockets; got != want {
 				t.Errorf("sockets = %d, want %d", got, want)
 			}
-			if got, want := errLines(errs), tt.wantErrLines; !reflect.DeepEqual(got, want) {
+			if got, want := tasktcpErrLines(errs), tt.wantErrLines; !reflect.DeepEqual(got, want) {
 				t.Errorf("error lines = %v, want %v (%v)", got, want, errs)
 			}
 			if tt.wantErr != "" && (len(errs) == 0 || !strings.Contains(errs[0].Error(), tt.wantErr)) {
