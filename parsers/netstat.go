@@ -114,18 +114,6 @@ func sniffEndpoint(tok []byte) bool {
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
 
-func allDigits[T string | []byte](s T) bool {
-	if len(s) == 0 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // Parse yields one Socket record per row, in order, then Meta records:
 // notes (unknown or damaged state words, no -a) and the locale and variant.
 func (netstat) Parse(ctx context.Context, r io.Reader) iter.Seq2[Record, error] {

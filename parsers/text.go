@@ -280,3 +280,16 @@ func (s *lineScanner) Err() error {
 	}
 	return s.err
 }
+
+// allDigits reports whether s is a non-empty run of ASCII digits.
+func allDigits[T string | []byte](s T) bool {
+	if len(s) == 0 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
