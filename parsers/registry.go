@@ -35,9 +35,14 @@ type binaryParser interface {
 // registry lists the parsers, most specific first: magic bytes before
 // structural heuristics.
 var registry = []Parser{
+	psNetTCP{},
+	psNetUDP{},
 	tcpvcon{},
 	tasklist{},
+	netshExcluded{},
+	netshDynamic{},
 	netstat{},
+	servicesFile{},
 }
 
 // SniffLen is how much decoded text the text sniffers see. It is larger
