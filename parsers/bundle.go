@@ -944,9 +944,8 @@ func findZipDir(ra io.ReaderAt, size int64) (zipDir, error) {
 	return d, nil
 }
 
-// centralHeaders reads the central directory headers in order, without
-// keeping them: memory stays small however many entries a zip declares.
-// Its first result is false with the error once a header is damaged.
+// centralReader reads the central directory headers one at a time, without
+// keeping them: memory stays small however many entries a zip holds.
 type centralReader struct {
 	br   *bufio.Reader
 	pos  int64
@@ -1002,8 +1001,7 @@ func (c *centralReader) next(h *zipHeader, keep bool) error {
 			return fmt.Errorf("central header at offset %d: %w", c.pos, damage(err))
 		}
 		h.raw = zipName(c.name, h.flags)
-		cl64 := int64(cl)
-		if _, err := c.br.Discard(int(cl64)); err != nil {
+		if _, err := c.br.Discard(cl); err != nil {
 			return fmt.Errorf("central header at offset %d: %w", c.pos, damage(err))
 		}
 		if err := h.readZip64(true); err != nil {
@@ -1315,7 +1313,7 @@ func readDescriptorCRC(br *bufio.Reader) (uint32, error) {
 // descriptor. It reports whether the reading can go on after it.
 func (w *walker) zipMember(p string, h *zipHeader, in io.Reader, count func() int64, off int64, desc *bufio.Reader, depth int) bool {
 	z := &zipData{r: in, h: h, off: off, in: count, desc: desc, sum: crc32.NewIEEE()}
-	declared := int64(h.usize)
+	declared := clampSize(h.usize)
 	if desc != nil {
 		declared = -1
 	}
