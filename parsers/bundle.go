@@ -1,0 +1,1463 @@
+package parsers
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"iter"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+)
+
+// Limits bound the work Walk does on one bundle. A field ≤ 0 takes its
+// DefaultLimits value: there is always a limit.
+type Limits struct {
+	// MaxTotalBytes bounds the bytes extracted from all the archives of the
+	// bundle together (nested archives count at every level). Files that
+	// are plain files on disk do not count.
+	MaxTotalBytes int64
+	// MaxEntryBytes bounds one archive member once extracted.
+	MaxEntryBytes int64
+	// MaxRatio bounds the uncompressed / compressed size of a member and of
+	// a gzip stream. It is enforced once the member has produced more than
+	// 16 MiB, so that small zero-padded files pass.
+	MaxRatio float64
+	// MaxDepth bounds archive nesting: the members of a top-level archive
+	// are at depth 1, those of an archive inside it at depth 2.
+	MaxDepth int
+	// MaxEntries bounds the members of all the archives of the bundle
+	// together, directories and refused members included.
+	MaxEntries int
+}
+
+// ratioFloor is the output below which MaxRatio is not enforced.
+const ratioFloor = 16 << 20
+
+// DefaultLimits returns limits that let through any real support bundle
+// while refusing archive bombs: 64 GiB extracted in all, 16 GiB per member,
+// a compression ratio of 200 (checked beyond 16 MiB of output), archives
+// nested 5 deep and 100,000 members.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxTotalBytes: 64 << 30,
+		MaxEntryBytes: 16 << 30,
+		MaxRatio:      200,
+		MaxDepth:      5,
+		MaxEntries:    100_000,
+	}
+}
+
+func (l Limits) orDefault() Limits {
+	d := DefaultLimits()
+	if l.MaxTotalBytes <= 0 {
+		l.MaxTotalBytes = d.MaxTotalBytes
+	}
+	if l.MaxEntryBytes <= 0 {
+		l.MaxEntryBytes = d.MaxEntryBytes
+	}
+	if !(l.MaxRatio > 0) {
+		l.MaxRatio = d.MaxRatio
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = d.MaxDepth
+	}
+	if l.MaxEntries <= 0 {
+		l.MaxEntries = d.MaxEntries
+	}
+	return l
+}
+
+// Where Entry.ModTime comes from, as recorded with a snapshot's capture time.
+const (
+	// TimeZipExtended is a UTC time from a zip extra field: the extended
+	// timestamp (0x5455), NTFS (0x000a) or Info-ZIP Unix (0x000d).
+	TimeZipExtended = "zip-extended-utc"
+	// TimeZipDOS is the MS-DOS time of a zip entry: the wall clock of the
+	// machine that made the zip, in an unknown zone. ModTime holds that
+	// wall clock with the UTC location; the host's zone must be applied.
+	TimeZipDOS = "zip-dos-local"
+	// TimeTar is the modification time of a tar header (UTC).
+	TimeTar = "tar"
+	// TimeGzip is the MTIME of a gzip header (UTC).
+	TimeGzip = "gzip"
+	// TimeFile is the modification time of a file on disk (UTC).
+	TimeFile = "file-mtime"
+)
+
+// Entry is one file of a bundle.
+type Entry struct {
+	// Name is the path as given to Walk, in forward slashes, followed for
+	// archive members by "!/" after each archive and the member's cleaned
+	// name: "case.zip!/inner.zip!/logs/netstat.txt".
+	Name string
+	// File is open for reading at offset 0: the file itself, or a private
+	// temporary copy of an archive member. It is valid only during the
+	// yield call: Walk closes it (and removes a copy) afterwards.
+	File *os.File
+	// Size is the length of File.
+	Size int64
+	// ModTime is zero when the source records no time; ModTimeSource (one
+	// of the Time constants, or "") says where it comes from. A gzip member
+	// without a time of its own inherits the gzip file's.
+	ModTime       time.Time
+	ModTimeSource string
+	// Depth is the number of archives around the entry: 0 for a file on
+	// disk.
+	Depth int
+}
+
+// BundleError is a problem with one file, archive or member of a bundle.
+// Path names it like Entry.Name does. Walk yields it and goes on with the
+// rest of the bundle.
+type BundleError struct {
+	Path string
+	Err  error
+}
+
+func (e *BundleError) Error() string {
+	p := e.Path
+	if !utf8.ValidString(p) || strings.ContainsFunc(p, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		p = strconv.Quote(p)
+	}
+	return p + ": " + e.Err.Error()
+}
+
+func (e *BundleError) Unwrap() error { return e.Err }
+
+// Walk yields every file of the bundle at path: a directory (walked in
+// sorted order), a single file, or an archive (zip, tar, gzip of a tar or
+// of a single file, nested in any order). Archives are recognised by their
+// content, never by their name, and their members are yielded in place of
+// the archive.
+//
+// The bundle is untrusted. Members are copied, under the limits, into a
+// private temporary directory (mode 0700) that Walk removes when it ends,
+// also when the consumer stops early or ctx is cancelled; member names
+// never become file system paths. Links, special files, absolute names or
+// names with ".." are not read. Each such problem, each limit hit and each
+// damaged archive yields (Entry{}, *BundleError) and the walk goes on with
+// the rest of the bundle; once MaxTotalBytes or MaxEntries is exhausted no
+// further archive is read. A damaged member yields its error followed by
+// the entry holding the bytes read before the damage. When ctx is
+// cancelled Walk yields ctx.Err() and stops.
+func Walk(ctx context.Context, path string, lim Limits) iter.Seq2[Entry, error] {
+	return walk(ctx, path, lim, &walkHooks{})
+}
+
+// walkHooks lets tests choose the parent of the temporary directory and see
+// how many bytes were written to it.
+type walkHooks struct {
+	tempParent string
+	written    int64
+}
+
+func walk(ctx context.Context, root string, lim Limits, hooks *walkHooks) iter.Seq2[Entry, error] {
+	return func(yield func(Entry, error) bool) {
+		w := &walker{ctx: ctx, lim: lim.orDefault(), yield: yield, hooks: hooks}
+		defer w.cleanup()
+		w.walkPath(root)
+	}
+}
+
+// walker is the state of one Walk.
+type walker struct {
+	ctx   context.Context
+	lim   Limits
+	yield func(Entry, error) bool
+	hooks *walkHooks
+	dir   string // private temporary directory, created on first use
+	done  bool   // the consumer stopped or ctx was cancelled
+	// spent is set once a bundle-wide limit is exhausted.
+	spent   error
+	entries int   // archive members seen
+	total   int64 // bytes extracted
+	buf     []byte
+	inflate io.ReadCloser // reused deflate decompressor
+}
+
+func (w *walker) cleanup() {
+	if w.dir == "" {
+		return
+	}
+	if err := os.RemoveAll(w.dir); err != nil && !w.done {
+		w.yield(Entry{}, &BundleError{Path: filepath.ToSlash(w.dir), Err: fmt.Errorf("remove temporary directory: %w", err)})
+	}
+}
+
+// alive reports whether the walk goes on; it yields ctx.Err() once when ctx
+// is cancelled.
+func (w *walker) alive() bool {
+	if w.done {
+		return false
+	}
+	if err := w.ctx.Err(); err != nil {
+		w.done = true
+		w.yield(Entry{}, err)
+		return false
+	}
+	return true
+}
+
+// more reports whether more archive members may be read.
+func (w *walker) more() bool {
+	return w.alive() && w.spent == nil
+}
+
+func (w *walker) emit(e Entry) {
+	if !w.done && !w.yield(e, nil) {
+		w.done = true
+	}
+}
+
+// fail yields err about the file, archive or member p.
+func (w *walker) fail(p string, err error) {
+	if w.done {
+		return
+	}
+	if cerr := w.ctx.Err(); cerr != nil && errors.Is(err, cerr) {
+		w.alive()
+		return
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	if !w.yield(Entry{}, &BundleError{Path: p, Err: err}) {
+		w.done = true
+	}
+}
+
+func (w *walker) walkPath(root string) {
+	if !w.alive() {
+		return
+	}
+	name := filepath.ToSlash(root)
+	fi, err := os.Stat(root)
+	if err != nil {
+		w.fail(name, err)
+		return
+	}
+	if fi.IsDir() {
+		w.walkDir(root, strings.TrimSuffix(name, "/"))
+		return
+	}
+	w.diskFile(root, name, fi)
+}
+
+// walkDir walks a directory on disk in sorted order. Symbolic links and
+// junctions are not followed.
+func (w *walker) walkDir(dir, name string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		w.fail(name, err)
+		return
+	}
+	var names []string
+	for {
+		batch, err := d.Readdirnames(1024)
+		names = append(names, batch...)
+		if len(names) > w.lim.MaxEntries {
+			d.Close()
+			w.fail(name, fmt.Errorf("%w: more than %d names in one directory", ErrTooManyEntries, w.lim.MaxEntries))
+			return
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			d.Close()
+			w.fail(name, err)
+			return
+		}
+	}
+	d.Close()
+	slices.Sort(names)
+	for _, n := range names {
+		if !w.alive() {
+			return
+		}
+		p, pname := filepath.Join(dir, n), name+"/"+n
+		if w.dir != "" && p == w.dir {
+			continue // our own temporary directory, when walking the system temp dir
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			w.fail(pname, err)
+			continue
+		}
+		m := fi.Mode()
+		switch {
+		case m&fs.ModeSymlink != 0:
+			w.fail(pname, fmt.Errorf("%w: symbolic link", ErrLinkEntry))
+		case m.IsDir() && m&fs.ModeIrregular != 0:
+			w.fail(pname, fmt.Errorf("%w: directory junction or mount point", ErrLinkEntry))
+		case m.IsDir():
+			w.walkDir(p, pname)
+		default:
+			w.diskFile(p, pname, fi)
+		}
+	}
+}
+
+// special is the mode of files that are never opened: opening a FIFO
+// blocks and a device may never end.
+const special = fs.ModeNamedPipe | fs.ModeSocket | fs.ModeDevice | fs.ModeCharDevice
+
+func (w *walker) diskFile(p, name string, fi fs.FileInfo) {
+	if fi.Mode()&special != 0 {
+		w.fail(name, fmt.Errorf("%w: %v", ErrSpecialFile, fi.Mode().Type()))
+		return
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		w.fail(name, err)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		w.fail(name, err)
+		return
+	}
+	if st.IsDir() || st.Mode()&special != 0 { // replaced since Lstat
+		w.fail(name, fmt.Errorf("%w: %v", ErrSpecialFile, st.Mode().Type()))
+		return
+	}
+	w.file(name, f, st.Size(), st.ModTime().UTC(), TimeFile, 0)
+}
+
+// The archive formats Walk opens.
+const (
+	notArchive = iota
+	kindZip
+	kindTar
+	kindGzip
+)
+
+// archiveKind recognises an archive from its first 512 bytes.
+func archiveKind(head []byte) int {
+	switch {
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
+		return kindZip
+	case bytes.HasPrefix(head, []byte("\x1f\x8b\x08")):
+		return kindGzip
+	case isTarHeader(head):
+		return kindTar
+	}
+	return notArchive
+}
+
+// isTarHeader reports whether b starts with a tar header: ustar (POSIX or
+// GNU magic at offset 257) or plain v7, recognised by its checksum. The
+// checksum is verified in both cases: a header that fails it cannot be
+// read, and a text file that happens to hold "ustar" at 257 stays a file.
+func isTarHeader(b []byte) bool {
+	if len(b) < 512 {
+		return false
+	}
+	var want int64
+	digits := 0
+	for _, c := range b[148:156] {
+		if c == ' ' || c == 0 {
+			if digits > 0 {
+				break
+			}
+			continue
+		}
+		if c < '0' || c > '7' {
+			return false
+		}
+		want = want*8 + int64(c-'0')
+		digits++
+	}
+	if digits == 0 {
+		return false
+	}
+	var unsigned, signed int64
+	for i, c := range b[:512] {
+		if i >= 148 && i < 156 {
+			c = ' '
+		}
+		unsigned += int64(c)
+		signed += int64(int8(c))
+	}
+	return want == unsigned || want == signed
+}
+
+// file yields f, or walks it when it is an archive. f is read with ReadAt
+// (or from a fresh section) and left at offset 0 when yielded.
+func (w *walker) file(name string, f *os.File, size int64, mt time.Time, src string, depth int) {
+	head := make([]byte, 512)
+	n, err := f.ReadAt(head, 0)
+	if err != nil && err != io.EOF {
+		w.fail(name, err)
+		return
+	}
+	kind := archiveKind(head[:n])
+	if kind == notArchive {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			w.fail(name, err)
+			return
+		}
+		w.emit(Entry{Name: name, File: f, Size: size, ModTime: mt, ModTimeSource: src, Depth: depth})
+		return
+	}
+	if depth >= w.lim.MaxDepth {
+		w.fail(name, fmt.Errorf("%w: archive at depth %d, limit %d", ErrTooDeep, depth+1, w.lim.MaxDepth))
+		return
+	}
+	if w.spent != nil {
+		w.fail(name, fmt.Errorf("archive not read: %w", w.spent))
+		return
+	}
+	switch kind {
+	case kindZip:
+		w.zip(name, f, size, depth+1)
+	case kindTar:
+		sr := io.NewSectionReader(f, 0, size)
+		w.tar(name, sr, depth+1, func() int64 { off, _ := sr.Seek(0, io.SeekCurrent); return off }, nil)
+	case kindGzip:
+		w.gzip(name, io.NewSectionReader(f, 0, size), mt, src, depth+1)
+	}
+}
+
+// member hands an extracted member to file and removes it afterwards.
+func (w *walker) member(name string, f *os.File, size int64, mt time.Time, src string, depth int) {
+	defer w.drop(f)
+	w.file(name, f, size, mt, src, depth)
+}
+
+func (w *walker) drop(f *os.File) {
+	f.Close()
+	os.Remove(f.Name())
+}
+
+// count counts one archive member against MaxEntries.
+func (w *walker) count() error {
+	w.entries++
+	if w.entries > w.lim.MaxEntries {
+		w.spent = fmt.Errorf("%w: more than %d archive members in the bundle", ErrTooManyEntries, w.lim.MaxEntries)
+		return w.spent
+	}
+	return nil
+}
+
+// checkDeclared refuses a member from the sizes its header declares, before
+// reading any data. csize < 0 means unknown.
+func (w *walker) checkDeclared(usize, csize int64) error {
+	switch {
+	case usize > w.lim.MaxEntryBytes:
+		return fmt.Errorf("%w: header declares %d bytes, limit %d", ErrEntryTooLarge, usize, w.lim.MaxEntryBytes)
+	case csize >= 0 && usize > ratioFloor && float64(usize) > w.lim.MaxRatio*float64(csize):
+		return fmt.Errorf("%w: header declares %d bytes compressed to %d, limit %g", ErrRatio, usize, csize, w.lim.MaxRatio)
+	case w.total+usize > w.lim.MaxTotalBytes:
+		w.spent = fmt.Errorf("%w: more than %d bytes extracted from the bundle's archives", ErrTotalTooLarge, w.lim.MaxTotalBytes)
+		return w.spent
+	}
+	return nil
+}
+
+// checkGrowth enforces the limits on a member that has produced n bytes so
+// far, in compressed bytes (nil when unknown). declared < 0 means unknown.
+func (w *walker) checkGrowth(n int64, in func() int64, declared int64) error {
+	switch {
+	case declared >= 0 && n > declared:
+		return fmt.Errorf("%w: data longer than the %d bytes its header declares", ErrEntryTooLarge, declared)
+	case n > w.lim.MaxEntryBytes:
+		return fmt.Errorf("%w: more than %d bytes", ErrEntryTooLarge, w.lim.MaxEntryBytes)
+	case w.total+n > w.lim.MaxTotalBytes:
+		w.spent = fmt.Errorf("%w: more than %d bytes extracted from the bundle's archives", ErrTotalTooLarge, w.lim.MaxTotalBytes)
+		return w.spent
+	case in != nil && n > ratioFloor && float64(n) > w.lim.MaxRatio*float64(in()):
+		return fmt.Errorf("%w: %d bytes from %d compressed, limit %g", ErrRatio, n, in(), w.lim.MaxRatio)
+	}
+	return nil
+}
+
+// isLimit reports whether err is a refusal by the limits rather than damage.
+func isLimit(err error) bool {
+	return errors.Is(err, ErrEntryTooLarge) || errors.Is(err, ErrRatio) || errors.Is(err, ErrTotalTooLarge)
+}
+
+// writeError is a failure of the temporary directory, not of the bundle.
+type writeError struct{ err error }
+
+func (e writeError) Error() string { return "temporary copy: " + e.err.Error() }
+func (e writeError) Unwrap() error { return e.err }
+
+func (w *walker) tempDir() (string, error) {
+	if w.dir == "" {
+		dir, err := os.MkdirTemp(w.hooks.tempParent, "portmortem-bundle-")
+		if err != nil {
+			return "", err
+		}
+		w.dir = dir
+	}
+	return w.dir, nil
+}
+
+// extract copies a member into a new file of the private temporary
+// directory, enforcing the limits on the bytes r really produces. in
+// reports the compressed bytes consumed so far (nil for stored data);
+// declared is the size the header gives (-1 if none). On a refusal (limits, ctx, the temporary directory) it
+// returns no file. On damage (a read error) it returns the file holding
+// what was read before, at offset 0, with the error; the file is nil if
+// nothing was read.
+func (w *walker) extract(r io.Reader, in func() int64, declared int64) (*os.File, int64, error) {
+	dir, err := w.tempDir()
+	if err != nil {
+		return nil, 0, writeError{err}
+	}
+	f, err := os.CreateTemp(dir, "member-")
+	if err != nil {
+		return nil, 0, writeError{err}
+	}
+	if w.buf == nil {
+		w.buf = make([]byte, 32<<10)
+	}
+	var n int64
+	var rerr error
+	for {
+		if err := w.ctx.Err(); err != nil {
+			rerr = err
+			break
+		}
+		k, err := r.Read(w.buf)
+		if k > 0 {
+			if lerr := w.checkGrowth(n+int64(k), in, declared); lerr != nil {
+				rerr = lerr
+				break
+			}
+			if _, werr := f.Write(w.buf[:k]); werr != nil {
+				rerr = writeError{werr}
+				break
+			}
+			n += int64(k)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			rerr = err
+			break
+		}
+	}
+	w.total += n
+	w.hooks.written += n
+	var we writeError
+	if rerr != nil && (n == 0 || isLimit(rerr) || errors.As(rerr, &we) || w.ctx.Err() != nil) {
+		w.drop(f)
+		return nil, n, rerr
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		w.drop(f)
+		return nil, n, writeError{err}
+	}
+	return f, n, rerr
+}
+
+// extractMember extracts a member and yields it (or walks it). A damaged
+// member yields its error, then what could be read. It reports whether the
+// archive's own stream is still usable.
+func (w *walker) extractMember(name string, r io.Reader, in func() int64, declared int64, mt time.Time, src string, depth int) bool {
+	f, n, err := w.extract(r, in, declared)
+	if err != nil {
+		var we writeError
+		if errors.As(err, &we) {
+			w.fail(name, err)
+			w.done = true // the temporary directory is unusable: nothing more can be read
+			return false
+		}
+		if isLimit(err) {
+			w.fail(name, err)
+			return true
+		}
+		if f == nil {
+			w.fail(name, damage(err))
+			return false
+		}
+		w.fail(name, fmt.Errorf("%w; keeping the %d bytes read", damage(err), n))
+		w.member(name, f, n, mt, src, depth)
+		return false
+	}
+	w.member(name, f, n, mt, src, depth)
+	return true
+}
+
+// damage turns an unexpected end of input into ErrTruncated.
+func damage(err error) error {
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		return ErrTruncated
+	}
+	return err
+}
+
+// counter counts the bytes read through it.
+type counter struct {
+	r io.Reader
+	n int64
+}
+
+func (c *counter) Read(p []byte) (int, error) {
+	k, err := c.r.Read(p)
+	c.n += int64(k)
+	return k, err
+}
+
+func (c *counter) count() int64 { return c.n }
+
+// byteCounter counts the bytes read through a bufio.Reader. It is an
+// io.ByteReader, so flate reads exactly the bytes of its stream from it.
+type byteCounter struct {
+	br *bufio.Reader
+	n  int64
+}
+
+func (c *byteCounter) Read(p []byte) (int, error) {
+	k, err := c.br.Read(p)
+	c.n += int64(k)
+	return k, err
+}
+
+func (c *byteCounter) ReadByte() (byte, error) {
+	b, err := c.br.ReadByte()
+	if err == nil {
+		c.n++
+	}
+	return b, err
+}
+
+func (c *byteCounter) count() int64 { return c.n }
+
+// errAt adds where in its archive a read failed to the error.
+type errAt struct {
+	r    io.Reader
+	what string
+	pos  func() int64
+}
+
+func (e *errAt) Read(p []byte) (int, error) {
+	k, err := e.r.Read(p)
+	if err != nil && err != io.EOF && !isLimit(err) {
+		err = fmt.Errorf("%s %d: %w", e.what, e.pos(), damage(err))
+	}
+	return k, err
+}
+
+// meter enforces MaxTotalBytes and MaxRatio on a whole decompressed stream
+// (a tar inside a gzip): skipping a refused member still decompresses it.
+// Once it fails it keeps failing.
+type meter struct {
+	w   *walker
+	r   io.Reader
+	in  *counter
+	n   int64
+	err error
+}
+
+func (m *meter) Read(p []byte) (int, error) {
+	if m.err != nil {
+		return 0, m.err
+	}
+	k, err := m.r.Read(p)
+	m.n += int64(k)
+	switch {
+	case m.n > m.w.lim.MaxTotalBytes:
+		m.err = fmt.Errorf("%w: gzip stream longer than %d bytes", ErrTotalTooLarge, m.w.lim.MaxTotalBytes)
+	case m.n > ratioFloor && float64(m.n) > m.w.lim.MaxRatio*float64(m.in.n):
+		m.err = fmt.Errorf("%w: gzip stream of %d bytes from %d compressed, limit %g", ErrRatio, m.n, m.in.n, m.w.lim.MaxRatio)
+	default:
+		return k, err
+	}
+	return 0, m.err
+}
+
+// memberName cleans an archive member name: backslashes become slashes,
+// "." and empty components go. It refuses absolute names (/x, C:\x, C:x,
+// \\server\x), names with a ".." component or a NUL, and empty names.
+func memberName(raw string) (string, error) {
+	s := strings.ReplaceAll(raw, `\`, "/")
+	switch {
+	case strings.IndexByte(s, 0) >= 0:
+		return "", fmt.Errorf("%w: NUL in name", ErrUnsafePath)
+	case strings.HasPrefix(s, "/"):
+		return "", fmt.Errorf("%w: absolute name", ErrUnsafePath)
+	case len(s) >= 2 && s[1] == ':' && ('a' <= s[0]|0x20 && s[0]|0x20 <= 'z'):
+		return "", fmt.Errorf("%w: name with a drive letter", ErrUnsafePath)
+	case slices.Contains(strings.Split(s, "/"), ".."):
+		return "", fmt.Errorf("%w: name with ..", ErrUnsafePath)
+	}
+	c := path.Clean(s)
+	if c == "." {
+		return "", fmt.Errorf("%w: empty name", ErrUnsafePath)
+	}
+	return c, nil
+}
+
+// isDirName reports whether an archive member name names a directory.
+func isDirName(raw string) bool {
+	return strings.HasSuffix(raw, "/") || strings.HasSuffix(raw, `\`)
+}
+
+// ---- tar ----
+
+// tar walks a tar stream. pos gives the stream offset, for errors; m is
+// the meter of the gzip stream around the tar, if any: once it fails, the
+// tar cannot be read further. It reports whether it read the tar to its
+// end.
+func (w *walker) tar(arch string, r io.Reader, depth int, pos func() int64, m *meter) bool {
+	tr := tar.NewReader(r)
+	offset := "offset" // in the tar, which is the gzip's uncompressed stream in a .tgz
+	if m != nil {
+		offset = "uncompressed offset"
+	}
+	for w.more() {
+		off := pos()
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return true
+		}
+		if err != nil {
+			w.fail(arch, fmt.Errorf("header at %s %d: %w", offset, off, damage(err)))
+			return false
+		}
+		if err := w.count(); err != nil {
+			w.fail(arch, err)
+			return false
+		}
+		p := arch + "!/" + hdr.Name
+		switch hdr.Typeflag {
+		case tar.TypeReg, tar.TypeCont, tar.TypeGNUSparse:
+		case tar.TypeDir, tar.TypeXGlobalHeader:
+			continue
+		case tar.TypeSymlink:
+			w.fail(p, fmt.Errorf("%w: symbolic link to %q", ErrLinkEntry, hdr.Linkname))
+			continue
+		case tar.TypeLink:
+			w.fail(p, fmt.Errorf("%w: hard link to %q", ErrLinkEntry, hdr.Linkname))
+			continue
+		case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+			w.fail(p, fmt.Errorf("%w: device or FIFO (tar type %q)", ErrSpecialFile, hdr.Typeflag))
+			continue
+		default:
+			w.fail(p, fmt.Errorf("%w: tar type %q", ErrSpecialFile, hdr.Typeflag))
+			continue
+		}
+		name, err := memberName(hdr.Name)
+		if err != nil {
+			w.fail(p, err)
+			continue
+		}
+		p = arch + "!/" + name
+		if err := w.checkDeclared(hdr.Size, -1); err != nil {
+			w.fail(p, err)
+			continue
+		}
+		var mt time.Time
+		var src string
+		if hdr.ModTime.Unix() > 0 {
+			mt, src = hdr.ModTime.UTC(), TimeTar
+		}
+		data := &errAt{r: tr, what: "data at " + offset, pos: pos}
+		if !w.extractMember(p, data, nil, hdr.Size, mt, src, depth) || m != nil && m.err != nil {
+			return false
+		}
+	}
+	return false
+}
+
+// ---- gzip ----
+
+// gzip walks a gzip stream: a tar inside it is walked as if the gzip layer
+// were not there (case.tgz!/logs/x); anything else is one member named
+// after the gzip header's file name or the archive's name without .gz.
+func (w *walker) gzip(arch string, r io.Reader, mt time.Time, src string, depth int) {
+	in := &counter{r: r}
+	zr, err := gzip.NewReader(in)
+	if err != nil {
+		w.fail(arch, fmt.Errorf("gzip header: %w", damage(err)))
+		return
+	}
+	defer zr.Close()
+	if t := zr.Header.ModTime; t.Unix() > 0 {
+		mt, src = t.UTC(), TimeGzip
+	}
+	m := &meter{w: w, r: zr, in: in}
+	br := bufio.NewReaderSize(m, 4096)
+	head, _ := br.Peek(512)
+	if isTarHeader(head) {
+		ended := w.tar(arch, br, depth, func() int64 { return m.n - int64(br.Buffered()) }, m)
+		if ended && w.more() {
+			// Read the rest (the tar's zero padding) so that a truncated or
+			// corrupt gzip stream is reported.
+			if _, err := io.Copy(io.Discard, br); err != nil {
+				w.fail(arch, fmt.Errorf("after the tar end, at compressed offset %d: %w", in.n, damage(err)))
+			}
+		}
+		return
+	}
+	if err := w.count(); err != nil {
+		w.fail(arch, err)
+		return
+	}
+	p := arch + "!/" + gzipMemberName(arch, zr.Header.Name)
+	data := &errAt{r: br, what: "at compressed offset", pos: in.count}
+	w.extractMember(p, data, in.count, -1, mt, src, depth)
+}
+
+// gzipMemberName names the file inside a gzip: the header's name if it is
+// a safe one, else the archive's name without .gz (.tgz gives .tar).
+func gzipMemberName(arch, hdrName string) string {
+	if n, err := memberName(hdrName); err == nil {
+		return path.Base(n)
+	}
+	base := arch[strings.LastIndexByte(arch, '/')+1:]
+	lower := strings.ToLower(base)
+	switch {
+	case strings.HasSuffix(lower, ".tgz"):
+		return base[:len(base)-len(".tgz")] + ".tar"
+	case strings.HasSuffix(lower, ".gz") && len(base) > len(".gz"):
+		return base[:len(base)-len(".gz")]
+	}
+	return base
+}
+
+// ---- zip ----
+
+// zipHeader is the part of a zip central or local file header Walk uses.
+type zipHeader struct {
+	raw          string // name as stored (decoded to UTF-8)
+	flags        uint16
+	method       uint16
+	time, date   uint16
+	crc          uint32
+	csize, usize uint64
+	offset       uint64 // of the local header (central headers only)
+	creator      byte   // host system of "version made by"
+	extAttr      uint32
+	extra        []byte
+}
+
+const (
+	zipLocalSig   = 0x04034b50
+	zipCentralSig = 0x02014b50
+	zipEndSig     = 0x06054b50
+	zip64EndSig   = 0x06064b50
+	zip64LocSig   = 0x07064b50
+	zipDescSig    = 0x08074b50
+
+	zipStored   = 0
+	zipDeflated = 8
+)
+
+var le = binary.LittleEndian
+
+// zipDir locates a central directory.
+type zipDir struct {
+	start, end int64  // the directory's bytes
+	base       int64  // added to local header offsets
+	records    uint64 // as declared (mod 65536 unless zip64)
+	zip64      bool
+}
+
+// errNoEnd reports a zip without an end of central directory record: the
+// usual sign of a truncated download.
+var errNoEnd = fmt.Errorf("%w: no end of central directory record", ErrTruncated)
+
+// findZipDir reads the end of central directory record (and its zip64
+// version) like archive/zip does.
+func findZipDir(ra io.ReaderAt, size int64) (zipDir, error) {
+	n := min(size, 22+65535)
+	buf := make([]byte, n)
+	if _, err := ra.ReadAt(buf, size-n); err != nil && err != io.EOF {
+		return zipDir{}, err
+	}
+	i := -1
+	for p := len(buf) - 22; p >= 0; p-- {
+		if le.Uint32(buf[p:]) == zipEndSig && p+22+int(le.Uint16(buf[p+20:])) <= len(buf) {
+			i = p
+			break
+		}
+	}
+	if i < 0 {
+		return zipDir{}, errNoEnd
+	}
+	endOff := size - n + int64(i)
+	rec := buf[i:]
+	d := zipDir{
+		records: uint64(le.Uint16(rec[10:])),
+		end:     endOff,
+	}
+	cdSize, cdOff := uint64(le.Uint32(rec[12:])), uint64(le.Uint32(rec[16:]))
+	if d.records == 0xffff || cdSize == 0xffffffff || cdOff == 0xffffffff {
+		if endOff >= 20 {
+			loc := make([]byte, 20)
+			if _, err := ra.ReadAt(loc, endOff-20); err == nil && le.Uint32(loc) == zip64LocSig {
+				off := le.Uint64(loc[8:])
+				if off > uint64(endOff) || uint64(endOff)-off < 56 {
+					return zipDir{}, fmt.Errorf("zip64 end record offset %d out of range", off)
+				}
+				r64 := make([]byte, 56)
+				if _, err := ra.ReadAt(r64, int64(off)); err != nil {
+					return zipDir{}, fmt.Errorf("zip64 end record at offset %d: %w", off, damage(err))
+				}
+				if le.Uint32(r64) != zip64EndSig {
+					return zipDir{}, fmt.Errorf("no zip64 end record at offset %d", off)
+				}
+				d.records, cdSize, cdOff = le.Uint64(r64[32:]), le.Uint64(r64[40:]), le.Uint64(r64[48:])
+				d.end, d.zip64 = int64(off), true
+			}
+		}
+	}
+	if cdSize > uint64(d.end) || cdOff > uint64(d.end) {
+		return zipDir{}, fmt.Errorf("central directory (offset %d, %d bytes) out of range", cdOff, cdSize)
+	}
+	d.start = d.end - int64(cdSize)
+	d.base = d.start - int64(cdOff)
+	if d.base > 0 {
+		// Like archive/zip: trust the declared offset when a central
+		// header is there (some writers get the size wrong).
+		sig := make([]byte, 4)
+		if _, err := ra.ReadAt(sig, int64(cdOff)); err == nil && le.Uint32(sig) == zipCentralSig {
+			d.base, d.start = 0, int64(cdOff)
+		}
+	}
+	return d, nil
+}
+
+// centralReader reads the central directory headers one at a time, without
+// keeping them: memory stays small however many entries a zip holds.
+type centralReader struct {
+	br   *bufio.Reader
+	pos  int64
+	end  int64
+	name []byte
+}
+
+func newCentralReader(ra io.ReaderAt, d zipDir) *centralReader {
+	return &centralReader{br: bufio.NewReaderSize(io.NewSectionReader(ra, d.start, d.end-d.start), 32<<10), pos: d.start, end: d.end}
+}
+
+// next reads one central header; io.EOF at the end of the directory (or at
+// the first record that is not a central header, like archive/zip).
+// keep=false skips the variable fields.
+func (c *centralReader) next(h *zipHeader, keep bool) error {
+	if c.pos+4 > c.end {
+		return io.EOF
+	}
+	var fixed [46]byte
+	if _, err := io.ReadFull(c.br, fixed[:4]); err != nil {
+		return fmt.Errorf("central header at offset %d: %w", c.pos, damage(err))
+	}
+	if le.Uint32(fixed[:]) != zipCentralSig {
+		return io.EOF
+	}
+	if _, err := io.ReadFull(c.br, fixed[4:]); err != nil {
+		return fmt.Errorf("central header at offset %d: %w", c.pos, damage(err))
+	}
+	b := fixed[:]
+	nl, el, cl := int(le.Uint16(b[28:])), int(le.Uint16(b[30:])), int(le.Uint16(b[32:]))
+	if c.pos+46+int64(nl+el+cl) > c.end {
+		return fmt.Errorf("central header at offset %d runs past the directory", c.pos)
+	}
+	*h = zipHeader{
+		creator: b[5],
+		flags:   le.Uint16(b[8:]),
+		method:  le.Uint16(b[10:]),
+		time:    le.Uint16(b[12:]),
+		date:    le.Uint16(b[14:]),
+		crc:     le.Uint32(b[16:]),
+		csize:   uint64(le.Uint32(b[20:])),
+		usize:   uint64(le.Uint32(b[24:])),
+		extAttr: le.Uint32(b[38:]),
+		offset:  uint64(le.Uint32(b[42:])),
+	}
+	if keep {
+		c.name = slices.Grow(c.name[:0], nl)[:nl]
+		h.extra = make([]byte, el)
+		if _, err := io.ReadFull(c.br, c.name); err != nil {
+			return fmt.Errorf("central header at offset %d: %w", c.pos, damage(err))
+		}
+		if _, err := io.ReadFull(c.br, h.extra); err != nil {
+			return fmt.Errorf("central header at offset %d: %w", c.pos, damage(err))
+		}
+		h.raw = zipName(c.name, h.flags)
+		if _, err := c.br.Discard(cl); err != nil {
+			return fmt.Errorf("central header at offset %d: %w", c.pos, damage(err))
+		}
+		if err := h.readZip64(true); err != nil {
+			return fmt.Errorf("central header at offset %d: %w", c.pos, err)
+		}
+	} else if _, err := c.br.Discard(nl + el + cl); err != nil {
+		return fmt.Errorf("central header at offset %d: %w", c.pos, damage(err))
+	}
+	c.pos += 46 + int64(nl+el+cl)
+	return nil
+}
+
+// readZip64 replaces 0xffffffff sizes and offset with the zip64 extra
+// field's values.
+func (h *zipHeader) readZip64(central bool) error {
+	for id, data := range zipExtras(h.extra) {
+		if id != 0x0001 {
+			continue
+		}
+		take := func(v *uint64) error {
+			if *v != 0xffffffff {
+				return nil
+			}
+			if len(data) < 8 {
+				return errors.New("short zip64 extra field")
+			}
+			*v, data = le.Uint64(data), data[8:]
+			return nil
+		}
+		if err := take(&h.usize); err != nil {
+			return err
+		}
+		if err := take(&h.csize); err != nil {
+			return err
+		}
+		if central {
+			return take(&h.offset)
+		}
+		return nil
+	}
+	return nil
+}
+
+// zipExtras iterates over the fields of a zip extra block.
+func zipExtras(extra []byte) iter.Seq2[uint16, []byte] {
+	return func(yield func(uint16, []byte) bool) {
+		for len(extra) >= 4 {
+			id, n := le.Uint16(extra), int(le.Uint16(extra[2:]))
+			if 4+n > len(extra) {
+				return
+			}
+			if !yield(id, extra[4:4+n]) {
+				return
+			}
+			extra = extra[4+n:]
+		}
+	}
+}
+
+// zipName decodes a member name: UTF-8 when flagged or valid, else the
+// zip specification's code page 437.
+func zipName(b []byte, flags uint16) string {
+	if flags&0x800 != 0 || utf8.Valid(b) {
+		return string(b)
+	}
+	s, err := charmap.CodePage437.NewDecoder().Bytes(b)
+	if err != nil {
+		return string(b)
+	}
+	return string(s)
+}
+
+// zipTime returns the modification time of an entry: a UTC extra field if
+// there is one, else the MS-DOS wall clock.
+func zipTime(h *zipHeader) (time.Time, string) {
+	var ntfs, unix time.Time
+	for id, data := range zipExtras(h.extra) {
+		switch {
+		case id == 0x5455 && len(data) >= 5 && data[0]&1 != 0:
+			if s := le.Uint32(data[1:]); s != 0 {
+				return time.Unix(int64(s), 0).UTC(), TimeZipExtended
+			}
+		case id == 0x000a && len(data) >= 32:
+			for attrs := data[4:]; len(attrs) >= 4; {
+				tag, n := le.Uint16(attrs), int(le.Uint16(attrs[2:]))
+				if 4+n > len(attrs) {
+					break
+				}
+				if tag == 1 && n >= 24 {
+					if ft := le.Uint64(attrs[4:]); ft > 116444736000000000 && ft < 1<<62 {
+						ft -= 116444736000000000 // 1601 → 1970, in 100 ns
+						ntfs = time.Unix(int64(ft/1e7), int64(ft%1e7)*100).UTC()
+					}
+				}
+				attrs = attrs[4+n:]
+			}
+		case id == 0x000d && len(data) >= 8:
+			if s := le.Uint32(data[4:]); s != 0 {
+				unix = time.Unix(int64(s), 0).UTC()
+			}
+		}
+	}
+	switch {
+	case !ntfs.IsZero():
+		return ntfs, TimeZipExtended
+	case !unix.IsZero():
+		return unix, TimeZipExtended
+	}
+	d, t := h.date, h.time
+	mon, day := int(d>>5&0xf), int(d&0x1f)
+	if d == 0 || mon < 1 || mon > 12 || day < 1 {
+		return time.Time{}, ""
+	}
+	return time.Date(1980+int(d>>9), time.Month(mon), day, int(t>>11), int(t>>5&0x3f), int(t&0x1f)*2, 0, time.UTC), TimeZipDOS
+}
+
+// zip walks a zip archive through its central directory, or, when that is
+// missing or damaged, by scanning its local file headers.
+func (w *walker) zip(arch string, ra io.ReaderAt, size int64, depth int) {
+	d, err := findZipDir(ra, size)
+	if err == nil {
+		err = checkCentral(ra, d)
+	}
+	if err != nil {
+		w.fail(arch, fmt.Errorf("%w; reading the local file headers instead", err))
+		w.zipScan(arch, ra, size, depth)
+		return
+	}
+	c := newCentralReader(ra, d)
+	var h zipHeader
+	for w.more() {
+		if err := c.next(&h, true); err == io.EOF {
+			return
+		} else if err != nil { // checked by checkCentral; the file changed
+			w.fail(arch, err)
+			return
+		}
+		if err := w.count(); err != nil {
+			w.fail(arch, err)
+			return
+		}
+		p, ok := w.zipCheck(arch, &h)
+		if !ok {
+			continue
+		}
+		dataOff, err := zipDataOffset(ra, clampSize(h.offset)+d.base)
+		if err != nil {
+			w.fail(p, err)
+			continue
+		}
+		if dataOff > size || clampSize(h.csize) > size-dataOff {
+			w.fail(p, fmt.Errorf("data at offset %d (%d bytes) runs past the end of the archive: %w", dataOff, h.csize, ErrTruncated))
+			continue
+		}
+		in := &counter{r: io.NewSectionReader(ra, dataOff, int64(h.csize))}
+		w.zipMember(p, &h, in, in.count, dataOff, nil, depth)
+	}
+}
+
+// checkCentral reads the whole central directory once before any entry is
+// yielded, so that a damaged one falls back to scanning from the start
+// without yielding entries twice.
+func checkCentral(ra io.ReaderAt, d zipDir) error {
+	c := newCentralReader(ra, d)
+	var h zipHeader
+	var n uint64
+	for {
+		err := c.next(&h, false)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("damaged central directory: %w", err)
+		}
+		n++
+	}
+	if n != d.records && (d.zip64 || n%65536 != d.records) {
+		return fmt.Errorf("damaged central directory: %d headers at offset %d, %d declared", n, d.start, d.records)
+	}
+	return nil
+}
+
+// clampSize converts a size or offset read from a zip header.
+func clampSize(v uint64) int64 {
+	return int64(min(v, 1<<62))
+}
+
+// zipDataOffset reads the local header at off and returns where its data
+// starts.
+func zipDataOffset(ra io.ReaderAt, off int64) (int64, error) {
+	var b [30]byte
+	if _, err := ra.ReadAt(b[:], off); err != nil {
+		return 0, fmt.Errorf("local header at offset %d: %w", off, damage(err))
+	}
+	if le.Uint32(b[:]) != zipLocalSig {
+		return 0, fmt.Errorf("no local header at offset %d", off)
+	}
+	return off + 30 + int64(le.Uint16(b[26:])) + int64(le.Uint16(b[28:])), nil
+}
+
+// zipCheck applies the rules that do not need the data: name, type,
+// encryption, method, declared sizes. It yields the refusal itself and
+// returns the member's path.
+func (w *walker) zipCheck(arch string, h *zipHeader) (string, bool) {
+	p := arch + "!/" + h.raw
+	if isDirName(h.raw) {
+		return p, false
+	}
+	if h.creator == 3 || h.creator == 19 { // Unix, OS X: st_mode in the high half
+		switch mode := h.extAttr >> 16 & 0xf000; mode {
+		case 0, 0x8000:
+		case 0x4000:
+			return p, false
+		case 0xa000:
+			w.fail(p, fmt.Errorf("%w: symbolic link", ErrLinkEntry))
+			return p, false
+		default:
+			w.fail(p, fmt.Errorf("%w: Unix file type %#o", ErrSpecialFile, mode))
+			return p, false
+		}
+	} else if h.extAttr&0x10 != 0 { // MS-DOS directory attribute
+		return p, false
+	}
+	name, err := memberName(h.raw)
+	if err != nil {
+		w.fail(p, err)
+		return p, false
+	}
+	p = arch + "!/" + name
+	switch {
+	case h.flags&1 != 0:
+		w.fail(p, errors.New("encrypted member not read"))
+		return p, false
+	case h.method != zipStored && h.method != zipDeflated:
+		w.fail(p, fmt.Errorf("compression method %d not supported", h.method))
+		return p, false
+	}
+	csize := clampSize(h.csize)
+	if h.method == zipStored {
+		csize = -1 // no compression, no ratio
+	}
+	if err := w.checkDeclared(clampSize(h.usize), csize); err != nil {
+		w.fail(p, err)
+		return p, false
+	}
+	return p, true
+}
+
+// zipData decompresses a member and, at its end, checks its size and CRC
+// (read from the data descriptor that follows it in scan mode, when desc is
+// set). Errors name the offset in the archive.
+type zipData struct {
+	r    io.Reader
+	h    *zipHeader
+	off  int64        // of the compressed data
+	in   func() int64 // compressed bytes consumed
+	desc *bufio.Reader
+	sum  hash.Hash32
+	n    uint64
+}
+
+func (z *zipData) Read(p []byte) (int, error) {
+	k, err := z.r.Read(p)
+	z.sum.Write(p[:k])
+	z.n += uint64(k)
+	switch {
+	case err == nil:
+		return k, nil
+	case err != io.EOF:
+		return k, fmt.Errorf("data at offset %d: %w", z.off+z.in(), damage(err))
+	case z.desc != nil:
+		crc, err := readDescriptorCRC(z.desc)
+		if err != nil {
+			return k, fmt.Errorf("data descriptor at offset %d: %w", z.off+z.in(), damage(err))
+		}
+		z.h.crc, z.h.usize = crc, z.n
+	}
+	switch {
+	case z.n != z.h.usize:
+		return k, fmt.Errorf("%w: %d bytes of the %d declared", ErrTruncated, z.n, z.h.usize)
+	case z.h.flags&8 != 0 && z.h.crc == 0 && z.desc == nil:
+		// A local header that has sizes but left its CRC to the data
+		// descriptor: nothing to check against.
+	case z.sum.Sum32() != z.h.crc:
+		return k, fmt.Errorf("checksum mismatch: %08x, header says %08x", z.sum.Sum32(), z.h.crc)
+	}
+	return k, io.EOF
+}
+
+// readDescriptorCRC reads the CRC of a data descriptor (its signature is
+// optional); the sizes that follow are left to the signature scan.
+func readDescriptorCRC(br *bufio.Reader) (uint32, error) {
+	b, err := br.Peek(4)
+	if err != nil {
+		return 0, err
+	}
+	if le.Uint32(b) == zipDescSig {
+		br.Discard(4)
+	}
+	var crc [4]byte
+	if _, err := io.ReadFull(br, crc[:]); err != nil {
+		return 0, err
+	}
+	return le.Uint32(crc[:]), nil
+}
+
+// zipMember extracts and yields a member whose compressed bytes in yields
+// from offset off. desc is set in scan mode for a member with a data
+// descriptor. It reports whether the reading can go on after it.
+func (w *walker) zipMember(p string, h *zipHeader, in io.Reader, count func() int64, off int64, desc *bufio.Reader, depth int) bool {
+	z := &zipData{r: in, h: h, off: off, in: count, desc: desc, sum: crc32.NewIEEE()}
+	declared := clampSize(h.usize)
+	if desc != nil {
+		declared = -1
+	}
+	if h.method == zipDeflated {
+		z.r = w.inflater(in)
+	} else {
+		count = nil // stored: no ratio
+	}
+	mt, src := zipTime(h)
+	return w.extractMember(p, z, count, declared, mt, src, depth)
+}
+
+// inflater returns the walker's deflate decompressor reset to read r. It is
+// free again once a member has been extracted.
+func (w *walker) inflater(r io.Reader) io.Reader {
+	if w.inflate == nil {
+		w.inflate = flate.NewReader(r)
+	} else {
+		w.inflate.(flate.Resetter).Reset(r, nil)
+	}
+	return w.inflate
+}
+
+// zipScanner reads a zip from the start, for the local file headers.
+type zipScanner struct {
+	ra    io.ReaderAt
+	size  int64
+	start int64
+	c     *counter
+	br    *bufio.Reader
+}
+
+// seek moves the scanner to off.
+func (s *zipScanner) seek(off int64) {
+	off = min(max(off, 0), s.size)
+	s.start, s.c = off, &counter{r: io.NewSectionReader(s.ra, off, s.size-off)}
+	if s.br == nil {
+		s.br = bufio.NewReaderSize(s.c, 32<<10)
+	} else {
+		s.br.Reset(s.c)
+	}
+}
+
+func (s *zipScanner) pos() int64 { return s.start + s.c.n - int64(s.br.Buffered()) }
+
+// nextSig reads up to the next zip signature and returns it.
+func (s *zipScanner) nextSig(ctx context.Context) (uint32, error) {
+	var win uint32
+	for i := 1; ; i++ {
+		b, err := s.br.ReadByte()
+		if err != nil {
+			return 0, err
+		}
+		win = win>>8 | uint32(b)<<24
+		switch win {
+		case zipLocalSig, zipCentralSig, zipEndSig, zip64EndSig:
+			return win, nil
+		}
+		if i%(1<<20) == 0 {
+			if err := ctx.Err(); err != nil {
+				return 0, err
+			}
+		}
+	}
+}
+
+// readLocal reads a local file header, its signature already read.
+func (s *zipScanner) readLocal(h *zipHeader) error {
+	var b [26]byte
+	if _, err := io.ReadFull(s.br, b[:]); err != nil {
+		return err
+	}
+	*h = zipHeader{
+		flags:  le.Uint16(b[2:]),
+		method: le.Uint16(b[4:]),
+		time:   le.Uint16(b[6:]),
+		date:   le.Uint16(b[8:]),
+		crc:    le.Uint32(b[10:]),
+		csize:  uint64(le.Uint32(b[14:])),
+		usize:  uint64(le.Uint32(b[18:])),
+	}
+	name := make([]byte, le.Uint16(b[22:]))
+	h.extra = make([]byte, le.Uint16(b[24:]))
+	if _, err := io.ReadFull(s.br, name); err != nil {
+		return err
+	}
+	if _, err := io.ReadFull(s.br, h.extra); err != nil {
+		return err
+	}
+	h.raw = zipName(name, h.flags)
+	return h.readZip64(false)
+}
+
+// zipScan reads a zip whose central directory is missing or damaged from
+// its local file headers, in file order, up to the first central header.
+// A member with a data descriptor (sizes unknown in its local header) is
+// read to the end of its deflate stream; a stored one cannot be delimited
+// and is reported, and the scan goes on through its data.
+func (w *walker) zipScan(arch string, ra io.ReaderAt, size int64, depth int) {
+	s := &zipScanner{ra: ra, size: size}
+	s.seek(0)
+	for w.more() {
+		sig, err := s.nextSig(w.ctx)
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			w.fail(arch, err)
+			return
+		}
+		if sig != zipLocalSig {
+			return // the (damaged) central directory: no more data
+		}
+		off := s.pos() - 4
+		var h zipHeader
+		if err := s.readLocal(&h); err != nil {
+			w.fail(arch, fmt.Errorf("local header at offset %d: %w", off, damage(err)))
+			if errors.Is(damage(err), ErrTruncated) {
+				return
+			}
+			continue
+		}
+		if err := w.count(); err != nil {
+			w.fail(arch, err)
+			return
+		}
+		dataOff := s.pos()
+		streamed := h.flags&8 != 0 && h.csize == 0
+		p, ok := w.zipCheck(arch, &h)
+		switch {
+		case !ok:
+			if !streamed {
+				s.seek(dataOff + min(clampSize(h.csize), size))
+			}
+		case streamed && h.method != zipDeflated:
+			w.fail(p, errors.New("stored member with a data descriptor: its size is unknown without the central directory, not read"))
+		case streamed:
+			bc := &byteCounter{br: s.br}
+			w.zipMember(p, &h, bc, bc.count, dataOff, s.br, depth)
+		default:
+			n := min(clampSize(h.csize), size-dataOff)
+			in := &counter{r: io.NewSectionReader(ra, dataOff, n)}
+			w.zipMember(p, &h, in, in.count, dataOff, nil, depth)
+			s.seek(dataOff + n)
+		}
+	}
+}
