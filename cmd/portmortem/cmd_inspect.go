@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/portmortem/portmortem/parsers"
@@ -95,10 +94,9 @@ func runInspect(ctx context.Context, e env, args []string) error {
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetEscapeHTML(false)
-	var tw *tabwriter.Writer
-	if !o.json && !o.records {
-		tw = tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "PATH\tFORMAT\tENCODING\tLOCALE\tRECORDS\tWARNINGS")
+	table := !o.json && !o.records
+	if table {
+		fmt.Fprintf(e.stdout, rowFormat, "FORMAT", "ENCODING", "LOCALE", "RECORDS", "WARN", "PATH")
 	}
 	var unreadable, parseErrors int
 	for _, path := range flags.Args() {
@@ -116,7 +114,7 @@ func runInspect(ctx context.Context, e env, args []string) error {
 				}
 				parseErrors++
 				a := artifactJSON{Path: be.Path, Format: "refused", Warnings: []string{err.Error()}, WarningCount: 1}
-				if err := emitArtifact(e, enc, tw, o, a); err != nil {
+				if err := emitArtifact(e, enc, table, o, a); err != nil {
 					return err
 				}
 				continue
@@ -126,14 +124,9 @@ func runInspect(ctx context.Context, e env, args []string) error {
 				return err
 			}
 			parseErrors += a.WarningCount
-			if err := emitArtifact(e, enc, tw, o, a); err != nil {
+			if err := emitArtifact(e, enc, table, o, a); err != nil {
 				return err
 			}
-		}
-	}
-	if tw != nil {
-		if err := tw.Flush(); err != nil {
-			return err
 		}
 	}
 	switch {
@@ -181,44 +174,58 @@ func inspectEntry(ctx context.Context, enc *json.Encoder, o inspectOptions, entr
 	return out, nil
 }
 
-// emitArtifact prints one artifact as a table row (with its first warnings
-// below it) or, with --json, as a JSON object. --records alone prints only
-// the records.
-func emitArtifact(e env, enc *json.Encoder, tw *tabwriter.Writer, o inspectOptions, a artifactJSON) error {
+// rowFormat lays out the inspect table; the path comes last so that long
+// bundle names do not push the columns around.
+const rowFormat = "%-14s  %-12s  %-6s  %8v  %5v  %s\n"
+
+// maxShown bounds the failures and boots the table lists per artifact;
+// --json lists up to maxListed.
+const maxShown = 20
+
+// emitArtifact prints one artifact as a table row with its details
+// indented below, or, with --json, as a JSON object. --records alone
+// prints only the records.
+func emitArtifact(e env, enc *json.Encoder, table bool, o inspectOptions, a artifactJSON) error {
 	switch {
 	case o.json:
 		return enc.Encode(a)
-	case tw == nil:
+	case !table:
 		return nil
 	}
-	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", a.Path, a.Format, dash(a.Encoding), dash(a.Locale), a.Records, a.WarningCount)
-	const shown = 3
+	w := e.stdout
+	fmt.Fprintf(w, rowFormat, a.Format, dash(a.Encoding), dash(a.Locale), a.Records, a.WarningCount, oneLine(a.Path))
 	for i, c := range a.Events {
 		if i == 5 {
-			fmt.Fprintf(tw, "  … %d more event kinds\t\t\t\t\t\n", len(a.Events)-5)
+			fmt.Fprintf(w, "    … %d more kinds of event\n", len(a.Events)-5)
 			break
 		}
-		fmt.Fprintf(tw, "  events: %d × %s %s %d\t\t\t\t\t\n", c.Count, dash(c.Channel), oneLine(c.Provider), c.EventID)
+		fmt.Fprintf(w, "    events %6d × %s / %s / %d\n", c.Count, dash(c.Channel), oneLine(c.Provider), c.EventID)
 	}
-	for _, f := range a.Failures {
-		fmt.Fprintf(tw, "  failure: %s  %d  %s  [%s] %s\t\t\t\t\t\n", f.Time.UTC().Format(time.RFC3339), f.EventID,
+	for i, f := range a.Failures {
+		if i == maxShown {
+			fmt.Fprintf(w, "    … %d more failures (--json lists them)\n", len(a.Failures)+a.MoreFailures-maxShown)
+			break
+		}
+		fmt.Fprintf(w, "    failure %s  %d %s  [%s] %s\n", f.Time.UTC().Format(time.RFC3339), f.EventID,
 			oneLine(cmp.Or(f.Service, f.Provider)), f.Class, oneLine(f.Message))
 	}
-	if a.MoreFailures > 0 {
-		fmt.Fprintf(tw, "  … %d more failures\t\t\t\t\t\n", a.MoreFailures)
-	}
-	for _, b := range a.Boots {
-		fmt.Fprintf(tw, "  boot: %s  %s (%s %d)\t\t\t\t\t\n", b.Time.UTC().Format(time.RFC3339), b.Kind, oneLine(b.Provider), b.EventID)
-	}
-	if a.MoreBoots > 0 {
-		fmt.Fprintf(tw, "  … %d more boot markers\t\t\t\t\t\n", a.MoreBoots)
-	}
-	for i, w := range a.Warnings {
-		if i == shown {
-			fmt.Fprintf(tw, "  … %d more warning(s); --json lists the first %d\t\t\t\t\t\n", a.WarningCount-shown, len(a.Warnings))
+	for i, b := range a.Boots {
+		if i == maxShown {
+			fmt.Fprintf(w, "    … %d more boot markers (--json lists them)\n", len(a.Boots)+a.MoreBoots-maxShown)
 			break
 		}
-		fmt.Fprintf(tw, "  warning: %s\t\t\t\t\t\n", oneLine(w))
+		fmt.Fprintf(w, "    boot    %s  %s (%s %d)\n", b.Time.UTC().Format(time.RFC3339), b.Kind, oneLine(b.Provider), b.EventID)
+	}
+	for _, n := range a.Notes {
+		fmt.Fprintf(w, "    note: %s\n", oneLine(n))
+	}
+	const shown = 3
+	for i, warn := range a.Warnings {
+		if i == shown {
+			fmt.Fprintf(w, "    … %d more warning(s) (--json lists the first %d)\n", a.WarningCount-shown, len(a.Warnings))
+			break
+		}
+		fmt.Fprintf(w, "    warning: %s\n", oneLine(warn))
 	}
 	return nil
 }
