@@ -89,8 +89,8 @@ var oemKeywords = []struct {
 }
 
 // DetectEncoding decides the encoding of a text artifact from its first
-// bytes: a BOM, then the NUL pattern of BOM-less UTF-16, then UTF-8
-// validity, then the OEM code page whose decoding shows localized keywords
+// bytes: a BOM, then the NUL pattern of BOM-less UTF-16, then other NULs
+// (EncBinary: not text), then UTF-8 validity, then the OEM code page whose decoding shows localized keywords
 // (or, failing that, looks most like text).
 func DetectEncoding(head []byte) Encoding {
 	switch {
@@ -103,6 +103,9 @@ func DetectEncoding(head []byte) Encoding {
 	}
 	if enc, ok := utf16NoBOM(head); ok {
 		return enc
+	}
+	if bytes.IndexByte(head, 0) >= 0 {
+		return EncBinary // no text format has NULs outside UTF-16
 	}
 	if validUTF8Prefix(head) {
 		return EncUTF8

@@ -47,6 +47,7 @@ func TestDetectEncoding(t *testing.T) {
 		{"cp932_japanese", encode(t, japanese.ShiftJIS, ja), EncCP932},
 		{"cp852_czech", encode(t, charmap.CodePage852, cz), EncCP852},
 		{"empty", nil, EncUTF8},
+		{"binary", []byte("ElfFile\x00\x00\x00\x00\x00\x01\x02\xff\xfe"), EncBinary},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
