@@ -176,8 +176,8 @@ func (f *evtFile) area() int64 { return f.size - evtHeaderSize }
 
 // wrap maps an offset that ran past the end of the file back after the header.
 func (f *evtFile) wrap(off int64) int64 {
-	for off >= f.size && f.area() > 0 {
-		off -= f.area()
+	if off >= f.size && f.area() > 0 {
+		off = evtHeaderSize + (off-evtHeaderSize)%f.area()
 	}
 	return off
 }

@@ -36,6 +36,7 @@ type binaryParser interface {
 // structural heuristics.
 var registry = []Parser{
 	evt{},
+	evtxXML{},
 	psNetTCP{},
 	psNetUDP{},
 	tcpvcon{},
