@@ -257,8 +257,14 @@ func (f *evtFile) run(ctx context.Context, yield func(Record, error) bool) {
 		if eofOff >= 0 {
 			liveEnd = f.wrap(eofOff + evtEOFSize)
 		}
-	} else if !f.failf(0, "no end-of-file record and no usable header: every record found is reported as recovered") {
-		return
+	} else {
+		why := "the header is damaged"
+		if headerOK {
+			why = fmt.Sprintf("the header's oldest-record offset %#x is outside the file", hdrStart)
+		}
+		if !f.failf(0, "no end-of-file record and %s: every record found is reported as recovered", why) {
+			return
+		}
 	}
 	f.carve(ctx, liveStart, liveEnd)
 }

@@ -530,6 +530,28 @@ func TestEVTDetect(t *testing.T) {
 	}
 }
 
+// TestEVTNotClaimingEVTX checks that no .evtx file of the corpus is taken
+// for a legacy log or an XML export.
+func TestEVTNotClaimingEVTX(t *testing.T) {
+	dir := evtCorpusFile(t, "evtx")
+	paths, err := filepath.Glob(filepath.Join(dir, "*", "*.evtx"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no .evtx files in %s: %v", dir, err)
+	}
+	for _, path := range paths {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head := make([]byte, rawHeadLen)
+		n, _ := f.ReadAt(head, 0)
+		f.Close()
+		if p, _, err := Detect(head[:n]); err == nil && (p.Format() == FormatEVT || p.Format() == FormatEVTXXML) {
+			t.Errorf("%s detected as %s", filepath.Base(path), p.Format())
+		}
+	}
+}
+
 func FuzzEVT(f *testing.F) {
 	for _, path := range goldenFiles(f, evtTestdata) {
 		data := readFile(f, path)

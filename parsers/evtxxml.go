@@ -173,39 +173,39 @@ func (s *evtxmlScanner) peekEventTag(name string) bool {
 	return len(b) == len(name) || evtxmlDelim(b[len(name)])
 }
 
-// skipPast consumes input up to and including end; copy, when set, gets
-// the bytes.
-func (s *evtxmlScanner) skipPast(end string, copy bool) error {
-	for matched := 0; matched < len(end); {
+// skipPast consumes input up to and including end; keep appends the
+// bytes to the event being copied.
+func (s *evtxmlScanner) skipPast(end string, keep bool) error {
+	w := make([]byte, 0, len(end)) // the last len(end) bytes read
+	for {
 		b, err := s.readByte()
 		if err != nil {
 			return err
 		}
-		if copy {
+		if keep {
 			s.buf = append(s.buf, b)
 		}
-		switch {
-		case b == end[matched]:
-			matched++
-		case b == end[0]:
-			matched = 1
-		default:
-			matched = 0
+		if len(w) == len(end) {
+			copy(w, w[1:])
+			w = w[:len(w)-1]
+		}
+		w = append(w, b)
+		if string(w) == end {
+			return nil
 		}
 	}
-	return nil
 }
 
 // skipTag consumes the rest of a tag up to its ">", outside quotes, and
 // reports whether it was self-closing.
-func (s *evtxmlScanner) skipTag(copy bool) (selfClosing bool, err error) {
+func (s *evtxmlScanner) skipTag(keep bool) (selfClosing bool, err error) {
 	var quote, prev byte
 	for {
 		b, err := s.readByte()
 		if err != nil {
 			return false, err
 		}
-		if copy {
+		if keep {
 			s.buf = append(s.buf, b)
 		}
 		switch {

@@ -100,10 +100,16 @@ func compareEvtxexport(t *testing.T, recs []Record, ref map[uint64]refEvent) {
 		if !ok {
 			t.Fatalf("line %d: record %d not printed by evtxexport", r.Line, e.RecordID)
 		}
+		// libevtx prints the classic EventSourceName when there is one
+		// (DCOM for Microsoft-Windows-DistributedCOM).
+		src := e.Provider
+		if e.EventSource != "" {
+			src = e.EventSource
+		}
 		d := e.Time.Sub(w.Time)
-		if e.Provider != w.Source || e.EventID != uint16(w.EventID) || d < -4*time.Microsecond || d > 4*time.Microsecond {
+		if src != w.Source || e.EventID != uint16(w.EventID) || d < -4*time.Microsecond || d > 4*time.Microsecond {
 			t.Fatalf("line %d: record %d = %q %d %v, evtxexport has %q %d %v",
-				r.Line, e.RecordID, e.Provider, e.EventID, e.Time, w.Source, uint16(w.EventID), w.Time)
+				r.Line, e.RecordID, src, e.EventID, e.Time, w.Source, uint16(w.EventID), w.Time)
 		}
 	}
 }
@@ -229,6 +235,7 @@ func TestEVTXXMLBadInput(t *testing.T) {
 		{name: "no_time", input: "<Event><System><Provider Name='P'/><EventID>1</EventID></System></Event>", wantErrs: []int{1}},
 		{name: "bad_time", input: "<Event><System><Provider Name='P'/><EventID>1</EventID><TimeCreated SystemTime='yesterday'/></System></Event>", wantErrs: []int{1}},
 		{name: "junk_then_event", input: "C:\\> wevtutil qe System /f:xml /c:1\n<junk>\n<Event><System><Provider Name='P'/><EventID>1</EventID><TimeCreated SystemTime='2026-01-02T03:04:05Z'/></System></Event>", wantRecs: 1, wantErrs: []int{1}},
+		{name: "comments_and_cdata", input: "<!-- a ---><Events><!-- <Event> --->\n<Event><System><Provider Name='P'/><EventID>1</EventID><TimeCreated SystemTime='2026-01-02T03:04:05Z'/></System><EventData><Data><![CDATA[</Event>]]></Data><!-- </Event> --></EventData></Event></Events>", wantRecs: 1},
 		{name: "huge_event", input: "<Event>" + strings.Repeat("<Data>x</Data>", evtxmlMaxEvent/10) + "</Event>\n<Event><System><Provider Name='P'/><EventID>1</EventID><TimeCreated SystemTime='2026-01-02T03:04:05Z'/></System></Event>", wantRecs: 1, wantErrs: []int{1}},
 	}
 	for _, tt := range tests {
