@@ -17,23 +17,15 @@ import (
 
 const evtTestdata = "../testdata/evt"
 
-// evtCorpusFile returns the path of a file of the shared corpus, or skips
-// the test when the corpus is not there. $PORTMORTEM_CORPUS overrides
-// where it is looked for.
+// evtCorpusFile returns the path of a file of the shared corpus (see
+// corpusDir), or skips the test when that file is not there.
 func evtCorpusFile(t testing.TB, rel string) string {
 	t.Helper()
-	dirs := []string{os.Getenv("PORTMORTEM_CORPUS"), "../../shared/corpus", "/work/shared/corpus"}
-	for _, d := range dirs {
-		if d == "" {
-			continue
-		}
-		p := filepath.Join(d, rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
+	p := filepath.Join(corpusDir(t), rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("corpus file %s: %v", rel, err)
 	}
-	t.Skipf("corpus file %s not found (looked in $PORTMORTEM_CORPUS, ../../shared/corpus, /work/shared/corpus)", rel)
-	return ""
+	return p
 }
 
 // evtRefTool returns the path of a reference reader. It skips the test
@@ -52,20 +44,20 @@ func evtRefTool(t testing.TB, name string) string {
 	return ""
 }
 
-// refEvent is what the libyal export tools print of a record.
-type refEvent struct {
+// evtRefEvent is what the libyal export tools print of a record.
+type evtRefEvent struct {
 	Number  uint64
 	Time    time.Time
 	Source  string
 	EventID uint32 // the full identifier as printed
 }
 
-// parseLibyalExport reads evtexport / evtxexport text output: blocks of
+// evtParseLibyalExport reads evtexport / evtxexport text output: blocks of
 // "Name\t\t\t: value" lines, each starting with "Event number". String
 // values may run over several lines; only the fields below are read.
-func parseLibyalExport(t testing.TB, out []byte, timeLayout string) []refEvent {
+func evtParseLibyalExport(t testing.TB, out []byte, timeLayout string) []evtRefEvent {
 	t.Helper()
-	var evs []refEvent
+	var evs []evtRefEvent
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
@@ -80,7 +72,7 @@ func parseLibyalExport(t testing.TB, out []byte, timeLayout string) []refEvent {
 			if err != nil {
 				t.Fatalf("event number %q: %v", value, err)
 			}
-			evs = append(evs, refEvent{Number: n})
+			evs = append(evs, evtRefEvent{Number: n})
 		case "Creation time", "Written time":
 			if len(evs) == 0 || !evs[len(evs)-1].Time.IsZero() {
 				continue
@@ -108,8 +100,8 @@ func parseLibyalExport(t testing.TB, out []byte, timeLayout string) []refEvent {
 	return evs
 }
 
-// evtexport runs the libevt reference reader in a mode (items, recovered).
-func evtexport(t testing.TB, path, mode string) []refEvent {
+// evtExport runs the libevt reference reader in a mode (items, recovered).
+func evtExport(t testing.TB, path, mode string) []evtRefEvent {
 	t.Helper()
 	tool := evtRefTool(t, "evtexport")
 	out, err := exec.Command(tool, "-m", mode, path).Output()
@@ -118,11 +110,11 @@ func evtexport(t testing.TB, path, mode string) []refEvent {
 	}
 	// evtexport prints the creation time (TimeGenerated) before the
 	// written time, to the second.
-	return parseLibyalExport(t, out, "Jan 02, 2006 15:04:05 UTC")
+	return evtParseLibyalExport(t, out, "Jan 02, 2006 15:04:05 UTC")
 }
 
-// parseAll parses data with p and returns the records and the errors.
-func parseAll(t testing.TB, p Parser, data []byte) ([]Record, []*ParseError) {
+// evtParseAll parses data with p and returns the records and the errors.
+func evtParseAll(t testing.TB, p Parser, data []byte) ([]Record, []*ParseError) {
 	t.Helper()
 	var recs []Record
 	var errs []*ParseError
@@ -140,7 +132,7 @@ func parseAll(t testing.TB, p Parser, data []byte) ([]Record, []*ParseError) {
 	return recs, errs
 }
 
-func splitRecovered(recs []Record) (live, recovered []Record) {
+func evtSplitRecovered(recs []Record) (live, recovered []Record) {
 	for _, r := range recs {
 		if r.Event.Recovered {
 			recovered = append(recovered, r)
@@ -151,8 +143,8 @@ func splitRecovered(recs []Record) (live, recovered []Record) {
 	return live, recovered
 }
 
-// compareRef checks that events match what a reference reader printed, in order.
-func compareRef(t *testing.T, what string, got []Record, want []refEvent) {
+// evtCompareRef checks that events match what a reference reader printed, in order.
+func evtCompareRef(t *testing.T, what string, got []Record, want []evtRefEvent) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("%s: %d records, reference reader has %d", what, len(got), len(want))
@@ -168,7 +160,7 @@ func compareRef(t *testing.T, what string, got []Record, want []refEvent) {
 	}
 }
 
-func readFile(t testing.TB, path string) []byte {
+func evtReadFile(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -204,8 +196,8 @@ func TestEVTMatchesEvtexport(t *testing.T) {
 			if path == "corpus" {
 				path = evtCorpusFile(t, "evtx/evt/plaso_WinXP_SysEvent.Evt")
 			}
-			recs, errs := parseAll(t, evt{}, readFile(t, path))
-			live, recovered := splitRecovered(recs)
+			recs, errs := evtParseAll(t, evt{}, evtReadFile(t, path))
+			live, recovered := evtSplitRecovered(recs)
 			if got, want := len(live), tt.wantLive; got != want {
 				t.Errorf("live records = %d, want %d", got, want)
 			}
@@ -215,13 +207,13 @@ func TestEVTMatchesEvtexport(t *testing.T) {
 			if got, want := len(errs), tt.wantErrs; got != want {
 				t.Errorf("errors = %d, want %d: %v", got, want, errs)
 			}
-			items := evtexport(t, path, "items")
+			items := evtExport(t, path, "items")
 			if len(recs) < len(items) {
 				t.Errorf("%d records, fewer than evtexport's %d", len(recs), len(items))
 			}
-			compareRef(t, "live", live, items)
+			evtCompareRef(t, "live", live, items)
 
-			ref := evtexport(t, path, "recovered")
+			ref := evtExport(t, path, "recovered")
 			if got, want := len(ref), tt.wantRefRecovered; got != want {
 				t.Errorf("evtexport recovered = %d, want %d", got, want)
 			}
@@ -236,7 +228,7 @@ func TestEVTMatchesEvtexport(t *testing.T) {
 				if j == len(ref) {
 					t.Fatalf("recovered record %d at %#x not among evtexport's", r.Event.RecordID, r.Offset)
 				}
-				compareRef(t, "recovered", []Record{r}, ref[j:j+1])
+				evtCompareRef(t, "recovered", []Record{r}, ref[j:j+1])
 				j++
 			}
 			missing += len(ref) - j
@@ -251,8 +243,8 @@ func TestEVTMatchesEvtexport(t *testing.T) {
 // for the Windows XP System log (live records, low 16 bits of the ID).
 func TestEVTSCMCounts(t *testing.T) {
 	path := evtCorpusFile(t, "evtx/evt/plaso_WinXP_SysEvent.Evt")
-	recs, _ := parseAll(t, evt{}, readFile(t, path))
-	live, _ := splitRecovered(recs)
+	recs, _ := evtParseAll(t, evt{}, evtReadFile(t, path))
+	live, _ := evtSplitRecovered(recs)
 	got := map[string]int{}
 	for _, r := range live {
 		got[r.Event.Provider+"/"+strconv.Itoa(int(r.Event.EventID))]++
@@ -291,8 +283,8 @@ func evtRecordLen(data []byte, off int64) int64 {
 // TestEVTDamaged damages copies of the logs and checks that the records
 // that remain are read, with a ParseError where the damage is.
 func TestEVTDamaged(t *testing.T) {
-	small := readFile(t, filepath.Join(evtTestdata, "go-evt_WinXP_AppEvent.Evt"))
-	full, _ := parseAll(t, evt{}, small)
+	small := evtReadFile(t, filepath.Join(evtTestdata, "go-evt_WinXP_AppEvent.Evt"))
+	full, _ := evtParseAll(t, evt{}, small)
 	byOffset := map[int64]*Event{}
 	for _, r := range full {
 		byOffset[r.Offset] = r.Event
@@ -369,8 +361,8 @@ func TestEVTDamaged(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			recs, errs := parseAll(t, evt{}, tt.data)
-			live, recovered := splitRecovered(recs)
+			recs, errs := evtParseAll(t, evt{}, tt.data)
+			live, recovered := evtSplitRecovered(recs)
 			if got, want := len(live), tt.wantLive; got != want {
 				t.Errorf("live records = %d, want %d", got, want)
 			}
@@ -402,11 +394,11 @@ func TestEVTDamaged(t *testing.T) {
 // TestEVTDamagedWrapped damages the wrapped System log: its header, and a
 // cut that loses the end-of-file record and the tail of the ring.
 func TestEVTDamagedWrapped(t *testing.T) {
-	data := readFile(t, evtCorpusFile(t, "evtx/evt/plaso_WinXP_SysEvent.Evt"))
+	data := evtReadFile(t, evtCorpusFile(t, "evtx/evt/plaso_WinXP_SysEvent.Evt"))
 	zeroed := append([]byte(nil), data...)
 	clear(zeroed[:evtHeaderSize])
-	recs, errs := parseAll(t, evt{}, zeroed)
-	live, recovered := splitRecovered(recs)
+	recs, errs := evtParseAll(t, evt{}, zeroed)
+	live, recovered := evtSplitRecovered(recs)
 	if len(live) != 6063 || len(recovered) != 437 || len(errs) != 2 || errs[0].Offset != 0 {
 		t.Errorf("header zeroed: %d live, %d recovered, errors %v; want 6063, 437 and the header and leftover errors",
 			len(live), len(recovered), errs)
@@ -416,9 +408,9 @@ func TestEVTDamagedWrapped(t *testing.T) {
 	// records are gone, the header's offsets point past the end, so
 	// everything that remains is carved.
 	cut := data[:1<<20]
-	recs, errs = parseAll(t, evt{}, cut)
+	recs, errs = evtParseAll(t, evt{}, cut)
 	want := 0
-	full, _ := parseAll(t, evt{}, data)
+	full, _ := evtParseAll(t, evt{}, data)
 	for _, r := range full {
 		if r.Offset >= evtHeaderSize && r.Offset+evtRecordLen(data, r.Offset) <= 1<<20 {
 			want++
@@ -438,7 +430,7 @@ func TestEVTDamagedWrapped(t *testing.T) {
 }
 
 func TestEVTBadInput(t *testing.T) {
-	text := readFile(t, filepath.Join(evtTestdata, "SOURCES.md"))
+	text := evtReadFile(t, filepath.Join(evtTestdata, "SOURCES.md"))
 	tests := []struct {
 		name    string
 		data    []byte
@@ -453,7 +445,7 @@ func TestEVTBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			recs, errs := parseAll(t, evt{}, tt.data)
+			recs, errs := evtParseAll(t, evt{}, tt.data)
 			if len(recs) != 0 {
 				t.Errorf("got %d records, want none", len(recs))
 			}
@@ -477,7 +469,7 @@ func TestEVTBadInput(t *testing.T) {
 }
 
 func TestEVTStopsAndCancels(t *testing.T) {
-	data := readFile(t, filepath.Join(evtTestdata, "go-evt_WinXP_AppEvent.Evt"))
+	data := evtReadFile(t, filepath.Join(evtTestdata, "go-evt_WinXP_AppEvent.Evt"))
 	n := 0
 	for range (evt{}).Parse(context.Background(), bytes.NewReader(data)) {
 		n++
@@ -500,7 +492,7 @@ func TestEVTStopsAndCancels(t *testing.T) {
 }
 
 func TestEVTDetect(t *testing.T) {
-	small := readFile(t, filepath.Join(evtTestdata, "go-evt_WinXP_AppEvent.Evt"))
+	small := evtReadFile(t, filepath.Join(evtTestdata, "go-evt_WinXP_AppEvent.Evt"))
 	damaged := append([]byte(nil), small...)
 	clear(damaged[:evtHeaderSize])
 	tests := []struct {
@@ -554,7 +546,7 @@ func TestEVTNotClaimingEVTX(t *testing.T) {
 
 func FuzzEVT(f *testing.F) {
 	for _, path := range goldenFiles(f, evtTestdata) {
-		data := readFile(f, path)
+		data := evtReadFile(f, path)
 		f.Add(data)
 		f.Add(data[:20000])
 		f.Add(data[:0x800])

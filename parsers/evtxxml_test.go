@@ -23,8 +23,8 @@ func TestEVTXXMLGolden(t *testing.T) {
 	}
 }
 
-// readArtifact parses a file through Read, as the CLI does.
-func readArtifact(t *testing.T, path string) ([]Record, []*ParseError, *Artifact) {
+// evtxmlReadArtifact parses a file through Read, as the CLI does.
+func evtxmlReadArtifact(t *testing.T, path string) ([]Record, []*ParseError, *Artifact) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -48,7 +48,7 @@ func readArtifact(t *testing.T, path string) ([]Record, []*ParseError, *Artifact
 // events with and without the <Events> root, and in UTF-16LE.
 func TestEVTXXMLSameEvents(t *testing.T) {
 	events := func(path string, keepLines bool) []Record {
-		recs, errs, a := readArtifact(t, filepath.Join(evtxmlTestdata, path))
+		recs, errs, a := evtxmlReadArtifact(t, filepath.Join(evtxmlTestdata, path))
 		if len(errs) != 0 || a.Format != FormatEVTXXML {
 			t.Fatalf("%s: format %s, errors %v", path, a.Format, errs)
 		}
@@ -72,27 +72,27 @@ func TestEVTXXMLSameEvents(t *testing.T) {
 	}
 }
 
-// evtxexportEvents runs libevtx's reference reader.
-func evtxexportEvents(t *testing.T, path string) map[uint64]refEvent {
+// evtxmlEvtxexport runs libevtx's reference reader.
+func evtxmlEvtxexport(t *testing.T, path string) map[uint64]evtRefEvent {
 	t.Helper()
 	tool := evtRefTool(t, "evtxexport")
 	out, err := exec.Command(tool, path).Output()
 	if err != nil {
 		t.Fatalf("evtxexport %s: %v", path, err)
 	}
-	m := map[uint64]refEvent{}
-	for _, e := range parseLibyalExport(t, out, "Jan 02, 2006 15:04:05 UTC") {
+	m := map[uint64]evtRefEvent{}
+	for _, e := range evtParseLibyalExport(t, out, "Jan 02, 2006 15:04:05 UTC") {
 		m[e.Number] = e
 	}
 	return m
 }
 
-// compareEvtxexport checks events parsed from python-evtx XML against
+// evtxmlCompareEvtxexport checks events parsed from python-evtx XML against
 // evtxexport's: provider, event ID, record ID and time. python-evtx
 // prints microseconds computed through a float (a 1.9 µs step at these
 // dates), so times may differ by a few microseconds (2.6 µs at most over
 // the whole corpus file).
-func compareEvtxexport(t *testing.T, recs []Record, ref map[uint64]refEvent) {
+func evtxmlCompareEvtxexport(t *testing.T, recs []Record, ref map[uint64]evtRefEvent) {
 	t.Helper()
 	for _, r := range recs {
 		e := r.Event
@@ -119,15 +119,15 @@ func compareEvtxexport(t *testing.T, recs []Record, ref map[uint64]refEvent) {
 // same .evtx file.
 func TestEVTXXMLMatchesEvtxexport(t *testing.T) {
 	evtx := evtCorpusFile(t, "evtx/system/omerbenamram_system.evtx")
-	ref := evtxexportEvents(t, evtx)
+	ref := evtxmlEvtxexport(t, evtx)
 	if len(ref) != 1881 {
 		t.Fatalf("evtxexport printed %d records, want 1881", len(ref))
 	}
-	recs, errs, _ := readArtifact(t, filepath.Join(evtxmlTestdata, "python-evtx_system_30.xml"))
+	recs, errs, _ := evtxmlReadArtifact(t, filepath.Join(evtxmlTestdata, "python-evtx_system_30.xml"))
 	if len(recs) != 30 || len(errs) != 0 {
 		t.Fatalf("%d events, errors %v; want 30 and none", len(recs), errs)
 	}
-	compareEvtxexport(t, recs, ref)
+	evtxmlCompareEvtxexport(t, recs, ref)
 }
 
 // TestEVTXXMLWholeDump dumps the whole corpus file with python-evtx and
@@ -139,7 +139,7 @@ func TestEVTXXMLWholeDump(t *testing.T) {
 	}
 	evtx := evtCorpusFile(t, "evtx/system/omerbenamram_system.evtx")
 	dump := evtRefTool(t, "evtx_dump.py")
-	ref := evtxexportEvents(t, evtx)
+	ref := evtxmlEvtxexport(t, evtx)
 	cmd := exec.Command(dump, evtx)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -162,13 +162,13 @@ func TestEVTXXMLWholeDump(t *testing.T) {
 	if len(recs) != len(ref) {
 		t.Errorf("%d events from the dump, evtxexport has %d", len(recs), len(ref))
 	}
-	compareEvtxexport(t, recs, ref)
+	evtxmlCompareEvtxexport(t, recs, ref)
 }
 
 // TestEVTXXMLDamaged checks every problem of the damaged wevtutil stream:
 // the line of each error and the events that survive around them.
 func TestEVTXXMLDamaged(t *testing.T) {
-	recs, errs, _ := readArtifact(t, filepath.Join(evtxmlTestdata, "wevtutil_damaged.xml"))
+	recs, errs, _ := evtxmlReadArtifact(t, filepath.Join(evtxmlTestdata, "wevtutil_damaged.xml"))
 	var ids []uint64
 	for _, r := range recs {
 		ids = append(ids, r.Event.RecordID)
@@ -214,7 +214,7 @@ func TestEVTXXMLDamaged(t *testing.T) {
 }
 
 func TestEVTXXMLBadInput(t *testing.T) {
-	stream := readFile(t, filepath.Join(evtxmlTestdata, "python-evtx_system_30_stream.xml"))
+	stream := evtReadFile(t, filepath.Join(evtxmlTestdata, "python-evtx_system_30_stream.xml"))
 	// Cut in the middle of the 5th event.
 	cut := bytes.Index(stream, []byte("<EventRecordID>5<"))
 	cutLine := bytes.Count(stream[:bytes.LastIndex(stream[:cut], []byte("<Event "))], []byte("\n")) + 1
@@ -240,7 +240,7 @@ func TestEVTXXMLBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			recs, errs := parseAll(t, evtxXML{}, []byte(tt.input))
+			recs, errs := evtParseAll(t, evtxXML{}, []byte(tt.input))
 			if len(recs) != tt.wantRecs {
 				t.Errorf("%d records, want %d", len(recs), tt.wantRecs)
 			}
@@ -307,7 +307,7 @@ func TestEVTXXMLFields(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			recs, errs := parseAll(t, evtxXML{}, []byte(tt.input))
+			recs, errs := evtParseAll(t, evtxXML{}, []byte(tt.input))
 			if len(errs) != 0 || len(recs) != 1 {
 				t.Fatalf("records %v, errors %v", recs, errs)
 			}
@@ -319,7 +319,7 @@ func TestEVTXXMLFields(t *testing.T) {
 }
 
 func TestEVTXXMLStopsAndCancels(t *testing.T) {
-	data := readFile(t, filepath.Join(evtxmlTestdata, "python-evtx_system_30_stream.xml"))
+	data := evtReadFile(t, filepath.Join(evtxmlTestdata, "python-evtx_system_30_stream.xml"))
 	n := 0
 	for range (evtxXML{}).Parse(context.Background(), bytes.NewReader(data)) {
 		if n++; n == 3 {
@@ -359,7 +359,7 @@ func TestEVTXXMLDetect(t *testing.T) {
 			name string
 			head []byte
 			want Format
-		}{filepath.Base(path), readFile(t, path), FormatEVTXXML})
+		}{filepath.Base(path), evtReadFile(t, path), FormatEVTXXML})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -383,7 +383,7 @@ func TestEVTXXMLDetect(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		head := readFile(t, filepath.Join(textDir, e.Name()))
+		head := evtReadFile(t, filepath.Join(textDir, e.Name()))
 		head = head[:min(len(head), rawHeadLen)]
 		if p, _, err := Detect(head); err == nil && (p.Format() == FormatEVTXXML || p.Format() == FormatEVT) {
 			t.Errorf("%s detected as %s", e.Name(), p.Format())
@@ -393,7 +393,7 @@ func TestEVTXXMLDetect(t *testing.T) {
 
 func FuzzEVTXXML(f *testing.F) {
 	for _, path := range goldenFiles(f, evtxmlTestdata) {
-		data := readFile(f, path)
+		data := evtReadFile(f, path)
 		f.Add(data)
 		f.Add(data[:len(data)/3])
 	}
