@@ -35,6 +35,8 @@ type binaryParser interface {
 // registry lists the parsers, most specific first: magic bytes before
 // structural heuristics.
 var registry = []Parser{
+	evt{},
+	evtxXML{},
 	psNetTCP{},
 	psNetUDP{},
 	tcpvcon{},
