@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -201,20 +200,28 @@ func emitArtifact(e env, enc *json.Encoder, table bool, o inspectOptions, a arti
 		}
 		fmt.Fprintf(w, "    events %6d × %s / %s / %d\n", c.Count, dash(c.Channel), oneLine(c.Provider), c.EventID)
 	}
-	for i, f := range a.Failures {
+	for i, g := range groupFailures(a.Failures) {
 		if i == maxShown {
-			fmt.Fprintf(w, "    … %d more failures (--json lists them)\n", len(a.Failures)+a.MoreFailures-maxShown)
+			fmt.Fprintln(w, "    … more kinds of failure (--json lists every failure)")
 			break
 		}
-		fmt.Fprintf(w, "    failure %s  %d %s  [%s] %s\n", f.Time.UTC().Format(time.RFC3339), f.EventID,
-			oneLine(cmp.Or(f.Service, f.Provider)), f.Class, oneLine(f.Message))
+		when := g.first.UTC().Format(time.RFC3339)
+		if g.count > 1 {
+			when = fmt.Sprintf("%d× %s … %s", g.count, when, g.last.UTC().Format(time.RFC3339))
+		}
+		fmt.Fprintf(w, "    failure [%s] %d %s: %s  (%s)\n", g.class, g.eventID, oneLine(g.service), oneLine(g.message), when)
 	}
-	for i, b := range a.Boots {
-		if i == maxShown {
-			fmt.Fprintf(w, "    … %d more boot markers (--json lists them)\n", len(a.Boots)+a.MoreBoots-maxShown)
-			break
+	if a.MoreFailures > 0 {
+		fmt.Fprintf(w, "    … and %d failures past the first %d\n", a.MoreFailures, maxListed)
+	}
+	if len(a.Boots) > 0 {
+		counts := map[string]int{}
+		for _, b := range a.Boots {
+			counts[b.Kind]++
 		}
-		fmt.Fprintf(w, "    boot    %s  %s (%s %d)\n", b.Time.UTC().Format(time.RFC3339), b.Kind, oneLine(b.Provider), b.EventID)
+		fmt.Fprintf(w, "    boots   %d starts, %d clean shutdowns, %d unexpected shutdowns, %d uptime reports, %s … %s\n",
+			counts["boot-start"], counts["clean-shutdown"], counts["unexpected-shutdown"], counts["uptime"],
+			a.Boots[0].Time.UTC().Format(time.RFC3339), a.Boots[len(a.Boots)-1].Time.UTC().Format(time.RFC3339))
 	}
 	for _, n := range a.Notes {
 		fmt.Fprintf(w, "    note: %s\n", oneLine(n))

@@ -129,3 +129,44 @@ func toBootJSON(b correlate.BootMarker) bootJSON {
 	}
 	return out
 }
+
+// failureGroup is a run of alike failures, as the inspect table shows them.
+type failureGroup struct {
+	class, service, message string
+	eventID                 uint16
+	count                   int
+	first, last             time.Time
+}
+
+// groupFailures folds failures with the same event, service, class and
+// message together, port conflicts first, then the most frequent.
+func groupFailures(fs []failureJSON) []failureGroup {
+	type key struct {
+		class, service, message string
+		eventID                 uint16
+	}
+	index := map[key]int{}
+	var out []failureGroup
+	for _, f := range fs {
+		k := key{f.Class, cmp.Or(f.Service, f.Provider), f.Message, f.EventID}
+		i, ok := index[k]
+		if !ok {
+			i = len(out)
+			index[k] = i
+			out = append(out, failureGroup{class: k.class, service: k.service, message: k.message, eventID: k.eventID, first: f.Time, last: f.Time})
+		}
+		g := &out[i]
+		g.count++
+		if f.Time.Before(g.first) {
+			g.first = f.Time
+		}
+		if f.Time.After(g.last) {
+			g.last = f.Time
+		}
+	}
+	rank := map[string]int{"port-conflict": 0, "possibly-port": 1, "unknown": 2, "not-port": 3}
+	slices.SortStableFunc(out, func(a, b failureGroup) int {
+		return cmp.Or(cmp.Compare(rank[a.class], rank[b.class]), cmp.Compare(b.count, a.count))
+	})
+	return out
+}
