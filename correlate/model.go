@@ -1,0 +1,171 @@
+package correlate
+
+import (
+	"context"
+	"time"
+
+	"github.com/portmortem/portmortem/parsers"
+)
+
+// Verdict is the answer for one failure and one port.
+type Verdict string
+
+// The verdicts (DESIGN.md, Correlation §5).
+const (
+	// Confirmed: an owner was found in a snapshot of the same boot as the
+	// failure, taken after it, with a trustworthy capture time.
+	Confirmed Verdict = "CONFIRMED"
+	// Probable: an owner was found, but the snapshot's time or boot is
+	// uncertain, or the port comes from the catalog only.
+	Probable Verdict = "PROBABLE"
+	// ReservedRange: no owner, and the port lies in an excluded port range
+	// (the bind fails with 10013 and netstat shows nobody).
+	ReservedRange Verdict = "RESERVED_RANGE"
+	// NoConflictSeen: the port was free in the snapshot: not this problem.
+	NoConflictSeen Verdict = "NO_CONFLICT_SEEN"
+	// PortUnknown: a port-related failure whose port could not be found.
+	PortUnknown Verdict = "PORT_UNKNOWN"
+	// NotPortRelated: the error names another cause.
+	NotPortRelated Verdict = "NOT_PORT_RELATED"
+	// NoSnapshot: there is no socket snapshot to look in.
+	NoSnapshot Verdict = "NO_SNAPSHOT"
+)
+
+// Evidence points at the place in an artifact that supports a claim: a
+// line of a text artifact, or a record of an event log.
+type Evidence struct {
+	Artifact string `json:"artifact"`
+	Line     int    `json:"line,omitempty"`
+	Channel  string `json:"channel,omitempty"`
+	RecordID uint64 `json:"record_id,omitempty"`
+	// Text is what the place says (the raw line, or the event's message).
+	Text string `json:"text,omitempty"`
+	// Claim says what this evidence shows.
+	Claim string `json:"claim"`
+}
+
+// Finding is the verdict for one failure and one needed port.
+type Finding struct {
+	Bundle      string
+	Host        string
+	Service     string
+	ServiceKey  string
+	FailureTime time.Time
+	EventID     uint16
+	ErrorCode   uint32
+	HasError    bool
+	ErrorClass  ErrorClass
+	Proto       parsers.Proto
+	Port        uint16
+	// PortSource is where the port came from: "event", "catalog",
+	// "history", "user".
+	PortSource string
+	Verdict    Verdict
+	Confidence float64
+	Reasons    []string
+	OwnerPID   int // -1 when no owner
+	OwnerImage string
+	// OwnerServices are the services hosted by the owner process.
+	OwnerServices []string
+	// Snapshot names the artifact the owner (or the free port) was seen in.
+	Snapshot string
+	// Rule is the culprit pattern: dns-socket-pool, lsass-dynamic-port,
+	// ephemeral-range, httpsys-pid4, excluded-range, ipsec-block-mode,
+	// same-product, other — or "" when there is no culprit.
+	Rule     string
+	Remedy   []string
+	KB       []string
+	Evidence []Evidence
+}
+
+// Snapshot is one artifact that lists sockets (netstat, tcpvcon with ports,
+// Get-NetTCPConnection/Get-NetUDPEndpoint), placed in time.
+type Snapshot struct {
+	ID         int64
+	Artifact   string
+	Format     parsers.Format
+	Host       string
+	CapturedAt time.Time
+	// CaptureSource says where CapturedAt came from: "flag",
+	// "timestamp-line", "file-name", "zip-extended-utc", "zip-dos-local",
+	// "tar", "gzip", "file-mtime", or "" when unknown.
+	CaptureSource string
+}
+
+// SocketRef is a socket with the snapshot and line it was seen at.
+type SocketRef struct {
+	SnapshotID int64
+	Line       int
+	Socket     parsers.Socket
+}
+
+// Owners answers which sockets held a port, per snapshot. The store
+// implements it with an indexed query; tests implement it with a slice.
+type Owners interface {
+	// OwnersOf returns every socket of every snapshot whose local port is
+	// port for proto, in any state, ordered by snapshot then line.
+	OwnersOf(ctx context.Context, proto parsers.Proto, port uint16) ([]SocketRef, error)
+	// CountByPID returns how many sockets of proto the process pid holds
+	// in a snapshot (used to recognise a DNS socket pool).
+	CountByPID(ctx context.Context, snapshotID int64, proto parsers.Proto, pid int) (int, error)
+}
+
+// ProcessRef is a PID → image/services mapping with where it was seen.
+type ProcessRef struct {
+	SnapshotID int64 // the artifact it came from (tasklist, tcpvcon, netstat -b)
+	Artifact   string
+	Line       int
+	Process    parsers.Process
+}
+
+// RangeRef is an excluded or dynamic port range with its evidence.
+type RangeRef struct {
+	Artifact string
+	Line     int
+	Range    parsers.PortRange
+}
+
+// FailureRef is a decoded failure with the artifact it came from.
+type FailureRef struct {
+	Artifact string
+	Failure  Failure
+}
+
+// BootRef is a decoded boot marker with the artifact it came from.
+type BootRef struct {
+	Artifact string
+	Boot     BootMarker
+}
+
+// Input is everything correlation needs about one case (one host of one
+// bundle). The store builds it from its tables.
+type Input struct {
+	Bundle    string
+	Host      string
+	OSVersion string // "5.2.3790" (6009, systeminfo) or "" when unknown
+	// UTCOffset is the host's offset from UTC when known (systeminfo, 6008).
+	UTCOffset    time.Duration
+	HasUTCOffset bool
+	Failures     []FailureRef
+	Boots        []BootRef
+	Snapshots    []Snapshot
+	Processes    []ProcessRef
+	Ranges       []RangeRef
+	// UserPorts are extra needed ports from the user's --ports file, by
+	// service key or display name (lower-cased).
+	UserPorts map[string][]PortSpec
+	Owners    Owners
+}
+
+// PortSpec is a protocol and port a service needs.
+type PortSpec struct {
+	Proto parsers.Proto
+	Port  uint16
+}
+
+// Coverage is one check that could or could not run for a case, and why.
+type Coverage struct {
+	Check  string `json:"check"`
+	Status string `json:"status"` // "ok", "missing", "partial"
+	Reason string `json:"reason"`
+}
