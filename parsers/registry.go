@@ -34,7 +34,7 @@ type binaryParser interface {
 
 // registry lists the parsers, most specific first: magic bytes before
 // structural heuristics.
-var registry = []Parser{}
+var registry = []Parser{evtx{}}
 
 // SniffLen is how much decoded text the text sniffers see. It is larger
 // than a magic number needs because collector scripts often put a banner,
