@@ -420,6 +420,42 @@ func TestEVTXValues(t *testing.T) {
 	}
 }
 
+// TestEVTXSelfReferencingTemplate feeds the library a template whose
+// definition instantiates itself: unguarded, it recurses until the Go
+// stack overflows, a fatal error no recover() catches.
+func TestEVTXSelfReferencingTemplate(t *testing.T) {
+	quietLibraryLog(t)
+	le := binary.LittleEndian
+	chunk := make([]byte, evtxChunkSize)
+	copy(chunk, evtxChunkMagic)
+	le.PutUint32(chunk[40:], 128)
+	const rec = evtxRecordsStart
+	// BinXML: fragment header, then a template instance whose definition
+	// (at def) holds a template instance of the same definition.
+	const def = rec + evtxRecordHeader + 4 + 10
+	x := chunk[rec+evtxRecordHeader:]
+	copy(x, []byte{0x0f, 1, 1, 0, 0x0c, 1, 0, 0, 0, 0})
+	le.PutUint32(x[10:], def)
+	d := chunk[def:]
+	le.PutUint32(d[20:], 100)                                // definition size
+	copy(d[24:], []byte{0x0f, 1, 1, 0, 0x0c, 1, 0, 0, 0, 0}) // fragment, instance
+	le.PutUint32(d[34:], def)
+	const size = 256
+	copy(chunk[rec:], evtxRecordMagic)
+	le.PutUint32(chunk[rec+4:], size)
+	le.PutUint64(chunk[rec+8:], 1)
+	le.PutUint32(chunk[rec+size-4:], size)
+	le.PutUint32(chunk[48:], rec+size) // free-space offset
+
+	events, errs := parseEVTXBytes(t, chunk)
+	if len(events) != 0 || len(errs) != 1 || !(errors.Is(errs[0], errEVTXDepth) || errors.Is(errs[0], errEVTXWork)) {
+		t.Fatalf("events %d, errors %v; want one depth or work limit error", len(events), errs)
+	}
+	if got, want := errs[0].Offset, int64(rec); got != want {
+		t.Errorf("error at %d, want %d", got, want)
+	}
+}
+
 func jsonString(t *testing.T, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)
