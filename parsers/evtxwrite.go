@@ -26,11 +26,10 @@ var (
 // The EVTX layout (libyal's "Windows XML Event Log (EVTX)" description,
 // checked against the corpus files).
 const (
-	evtxFileHeaderSize  = 4096    // file header block
-	evtxChunkSize       = 0x10000 // 64 KiB chunks
-	evtxChunkHeaderSize = 512     // chunk header, string and template tables
-	evtxRecordHeader    = 24      // magic, size, record id, written time
-	evtxMaxChunks       = 0xFFFF  // the file header's chunk count is 16 bits
+	// evtxChunkSize and evtxRecordHeader are in evtx.go.
+	evtxFileHeaderSize  = evtxHeaderBlock
+	evtxChunkHeaderSize = 512    // chunk header, string and template tables
+	evtxMaxChunks       = 0xFFFF // the file header's chunk count is 16 bits
 	evtxStringBuckets   = 64
 	evtxTemplateBuckets = 32
 	evtxNamespace       = "http://schemas.microsoft.com/win/2004/08/events/event"

@@ -35,6 +35,7 @@ type binaryParser interface {
 // registry lists the parsers, most specific first: magic bytes before
 // structural heuristics.
 var registry = []Parser{
+	evtx{},
 	evt{},
 	evtxXML{},
 	psNetTCP{},
