@@ -23,8 +23,12 @@ import (
 	goevtx "github.com/0xrawsec/golang-evtx/evtx"
 )
 
-// evtxCorpus holds the shared sample logs; sweeps skip when it is absent.
-const evtxCorpus = "/work/shared/corpus/evtx"
+// evtxCorpus returns the shared sample logs (corpusDir: skipped where the
+// corpus is absent, except in CI).
+func evtxCorpus(t testing.TB) string {
+	t.Helper()
+	return filepath.Join(corpusDir(t), "evtx")
+}
 
 const evtxTestdata = "../testdata/evtx"
 
@@ -137,7 +141,7 @@ func TestEVTXSniffAndDetect(t *testing.T) {
 // TestEVTXDetectCorpus checks that the sniffer claims every corpus event
 // log and nothing else (text captures, legacy .evt).
 func TestEVTXDetectCorpus(t *testing.T) {
-	root := filepath.Dir(evtxCorpus)
+	root := filepath.Dir(evtxCorpus(t))
 	if _, err := os.Stat(root); err != nil {
 		t.Skipf("corpus %s absent: %v", root, err)
 	}
@@ -551,9 +555,7 @@ func TestEVTXOrderAndStop(t *testing.T) {
 }
 
 func TestEVTXCorpus(t *testing.T) {
-	if _, err := os.Stat(evtxCorpus); err != nil {
-		t.Skipf("corpus %s absent: %v", evtxCorpus, err)
-	}
+	corpus := evtxCorpus(t)
 	quietLibraryLog(t)
 	evtxexport := evtxexportPath(t)
 	files := corpusEVTX(t, "")
@@ -561,7 +563,7 @@ func TestEVTXCorpus(t *testing.T) {
 		t.Fatal("no .evtx in the corpus")
 	}
 	for _, path := range files {
-		name, _ := filepath.Rel(evtxCorpus, path)
+		name, _ := filepath.Rel(corpus, path)
 		t.Run(strings.NewReplacer("/", "_", ".", "_", "-", "_").Replace(name), func(t *testing.T) {
 			got := sweepEVTX(t, path)
 			t.Logf("%s: %d records, %d recovered, %d errors, peak live heap %.1f MiB",
@@ -587,12 +589,12 @@ func TestEVTXCorpus(t *testing.T) {
 		{"system/omerbenamram_sample-with-zero-data-size-event_System.evtx", 335},
 		{"corrupt/plaso_System2_truncated.evtx", 194},
 	} {
-		if got := sweepEVTX(t, filepath.Join(evtxCorpus, tt.file)); got.records+got.recovered < tt.min {
+		if got := sweepEVTX(t, filepath.Join(corpus, tt.file)); got.records+got.recovered < tt.min {
 			t.Errorf("%s: %d records, want >= %d", tt.file, got.records+got.recovered, tt.min)
 		}
 	}
 	boot := map[uint16]int{}
-	for rec, err := range parseEVTXFile(t, context.Background(), filepath.Join(evtxCorpus, "system/omerbenamram_system.evtx")) {
+	for rec, err := range parseEVTXFile(t, context.Background(), filepath.Join(corpus, "system/omerbenamram_system.evtx")) {
 		if err == nil && rec.Event.Provider == "EventLog" && rec.Event.EventID >= 6005 && rec.Event.EventID <= 6009 {
 			boot[rec.Event.EventID]++
 		}
@@ -682,7 +684,7 @@ func parseEVTXFile(t *testing.T, ctx context.Context, path string) func(func(Rec
 func corpusEVTX(t *testing.T, dir string) []string {
 	t.Helper()
 	var files []string
-	err := filepath.WalkDir(filepath.Join(evtxCorpus, dir), func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(filepath.Join(evtxCorpus(t), dir), func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.EqualFold(filepath.Ext(path), ".evtx") {
 			files = append(files, path)
 		}
@@ -758,9 +760,7 @@ func evtxexportXML(t *testing.T, evtxexport, path string) []refEvent {
 }
 
 func TestEVTXMatchesEvtxexport(t *testing.T) {
-	if _, err := os.Stat(evtxCorpus); err != nil {
-		t.Skipf("corpus %s absent: %v", evtxCorpus, err)
-	}
+	evtxCorpus(t) // skips where the corpus is absent
 	evtxexport := evtxexportPath(t)
 	if evtxexport == "" {
 		t.Skip("evtxexport not installed")
@@ -840,7 +840,7 @@ func FuzzEVTX(f *testing.F) {
 
 // BenchmarkEVTX parses the largest corpus log (16.8 MB, 60,189 records).
 func BenchmarkEVTX(b *testing.B) {
-	path := filepath.Join(evtxCorpus, "system/museum_Win2012R2_StolenSzechuan_System_LARGE.evtx")
+	path := filepath.Join(evtxCorpus(b), "system/museum_Win2012R2_StolenSzechuan_System_LARGE.evtx")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		b.Skipf("corpus file absent: %v", err)
@@ -862,7 +862,7 @@ func BenchmarkEVTX(b *testing.B) {
 // FastEvents loop, for comparison (the library's header repair must be
 // undone by hand: OpenDirty works on paths only).
 func BenchmarkEVTXLibrary(b *testing.B) {
-	path := filepath.Join(evtxCorpus, "system/museum_Win2012R2_StolenSzechuan_System_LARGE.evtx")
+	path := filepath.Join(evtxCorpus(b), "system/museum_Win2012R2_StolenSzechuan_System_LARGE.evtx")
 	if _, err := os.Stat(path); err != nil {
 		b.Skipf("corpus file absent: %v", err)
 	}

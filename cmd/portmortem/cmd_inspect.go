@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/portmortem/portmortem/parsers"
 	"github.com/spf13/pflag"
@@ -209,19 +210,26 @@ func emitArtifact(e env, enc *json.Encoder, table bool, o inspectOptions, a arti
 		if g.count > 1 {
 			when = fmt.Sprintf("%d× %s … %s", g.count, when, g.last.UTC().Format(time.RFC3339))
 		}
-		fmt.Fprintf(w, "    failure [%s] %d %s: %s  (%s)\n", g.class, g.eventID, oneLine(g.service), oneLine(g.message), when)
+		fmt.Fprintf(w, "    failure [%s] %d %s: %s  (%s)\n", g.class, g.eventID, clip(oneLine(g.service), 60), clip(oneLine(g.message), 240), when)
 	}
 	if a.MoreFailures > 0 {
 		fmt.Fprintf(w, "    … and %d failures past the first %d\n", a.MoreFailures, maxListed)
 	}
 	if len(a.Boots) > 0 {
 		counts := map[string]int{}
+		first, last := a.Boots[0].Time, a.Boots[0].Time
 		for _, b := range a.Boots {
 			counts[b.Kind]++
+			if b.Time.Before(first) {
+				first = b.Time
+			}
+			if b.Time.After(last) {
+				last = b.Time
+			}
 		}
 		fmt.Fprintf(w, "    boots   %d starts, %d clean shutdowns, %d unexpected shutdowns, %d uptime reports, %s … %s\n",
 			counts["boot-start"], counts["clean-shutdown"], counts["unexpected-shutdown"], counts["uptime"],
-			a.Boots[0].Time.UTC().Format(time.RFC3339), a.Boots[len(a.Boots)-1].Time.UTC().Format(time.RFC3339))
+			first.UTC().Format(time.RFC3339), last.UTC().Format(time.RFC3339))
 	}
 	for _, n := range a.Notes {
 		fmt.Fprintf(w, "    note: %s\n", oneLine(n))
@@ -235,6 +243,15 @@ func emitArtifact(e env, enc *json.Encoder, table bool, o inspectOptions, a arti
 		fmt.Fprintf(w, "    warning: %s\n", oneLine(warn))
 	}
 	return nil
+}
+
+// clip cuts s to n runes, marking the cut.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
 }
 
 func dash(s string) string {
