@@ -78,7 +78,7 @@ func DecodeBoot(ev *parsers.Event) (BootMarker, bool) {
 		case 6009:
 			b.Kind, b.BootTime = BootStart, ev.Time
 			var parts []string
-			for _, d := range ev.Data {
+			for _, d := range ev.Data[:min(len(ev.Data), 4)] { // version, build, service pack, kernel kind
 				if v := strings.TrimSpace(d.Value); v != "" {
 					parts = append(parts, v)
 				}
