@@ -33,7 +33,7 @@ func BenchmarkNetstatVsGrep(b *testing.B) {
 			b.Fatal(err)
 		}
 		bw := bufio.NewWriter(f)
-		if err := writeSyntheticNetstat(bw, bc.rows, true); err != nil {
+		if err := SyntheticNetstat(bw, bc.rows, true); err != nil {
 			b.Fatal(err)
 		}
 		if err := bw.Flush(); err != nil {

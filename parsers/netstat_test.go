@@ -1,14 +1,12 @@
 package parsers
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -648,77 +646,6 @@ func FuzzNetstat(f *testing.F) {
 	})
 }
 
-// writeSyntheticNetstat writes a realistic `netstat -ano` capture with CRLF
-// line ends and exactly rows socket rows, in netstat's order (TCP, then UDP,
-// IPv4 before IPv6, ascending ports). With dnsPool, dns.exe (PID 1868) holds
-// about 2,500 random UDP ports 0.0.0.0:N, the socket pool DNS Server opens at
-// start since MS08-037, besides ordinary TCP and UDP rows. The output is the
-// same for the same arguments.
-func writeSyntheticNetstat(w io.Writer, rows int, dnsPool bool) error {
-	const dnsPID = 1868
-	rng := rand.New(rand.NewPCG(2008, 37))
-	bw := bufio.NewWriter(w)
-	fmt.Fprint(bw, "\r\nActive Connections\r\n\r\n  Proto  Local Address          Foreign Address        State           PID\r\n")
-	row := func(proto, local, remote, state string, pid int) {
-		fmt.Fprintf(bw, "  %-5s  %-21s  %-21s  %-14s  %d\r\n", proto, local, remote, state, pid)
-	}
-
-	nDNS := 0
-	if dnsPool {
-		nDNS = min(2500, rows*5/6)
-	}
-	rest := rows - nDNS
-	nTCP := rest * 6 / 10
-	nUDP := rest - nTCP
-
-	// TCP: listeners, then connections from ascending local ports.
-	listeners := []struct {
-		port, pid int
-	}{{53, dnsPID}, {135, 924}, {445, 4}, {3389, 1060}, {5985, 4}, {49664, 676}, {49665, 540}, {49666, 1224}, {49667, 1588}, {49668, 2540}}
-	for i := 0; i < nTCP && i < len(listeners); i++ {
-		row("TCP", fmt.Sprintf("0.0.0.0:%d", listeners[i].port), "0.0.0.0:0", "LISTENING", listeners[i].pid)
-	}
-	states := []string{"ESTABLISHED", "ESTABLISHED", "ESTABLISHED", "TIME_WAIT", "CLOSE_WAIT"}
-	for i := len(listeners); i < nTCP; i++ {
-		k := i - len(listeners)
-		local := fmt.Sprintf("10.%d.%d.%d:%d", k/16384/65536%256, k/16384/256%256, k/16384%256, 49152+k%16384)
-		remote := fmt.Sprintf("52.%d.%d.%d:443", rng.IntN(256), rng.IntN(256), 1+rng.IntN(254))
-		state := states[rng.IntN(len(states))]
-		pid := 1000 + 4*rng.IntN(500)
-		if state == "TIME_WAIT" {
-			pid = 0
-		}
-		row("TCP", local, remote, state, pid)
-	}
-
-	// UDP on 0.0.0.0: well-known service ports and the DNS pool, by port.
-	wellKnown := []struct{ port, pid int }{{53, dnsPID}, {123, 1400}, {500, 3100}, {1900, 3300}, {4500, 3100}, {5353, 2000}, {5355, 2000}}
-	wellKnown = wellKnown[:min(len(wellKnown), nUDP)]
-	owner := make(map[int]int, len(wellKnown)+nDNS)
-	for _, wk := range wellKnown {
-		owner[wk.port] = wk.pid
-	}
-	for len(owner) < len(wellKnown)+nDNS {
-		if port := 1025 + rng.IntN(65535-1025+1); owner[port] == 0 {
-			owner[port] = dnsPID
-		}
-	}
-	ports := make([]int, 0, len(owner))
-	for port := range owner {
-		ports = append(ports, port)
-	}
-	slices.Sort(ports)
-	for _, port := range ports {
-		row("UDP", fmt.Sprintf("0.0.0.0:%d", port), "*:*", "", owner[port])
-	}
-	// The rest on IPv6 link-local addresses: these rows overflow the grid.
-	for k := 0; k < nUDP-len(wellKnown); k++ {
-		local := fmt.Sprintf("[fe80::%x:%x:8bf7:c410%%12]:%d", k/16384/65536%65536, k/16384%65536, 49152+k%16384)
-		fmt.Fprintf(bw, "  UDP    %s  *:*                                    %d\r\n", local, 2000+4*rng.IntN(100))
-	}
-	return bw.Flush()
-}
-
 func TestWriteSyntheticNetstat(t *testing.T) {
 	for _, tt := range []struct {
 		rows    int
@@ -727,7 +654,7 @@ func TestWriteSyntheticNetstat(t *testing.T) {
 	}{{3000, true, 2500 + 1}, {12, false, 0}, {1, true, 0}, {40000, true, 2500 + 1}} {
 		t.Run(fmt.Sprint(tt.rows, tt.dnsPool), func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := writeSyntheticNetstat(&buf, tt.rows, tt.dnsPool); err != nil {
+			if err := SyntheticNetstat(&buf, tt.rows, tt.dnsPool); err != nil {
 				t.Fatal(err)
 			}
 			sockets, metas, errs := parseNetstat(t, buf.String())
@@ -760,7 +687,7 @@ func BenchmarkNetstat(b *testing.B) {
 	}{{"DNSPool3000", 3000}, {"Rows1M", 1_000_000}} {
 		b.Run(bc.name, func(b *testing.B) {
 			var buf bytes.Buffer
-			if err := writeSyntheticNetstat(&buf, bc.rows, true); err != nil {
+			if err := SyntheticNetstat(&buf, bc.rows, true); err != nil {
 				b.Fatal(err)
 			}
 			data := buf.Bytes()

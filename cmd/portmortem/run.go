@@ -42,6 +42,7 @@ func commands() []command {
 	return []command{
 		{"inspect", "list every artifact found in bundles: format, encoding, locale, records, warnings",
 			"portmortem inspect [flags] PATH...", runInspect},
+		{"synth", "write synthetic artifacts for benchmarks (evtx, netstat)", synthUsage, runSynth},
 		{"version", "print the version", "portmortem version", runVersion},
 		{"help", "print help for a command", "portmortem help [COMMAND]", nil},
 	}
@@ -104,7 +105,7 @@ func usage(w io.Writer) {
 	var b strings.Builder
 	b.WriteString("portmortem finds which process held the port a Windows service failed to bind.\n\nUsage:\n")
 	for _, c := range commands() {
-		fmt.Fprintf(&b, "  %-34s %s\n", c.usage, c.summary)
+		fmt.Fprintf(&b, "  %-52s %s\n", c.usage, c.summary)
 	}
 	b.WriteString("\nExit codes: 0 ok, 1 error, 2 usage, 3 parse errors with --strict, 130 interrupted.\n")
 	b.WriteString("Run 'portmortem help COMMAND' for the flags of a command.\n")

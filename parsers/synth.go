@@ -1,0 +1,193 @@
+package parsers
+
+// Generators of synthetic artifacts, for benchmarks and scale tests
+// (`portmortem synth`). Their output is realistic in shape and the same for
+// the same arguments; it is never mistaken for customer data: host names
+// and addresses are from documentation ranges where it matters.
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf16"
+)
+
+// SyntheticNetstat writes a realistic `netstat -ano` capture with CRLF
+// line ends and exactly rows socket rows, in netstat's order (TCP, then UDP,
+// IPv4 before IPv6, ascending ports). With dnsPool, dns.exe (PID 1868) holds
+// about 2,500 random UDP ports 0.0.0.0:N, the socket pool DNS Server opens at
+// start since MS08-037, besides ordinary TCP and UDP rows. The output is the
+// same for the same arguments.
+func SyntheticNetstat(w io.Writer, rows int, dnsPool bool) error {
+	const dnsPID = 1868
+	rng := rand.New(rand.NewPCG(2008, 37))
+	bw := bufio.NewWriter(w)
+	fmt.Fprint(bw, "\r\nActive Connections\r\n\r\n  Proto  Local Address          Foreign Address        State           PID\r\n")
+	row := func(proto, local, remote, state string, pid int) {
+		fmt.Fprintf(bw, "  %-5s  %-21s  %-21s  %-14s  %d\r\n", proto, local, remote, state, pid)
+	}
+
+	nDNS := 0
+	if dnsPool {
+		nDNS = min(2500, rows*5/6)
+	}
+	rest := rows - nDNS
+	nTCP := rest * 6 / 10
+	nUDP := rest - nTCP
+
+	// TCP: listeners, then connections from ascending local ports.
+	listeners := []struct {
+		port, pid int
+	}{{53, dnsPID}, {135, 924}, {445, 4}, {3389, 1060}, {5985, 4}, {49664, 676}, {49665, 540}, {49666, 1224}, {49667, 1588}, {49668, 2540}}
+	for i := 0; i < nTCP && i < len(listeners); i++ {
+		row("TCP", fmt.Sprintf("0.0.0.0:%d", listeners[i].port), "0.0.0.0:0", "LISTENING", listeners[i].pid)
+	}
+	states := []string{"ESTABLISHED", "ESTABLISHED", "ESTABLISHED", "TIME_WAIT", "CLOSE_WAIT"}
+	for i := len(listeners); i < nTCP; i++ {
+		k := i - len(listeners)
+		local := fmt.Sprintf("10.%d.%d.%d:%d", k/16384/65536%256, k/16384/256%256, k/16384%256, 49152+k%16384)
+		remote := fmt.Sprintf("52.%d.%d.%d:443", rng.IntN(256), rng.IntN(256), 1+rng.IntN(254))
+		state := states[rng.IntN(len(states))]
+		pid := 1000 + 4*rng.IntN(500)
+		if state == "TIME_WAIT" {
+			pid = 0
+		}
+		row("TCP", local, remote, state, pid)
+	}
+
+	// UDP on 0.0.0.0: well-known service ports and the DNS pool, by port.
+	wellKnown := []struct{ port, pid int }{{53, dnsPID}, {123, 1400}, {500, 3100}, {1900, 3300}, {4500, 3100}, {5353, 2000}, {5355, 2000}}
+	wellKnown = wellKnown[:min(len(wellKnown), nUDP)]
+	owner := make(map[int]int, len(wellKnown)+nDNS)
+	for _, wk := range wellKnown {
+		owner[wk.port] = wk.pid
+	}
+	for len(owner) < len(wellKnown)+nDNS {
+		if port := 1025 + rng.IntN(65535-1025+1); owner[port] == 0 {
+			owner[port] = dnsPID
+		}
+	}
+	ports := make([]int, 0, len(owner))
+	for port := range owner {
+		ports = append(ports, port)
+	}
+	slices.Sort(ports)
+	for _, port := range ports {
+		row("UDP", fmt.Sprintf("0.0.0.0:%d", port), "*:*", "", owner[port])
+	}
+	// The rest on IPv6 link-local addresses: these rows overflow the grid.
+	for k := 0; k < nUDP-len(wellKnown); k++ {
+		local := fmt.Sprintf("[fe80::%x:%x:8bf7:c410%%12]:%d", k/16384/65536%65536, k/16384%65536, 49152+k%16384)
+		fmt.Fprintf(bw, "  UDP    %s  *:*                                    %d\r\n", local, 2000+4*rng.IntN(100))
+	}
+	return bw.Flush()
+}
+
+// SyntheticSystemLog writes records events shaped like a busy server's
+// System log to w: boots every few thousand records (EventLog 6009/6005,
+// Kernel-General 12, sometimes a dirty end with 6008 and Kernel-Power 41),
+// a flood of SCM 7036 state changes and 7040 start-type changes, and, every
+// failureEvery records, a service-start failure (7023 with 10048 for IAS,
+// 7000 with 1053, 7024 with exit code 1, 7000 with 1058). Times start at
+// start and advance by a few seconds a record.
+func SyntheticSystemLog(w *EVTXWriter, records, failureEvery int, start time.Time) error {
+	rng := rand.New(rand.NewPCG(2008, 956189))
+	const host = "SBS01.example.test"
+	t := start.UTC()
+	services := []struct{ display, key string }{
+		{"Windows Update", "wuauserv"}, {"Print Spooler", "Spooler"}, {"Background Intelligent Transfer Service", "BITS"},
+		{"Windows Modules Installer", "TrustedInstaller"}, {"WinHTTP Web Proxy Auto-Discovery Service", "WinHttpAutoProxySvc"},
+		{"Software Protection", "sppsvc"}, {"Windows Error Reporting Service", "WerSvc"}, {"Network List Service", "netprofm"},
+	}
+	failures := []struct {
+		id                 uint16
+		display, key, code string
+	}{
+		{7023, "Internet Authentication Service", "IAS", "%%10048"},
+		{7000, "BlackBerry Router", "BlackBerry Router", "%%1053"},
+		{7024, "Apache2.4", "Apache2.4", "%%1"},
+		{7000, "Fax", "Fax", "%%1058"},
+	}
+	scm := func(id uint16, qualifiers uint16, level uint8, key string, params ...string) Event {
+		ev := Event{Channel: "System", Provider: "Service Control Manager", EventSource: "Service Control Manager",
+			ProviderGUID: "{555908d1-a6d7-4695-8e1e-26931d2012f4}", EventID: id, Qualifiers: qualifiers, Level: level,
+			Computer: host, Binary: utf16HexKey(key)}
+		for i, p := range params {
+			ev.Data = append(ev.Data, Field{Name: fmt.Sprintf("param%d", i+1), Value: p})
+		}
+		return ev
+	}
+	boot := func() []Event {
+		kg := Event{Channel: "System", Provider: "Microsoft-Windows-Kernel-General", ProviderGUID: "{a68ca8b7-004f-d7b6-a698-07e2de0f1f5d}",
+			EventID: 12, Level: 4, Computer: host, Data: []Field{{Name: "MajorVersion", Value: "6"}, {Name: "MinorVersion", Value: "1"},
+				{Name: "BuildVersion", Value: "7601"}, {Name: "StartTime", Value: t.Add(-20 * time.Second).Format(time.RFC3339Nano)}}}
+		return []Event{kg,
+			{Channel: "System", Provider: "EventLog", EventID: 6009, Qualifiers: 32768, Level: 4, Computer: host,
+				Data: []Field{{Value: "6.01."}, {Value: "7601"}, {Value: "Service Pack 1"}, {Value: "Multiprocessor Free"}, {Value: "17514"}}},
+			{Channel: "System", Provider: "EventLog", EventID: 6005, Qualifiers: 32768, Level: 4, Computer: host},
+		}
+	}
+	var pending []Event
+	for n := 0; n < records; n++ {
+		if len(pending) == 0 {
+			switch {
+			case n%5000 == 0:
+				if n > 0 && rng.IntN(4) == 0 { // the previous boot ended badly
+					pending = append(pending, Event{Channel: "System", Provider: "EventLog", EventID: 6008, Qualifiers: 32768, Level: 2,
+						Computer: host, Binary: systemTimesHex(t.Add(-time.Hour), -5*time.Hour)},
+						Event{Channel: "System", Provider: "Microsoft-Windows-Kernel-Power", ProviderGUID: "{331c3b3a-2005-44c2-ac5e-77220c37d6b4}",
+							EventID: 41, Level: 1, Computer: host, Data: []Field{{Name: "BugcheckCode", Value: "0"}}})
+				} else if n > 0 {
+					pending = append(pending, Event{Channel: "System", Provider: "EventLog", EventID: 6006, Qualifiers: 32768, Level: 4, Computer: host})
+				}
+				pending = append(pending, boot()...)
+			case failureEvery > 0 && n%failureEvery == failureEvery/2:
+				f := failures[rng.IntN(len(failures))]
+				pending = append(pending, scm(f.id, 49152, 2, f.key, f.display, f.code))
+			case rng.IntN(10) == 0:
+				s := services[rng.IntN(len(services))]
+				pending = append(pending, scm(7040, 16384, 4, s.key, s.display, "demand start", "auto start", s.key))
+			default:
+				s := services[rng.IntN(len(services))]
+				state := []string{"running", "stopped"}[rng.IntN(2)]
+				pending = append(pending, scm(7036, 16384, 4, s.key+"/4", s.display, state))
+			}
+		}
+		ev := pending[0]
+		pending = pending[1:]
+		t = t.Add(time.Duration(500+rng.IntN(5000)) * time.Millisecond)
+		ev.Time = t
+		ev.RecordID = uint64(n + 1)
+		if err := w.Write(ev); err != nil {
+			return fmt.Errorf("synthetic record %d: %w", n+1, err)
+		}
+	}
+	return nil
+}
+
+// utf16HexKey encodes a service key name as SCM events carry it in <Binary>.
+func utf16HexKey(key string) string {
+	var b []byte
+	for _, u := range utf16.Encode([]rune(key + "\x00")) {
+		b = binary.LittleEndian.AppendUint16(b, u)
+	}
+	return strings.ToUpper(hex.EncodeToString(b))
+}
+
+// systemTimesHex encodes 6008's Binary: the moment as local SYSTEMTIME
+// (UTC + offset), then as UTC SYSTEMTIME.
+func systemTimesHex(utc time.Time, offset time.Duration) string {
+	var b []byte
+	for _, t := range []time.Time{utc.Add(offset), utc} {
+		for _, v := range []int{t.Year(), int(t.Month()), int(t.Weekday()), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond() / 1e6} {
+			b = binary.LittleEndian.AppendUint16(b, uint16(v))
+		}
+	}
+	return strings.ToUpper(hex.EncodeToString(b))
+}
