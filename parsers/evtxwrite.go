@@ -502,8 +502,14 @@ func (w *EVTXWriter) encode(in *recordInput) (fits, ok bool) {
 	}
 	e.b = le.AppendUint32(e.b, uint32(size))
 	le.PutUint32(e.b[4:], uint32(size))
-	return int(w.free)+size <= evtxChunkSize, !e.tooBig
+	return int(w.free)+size <= evtxChunkSize-evtxChunkSlack, !e.tooBig
 }
+
+// evtxChunkSlack is room a chunk always keeps after its last record.
+// Windows never fills a chunk to the last byte (the largest free-space
+// offset in the corpus is 65528), and libevtx drops the last record of a
+// chunk whose free-space offset is 65536.
+const evtxChunkSlack = 8
 
 var zero16 [16]byte
 
