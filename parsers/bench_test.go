@@ -3,10 +3,14 @@ package parsers
 import (
 	"bufio"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
+
+	goevtx "github.com/0xrawsec/golang-evtx/evtx"
 )
 
 // BenchmarkNetstatVsGrep measures the whole text path — detection,
@@ -71,6 +75,82 @@ func BenchmarkNetstatVsGrep(b *testing.B) {
 				if out, err := exec.Command(grep, "-c", ":", path).Output(); err != nil || len(out) == 0 {
 					b.Fatalf("grep: %v", err)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkEVTXVsReaders decodes the largest corpus System log (16.8 MB,
+// 60,189 records) and a 200 MB log from the EVTX writer with our reader
+// (through Read, as the CLI does), with a plain golang-evtx FastEvents loop
+// and with libevtx's evtxexport, in the same run. Run with:
+//
+//	go test ./parsers -run '^$' -bench EVTXVsReaders -benchtime 3x -timeout 30m
+func BenchmarkEVTXVsReaders(b *testing.B) {
+	quietLibraryLog(b)
+	synthetic := filepath.Join(b.TempDir(), "System-200MB.evtx")
+	f, err := os.Create(synthetic)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := NewEVTXWriter(f)
+	if err := SyntheticSystemLog(w, 460000, 5000, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	for _, file := range []struct{ name, path string }{
+		{"Corpus16MB", filepath.Join(evtxCorpus(b), "system", "museum_Win2012R2_StolenSzechuan_System_LARGE.evtx")},
+		{"Synthetic200MB", synthetic},
+	} {
+		info, err := os.Stat(file.path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(file.name+"/portmortem", func(b *testing.B) {
+			b.SetBytes(info.Size())
+			records := 0
+			for b.Loop() {
+				f, err := os.Open(file.path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				a, seq := Read(context.Background(), file.path, f, "")
+				for range seq {
+				}
+				f.Close()
+				records = a.Records
+			}
+			b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+		b.Run(file.name+"/golang-evtx-FastEvents", func(b *testing.B) {
+			b.SetBytes(info.Size())
+			records := 0
+			for b.Loop() {
+				ef, err := goevtx.OpenDirty(file.path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				records = 0
+				for range ef.FastEvents() {
+					records++
+				}
+				ef.Close()
+			}
+			b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+		b.Run(file.name+"/evtxexport", func(b *testing.B) {
+			exe, err := exec.LookPath("evtxexport")
+			if err != nil {
+				b.Skip("evtxexport not installed")
+			}
+			b.SetBytes(info.Size())
+			for b.Loop() {
+				cmd := exec.Command(exe, file.path)
+				cmd.Stdout = io.Discard
+				_ = cmd.Run() // exits 1 on records it cannot read; the time is what counts
 			}
 		})
 	}
