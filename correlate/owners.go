@@ -197,7 +197,7 @@ func (a *analysis) observe(ctx context.Context, c *failureCase, p neededPort, s 
 		h := holder{ref: ref, pid: sk.PID}
 		ok, note := overlaps(p.Addr, &sk)
 		h.addrNote = note
-		h.outgoing = sk.Proto == parsers.TCP && !sk.Listening() && sk.State != parsers.StateTimeWait
+		h.outgoing = isConnection(&sk)
 		a.enrich(&h, s)
 		switch {
 		case !ok:
@@ -227,6 +227,22 @@ func (a *analysis) observe(ctx context.Context, c *failureCase, p neededPort, s 
 		}
 	}
 	return o, nil
+}
+
+// isConnection reports whether a TCP socket is a connection (its local
+// port taken by a connect or an accept) rather than a listener: it has a
+// state, is not listening or bound, is not a closed leftover, and has a
+// remote end.
+func isConnection(s *parsers.Socket) bool {
+	if s.Proto != parsers.TCP || s.State == "" || s.Listening() {
+		return false
+	}
+	switch s.State {
+	case parsers.StateTimeWait, parsers.StateClosed, parsers.StateDeleteTCB:
+		return false
+	}
+	noRemote := s.RemotePort == 0 && (!s.RemoteAddr.IsValid() || s.RemoteAddr.IsUnspecified()) && s.RemoteHost == ""
+	return !noRemote
 }
 
 // overlaps reports whether a socket's local address conflicts with the

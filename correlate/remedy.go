@@ -188,7 +188,7 @@ func (in remedyInput) startLine() string {
 	case in.ServiceKey == "":
 		return "REM Then start the failed service again."
 	case strings.EqualFold(in.ServiceKey, "HTTP"):
-		return "REM Then restart the service that registered the address with HTTP.sys (netsh http show servicestate lists them)."
+		return "REM Restart the service that registered the address with HTTP.sys (netsh http show servicestate lists it)."
 	}
 	return "net start " + quoteArg(in.ServiceKey)
 }
@@ -323,7 +323,7 @@ func remedyFor(in remedyInput) (lines, kb []string) {
 					"netsh int ipv6 set dynamicport "+w+" start=49152 num=16384")
 			}
 		}
-		add("REM Then start the service (a reboot re-creates WinNAT's reservations; check them again after one):", in.startLine())
+		add("REM A reboot re-creates WinNAT's reservations (check them again after one). Start the service now:", in.startLine())
 
 	case RuleIPsecBlockMode:
 		addKB(kbUDPIssues)

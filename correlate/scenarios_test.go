@@ -247,8 +247,8 @@ var (
 		"netsh int ipv4 show dynamicport tcp",
 		"netsh int ipv4 set dynamicport tcp start=49152 num=16384",
 		"netsh int ipv6 set dynamicport tcp start=49152 num=16384",
-		"REM Then start the service (a reboot re-creates WinNAT's reservations; check them again after one):",
-		"REM Then restart the service that registered the address with HTTP.sys (netsh http show servicestate lists them).",
+		"REM A reboot re-creates WinNAT's reservations (check them again after one). Start the service now:",
+		"REM Restart the service that registered the address with HTTP.sys (netsh http show servicestate lists it).",
 	}
 	remedyEphemeral2003 = []string{
 		"REM TCP 4100 lies in the dynamic (ephemeral) port range 1025-5000, which Windows hands out to outgoing connections and random-port services: reserve it so the service finds it free.",
