@@ -503,17 +503,17 @@ func TestOddInput(t *testing.T) {
 		"failure_zero_fields": {Failures: []FailureRef{zeroFail}},
 		"failure_zero_time_with_snapshot": {Failures: []FailureRef{zeroFail, {Failure: Failure{Kind: KindServiceFailure, Service: "Internet Authentication Service", Class: ClassPortConflict}}},
 			Snapshots: []Snapshot{{ID: 1}, {ID: 1}}, Owners: &fakeOwners{refs: weird}},
-		"bind_error_port_zero": {Failures: []FailureRef{{Failure: Failure{Kind: KindBindError, HasPort: true, Class: ClassPortConflict}}}},
-		"bind_error_no_proto":  {Failures: []FailureRef{{Failure: Failure{Kind: KindBindError, HasPort: true, Port: 80, Class: ClassPortConflict, Time: at(0)}}}, Snapshots: []Snapshot{{ID: 1, CapturedAt: at(time.Hour)}}, Owners: &fakeOwners{refs: weird}},
+		"bind_error_port_zero":    {Failures: []FailureRef{{Failure: Failure{Kind: KindBindError, HasPort: true, Class: ClassPortConflict}}}},
+		"bind_error_no_proto":     {Failures: []FailureRef{{Failure: Failure{Kind: KindBindError, HasPort: true, Port: 80, Class: ClassPortConflict, Time: at(0)}}}, Snapshots: []Snapshot{{ID: 1, CapturedAt: at(time.Hour)}}, Owners: &fakeOwners{refs: weird}},
 		"7001_without_dependency": {Failures: []FailureRef{{Failure: Failure{Kind: KindServiceFailure, EventID: 7001, Class: ClassNotPort}}}},
 		"not_port_without_code":   {Failures: []FailureRef{{Failure: Failure{Kind: KindServiceFailure, EventID: 7000, Class: ClassNotPort}}}},
 		"unknown_class":           {Failures: []FailureRef{{Failure: Failure{Kind: KindServiceFailure, EventID: 7000, Service: "DNS Server", Time: at(0)}}}, Snapshots: []Snapshot{{ID: 1, CapturedAt: at(time.Hour), CaptureSource: "flag"}}, Owners: &fakeOwners{refs: weird}},
 		"boots_zero_and_odd": {Boots: []BootRef{{}, {Boot: BootMarker{Kind: BootStart, EventID: 12}}, {Boot: BootMarker{Kind: BootDirtyStop, EventID: 6008, Time: at(0)}},
 			{Boot: BootMarker{Kind: BootStart, EventID: 12, BootTime: time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC)}}, {Boot: BootMarker{Kind: BootStart, EventID: 12, BootTime: time.Date(30827, 12, 31, 0, 0, 0, 0, time.UTC)}}},
 			Failures: []FailureRef{{Failure: Failure{Kind: KindServiceFailure, ServiceKey: "IAS", Class: ClassPortConflict, Time: at(time.Hour)}}}},
-		"user_ports_odd":   {Failures: []FailureRef{{Failure: Failure{Kind: KindServiceFailure, Service: "X", Class: ClassPossiblyPort}}}, UserPorts: map[string][]PortSpec{"x": {{"", 0}, {"ICMP", 5}}}},
+		"user_ports_odd":    {Failures: []FailureRef{{Failure: Failure{Kind: KindServiceFailure, Service: "X", Class: ClassPossiblyPort}}}, UserPorts: map[string][]PortSpec{"x": {{"", 0}, {"ICMP", 5}}}},
 		"processes_no_snap": {Processes: []ProcessRef{{SnapshotID: 5}, {SnapshotID: 5, CapturedAt: at(0)}}, Failures: []FailureRef{zeroFail}},
-		"ranges_odd":       {Ranges: []RangeRef{{Range: parsers.PortRange{Kind: "excluded", Start: 9, End: 1}}, {Range: parsers.PortRange{Kind: "dynamic"}}}, Failures: []FailureRef{{Failure: Failure{Kind: KindBindError, HasPort: true, Port: 5, Proto: parsers.UDP, Class: ClassPortConflict}}}},
+		"ranges_odd":        {Ranges: []RangeRef{{Range: parsers.PortRange{Kind: "excluded", Start: 9, End: 1}}, {Range: parsers.PortRange{Kind: "dynamic"}}}, Failures: []FailureRef{{Failure: Failure{Kind: KindBindError, HasPort: true, Port: 5, Proto: parsers.UDP, Class: ClassPortConflict}}}},
 	}
 	for name, in := range inputs {
 		t.Run(name, func(t *testing.T) {

@@ -61,7 +61,10 @@ func TestCatalogLookups(t *testing.T) {
 		{"name_en", func() (CatalogEntry, bool) { e, _, ok := cat.ByName("Internet Authentication Service"); return e, ok }, "IAS", nil},
 		{"name_de_2008", func() (CatalogEntry, bool) { e, _, ok := cat.ByName("netzwerkrichtlinienserver"); return e, ok }, "IAS", nil},
 		{"name_de_2003", func() (CatalogEntry, bool) { e, _, ok := cat.ByName("Internetauthentifizierungsdienst"); return e, ok }, "IAS", nil},
-		{"name_fr_with_parenthesis", func() (CatalogEntry, bool) { e, _, ok := cat.ByName("Serveur NPS (Network Policy Server)"); return e, ok }, "IAS", nil},
+		{"name_fr_with_parenthesis", func() (CatalogEntry, bool) {
+			e, _, ok := cat.ByName("Serveur NPS (Network Policy Server)")
+			return e, ok
+		}, "IAS", nil},
 		{"name_es", func() (CatalogEntry, bool) { e, _, ok := cat.ByName("Servidor de directivas de redes"); return e, ok }, "IAS", nil},
 		{"name_de_ipsec", func() (CatalogEntry, bool) { e, _, ok := cat.ByName("IPSec-Dienste"); return e, ok }, "PolicyAgent", nil},
 		{"name_pattern_sql", func() (CatalogEntry, bool) { e, _, ok := cat.ByName("SQL Server (SALES)"); return e, ok }, "MSSQL$*", nil},

@@ -54,15 +54,15 @@ func TestBuildSessions(t *testing.T) {
 		want  []want
 	}{
 		{"empty", nil, nil},
-		{"one_boot_12_6005_6009_dedup", []BootRef{ev(6009, at(70 * time.Second)), k12(at(0)), ev(6005, at(71 * time.Second))},
+		{"one_boot_12_6005_6009_dedup", []BootRef{ev(6009, at(70*time.Second)), k12(at(0)), ev(6005, at(71*time.Second))},
 			[]want{{start: at(0), source: "Kernel-General 12", nStarts: 3}}},
 		{"2003_6005_6009_only", []BootRef{ev(6005, at(time.Second)), ev(6009, at(0))},
 			[]want{{start: at(0), source: "EventLog 6009", nStarts: 2}}},
 		{"same_log_read_twice", []BootRef{k12(at(0)), k12(at(0)), ev(6005, at(time.Minute)), ev(6005, at(time.Minute))},
 			[]want{{start: at(0), source: "Kernel-General 12", nStarts: 4}}},
-		{"two_boots_clean", []BootRef{k12(at(0)), ev(6005, at(time.Minute)), k13(at(5 * time.Hour)), ev(6006, at(5*time.Hour + time.Second)), k12(at(5*time.Hour + 3*time.Minute)), ev(6005, at(5*time.Hour + 4*time.Minute))},
+		{"two_boots_clean", []BootRef{k12(at(0)), ev(6005, at(time.Minute)), k13(at(5 * time.Hour)), ev(6006, at(5*time.Hour+time.Second)), k12(at(5*time.Hour + 3*time.Minute)), ev(6005, at(5*time.Hour+4*time.Minute))},
 			[]want{{start: at(0), source: "Kernel-General 12", cleanStop: true, nStarts: 2}, {start: at(5*time.Hour + 3*time.Minute), source: "Kernel-General 12", nStarts: 2}}},
-		{"two_fast_reboots_within_window", []BootRef{ev(6009, at(0)), ev(6005, at(time.Second)), ev(6006, at(2 * time.Minute)), ev(6009, at(3 * time.Minute)), ev(6005, at(3*time.Minute + time.Second))},
+		{"two_fast_reboots_within_window", []BootRef{ev(6009, at(0)), ev(6005, at(time.Second)), ev(6006, at(2*time.Minute)), ev(6009, at(3*time.Minute)), ev(6005, at(3*time.Minute+time.Second))},
 			[]want{{start: at(0), source: "EventLog 6009", cleanStop: true, nStarts: 2}, {start: at(3 * time.Minute), source: "EventLog 6009", nStarts: 2}}},
 		{"two_12s_without_stop_are_two_boots", []BootRef{k12(at(0)), k12(at(4 * time.Minute))},
 			[]want{{start: at(0), source: "Kernel-General 12", nStarts: 1}, {start: at(4 * time.Minute), source: "Kernel-General 12", nStarts: 1}}},
