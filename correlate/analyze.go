@@ -1343,9 +1343,10 @@ func (a *analysis) haveRanges(proto parsers.Proto) bool {
 	return false
 }
 
-// dynamicRange is the dynamic port range for proto: collected with netsh,
-// else the default of the OS version.
-func (a *analysis) dynamicRange(proto parsers.Proto, addr netip.Addr) (portRange, string, bool) {
+// dynamicRange is the dynamic port range for a port: collected with netsh,
+// else the default of the OS version, else (version unknown) whichever of
+// the two defaults holds the port.
+func (a *analysis) dynamicRange(proto parsers.Proto, port uint16, addr netip.Addr) (portRange, string, bool) {
 	for _, r := range a.in.Ranges {
 		if r.Range.Kind == "dynamic" && (r.Range.Proto == "" || r.Range.Proto == proto) && ipVersionMatches(r.Range.IPVersion, addr) {
 			return portRange{r.Range.Start, r.Range.End}, fmt.Sprintf("netsh, %s line %d", r.Artifact, r.Line), true
@@ -1357,7 +1358,10 @@ func (a *analysis) dynamicRange(proto parsers.Proto, addr netip.Addr) (portRange
 	case osVista, osModern:
 		return portRange{49152, 65535}, "the default of " + a.osLabel, true
 	}
-	return portRange{}, "", false
+	if port >= 1025 && port <= 5000 {
+		return portRange{1025, 5000}, "the default of Windows 2000/XP/Server 2003; the OS version is unknown, and on Vista/2008 and later the default is 49152-65535", true
+	}
+	return portRange{49152, 65535}, "the default of Windows Vista/Server 2008 and later; the OS version is unknown, and on 2000/XP/2003 the default is 1025-5000", true
 }
 
 // signalReason is a reason drawn from a signal event.
@@ -1452,7 +1456,7 @@ func (a *analysis) ruleFacts(ctx context.Context, c *failureCase, p neededPort, 
 		}
 		f.UDPCount, f.HasCount = n, true
 	}
-	f.Dynamic, f.DynamicSource, f.DynamicKnown = a.dynamicRange(p.Proto, p.Addr)
+	f.Dynamic, f.DynamicSource, f.DynamicKnown = a.dynamicRange(p.Proto, p.Port, p.Addr)
 	if e, _, ok := a.catalogEntry(c); ok {
 		f.CaseProduct = e.Product
 		if f.ServiceImage == "" && len(e.Images) == 1 && !isPattern(e.Images[0]) && !isSharedHost(e.Images[0]) {
@@ -1497,7 +1501,7 @@ func (a *analysis) remedyInput(c *failureCase, p neededPort, all []neededPort, r
 	if h != nil {
 		in.OwnerPID, in.OwnerImage = h.pid, h.image
 	}
-	in.Dynamic, _, _ = a.dynamicRange(p.Proto, p.Addr)
+	in.Dynamic, _, _ = a.dynamicRange(p.Proto, p.Port, p.Addr)
 	if rule == RuleDNSSocketPool {
 		for _, q := range all {
 			if q.Proto == p.Proto {

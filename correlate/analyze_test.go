@@ -101,6 +101,12 @@ func TestAnalyzeVerdictsAndRules(t *testing.T) {
 			in.Snapshots[0].CaptureSource = "zip-dos-local"
 			return in
 		}, parsers.UDP, 1812, Probable, RuleDNSSocketPool, "it may be off by up to 14 hours"},
+		{"ephemeral_with_unknown_os", func(t *testing.T) Input {
+			in := sqlEphemeral(t)
+			in.OSVersion = ""
+			in.Boots = []BootRef{boot12(sysEvtx, at(0), 1)} // no 6009, so no version
+			return in
+		}, parsers.TCP, 4100, Confirmed, RuleEphemeral, "the OS version is unknown"},
 		{"possibly_port_catalog_is_probable", func(t *testing.T) Input {
 			return oneBoot2008([]FailureRef{failure(t, sysEvtx, scmAt(at(2*time.Minute), 10, 7000, "IAS", "Network Policy Server", "%%1053"))},
 				append([]SocketRef{udp(1, 12, "0.0.0.0:1812", 1500)}, dnsPool(1, 100, 50000, 1500)...),

@@ -151,7 +151,7 @@ func (a *analysis) initCoverage() {
 	case a.family != osUnknown:
 		a.cov.set(CheckDynamicRange, StatusPartial, "The dynamic port range was not collected; the default of "+a.osLabel+" is assumed.")
 	default:
-		a.cov.set(CheckDynamicRange, StatusMissing, "Neither the dynamic port range nor the OS version is known: the ephemeral-range rule cannot run.")
+		a.cov.set(CheckDynamicRange, StatusMissing, "Neither the dynamic port range nor the OS version is known: the ephemeral-range rule assumes the default range of 2000/XP/2003 (1025-5000) or of Vista/2008 and later (49152-65535), whichever holds the port.")
 	}
 	if a.family == osUnknown {
 		a.cov.set(CheckOSVersion, StatusMissing, "The Windows version is unknown (no systeminfo, no 6009): remedies give the commands of both families (ReservedPorts for 2000/XP/2003, netsh for Vista/2008 and later).")

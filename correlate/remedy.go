@@ -259,7 +259,11 @@ func remedyFor(in remedyInput) (lines, kb []string) {
 		reserve([]uint16{in.Port})
 		if in.Family != osLegacy && in.Port < 49152 {
 			w := protoWord(in.Proto)
-			add("REM Or move the dynamic range back to the default, which starts above the port:",
+			move := "REM Or move the dynamic range back to the default, which starts above the port:"
+			if in.Family == osUnknown {
+				move = "REM On Windows Vista/Server 2008 and later you can instead move the dynamic range back to the default, which starts above the port:"
+			}
+			add(move,
 				"netsh int ipv4 show dynamicport "+w,
 				"netsh int ipv4 set dynamicport "+w+" start=49152 num=16384",
 				"netsh int ipv6 set dynamicport "+w+" start=49152 num=16384")
