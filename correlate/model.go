@@ -88,8 +88,13 @@ type Snapshot struct {
 	CapturedAt time.Time
 	// CaptureSource says where CapturedAt came from: "flag",
 	// "timestamp-line", "file-name", "zip-extended-utc", "zip-dos-local",
-	// "tar", "gzip", "file-mtime", or "" when unknown.
+	// "tar", "gzip", "file-mtime", or "" when unknown. For "zip-dos-local"
+	// CapturedAt is the host's wall-clock time stored with the UTC location
+	// (like Socket.CreatedLocal); Analyze applies Input.UTCOffset to it.
 	CaptureSource string
+	// NoPorts marks an artifact that lists sockets without ports (Tcpvcon
+	// 4.x): it maps PIDs to images but cannot show who held a port.
+	NoPorts bool
 }
 
 // SocketRef is a socket with the snapshot and line it was seen at.
@@ -116,6 +121,10 @@ type ProcessRef struct {
 	Artifact   string
 	Line       int
 	Process    parsers.Process
+	// CapturedAt is when that artifact was taken (UTC), zero when unknown;
+	// it ties a tasklist that is not itself a socket snapshot to the
+	// snapshot taken closest to it in the same boot.
+	CapturedAt time.Time
 }
 
 // RangeRef is an excluded or dynamic port range with its evidence.
@@ -155,6 +164,8 @@ type Input struct {
 	// service key or display name (lower-cased).
 	UserPorts map[string][]PortSpec
 	Owners    Owners
+	// Catalog is the port catalog; nil means DefaultCatalog().
+	Catalog *Catalog
 }
 
 // PortSpec is a protocol and port a service needs.
