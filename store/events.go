@@ -1,0 +1,242 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/portmortem/portmortem/correlate"
+	"github.com/portmortem/portmortem/parsers"
+)
+
+var eventColumns = []string{
+	"artifact_id", "record_id", "line", "byte_offset", "channel", "provider", "provider_guid", "event_source",
+	"event_id", "qualifiers", "level", "event_time", "computer", "data", "binary_hex", "message", "recovered",
+}
+
+// dataField is one element of events.data: both keys always present, so
+// that json_extract(data, '$[0].name') means the same on every row.
+type dataField struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// eventKey is one row of event_counts.
+type eventKey struct {
+	channel, provider string
+	id                uint16
+}
+
+// maxEventKeys bounds the distinct channel/provider/ID triples counted per
+// artifact; a damaged log could otherwise make a map as large as itself.
+// Events beyond are counted under otherEvents.
+const maxEventKeys = 10000
+
+// otherEvents is the event_counts row for events past maxEventKeys.
+var otherEvents = eventKey{provider: "(other)"}
+
+func (a *ArtifactWriter) eventArgs(line int, offset int64, ev *parsers.Event) ([]any, error) {
+	data := make([]dataField, len(ev.Data))
+	for i, d := range ev.Data {
+		data[i] = dataField(d)
+	}
+	js, err := jsonText(data)
+	if err != nil {
+		return nil, err
+	}
+	return []any{a.id, recordIDArg(ev.RecordID), line, offset, ev.Channel, ev.Provider, ev.ProviderGUID,
+		ev.EventSource, ev.EventID, ev.Qualifiers, ev.Level, timeArg(ev.Time), ev.Computer, js, ev.Binary,
+		ev.Message, ev.Recovered}, nil
+}
+
+// addEvent counts an event and stores it when correlate decodes it as a
+// failure or a boot marker (then with its decoded row), or when the case
+// keeps all events.
+func (a *ArtifactWriter) addEvent(line int, offset int64, ev *parsers.Event) error {
+	a.count(ev)
+	f, isFailure := correlate.DecodeFailure(ev)
+	b, isBoot := correlate.DecodeBoot(ev)
+	if !isFailure && !isBoot && !a.keepAll {
+		return nil
+	}
+	args, err := a.eventArgs(line, offset, ev)
+	if err != nil {
+		return err
+	}
+	if !isFailure && !isBoot {
+		return a.events.add(a.ctx, args...)
+	}
+	if a.eventRow == nil {
+		if a.eventRow, err = a.tx.PrepareContext(a.ctx, a.events.insertSQL(1)+" RETURNING id"); err != nil {
+			return err
+		}
+	}
+	var rowID int64
+	if err := a.eventRow.QueryRowContext(a.ctx, args...).Scan(&rowID); err != nil {
+		return err
+	}
+	if isFailure {
+		if err := a.addFailure(rowID, &f); err != nil {
+			return err
+		}
+	}
+	if isBoot {
+		return a.addBoot(rowID, &b)
+	}
+	return nil
+}
+
+func (a *ArtifactWriter) count(ev *parsers.Event) {
+	if a.counts == nil {
+		a.counts = map[eventKey]int64{}
+	}
+	k := eventKey{ev.Channel, ev.Provider, ev.EventID}
+	if _, ok := a.counts[k]; !ok && len(a.counts) >= maxEventKeys {
+		k = otherEvents
+	}
+	a.counts[k]++
+}
+
+// flushCounts inserts event_counts, in a stable order.
+func (a *ArtifactWriter) flushCounts() error {
+	if len(a.counts) == 0 {
+		return nil
+	}
+	keys := make([]eventKey, 0, len(a.counts))
+	for k := range a.counts {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, compareKeys)
+	b := newBatch(a.tx, "event_counts", "artifact_id", "channel", "provider", "event_id", "count")
+	for _, k := range keys {
+		if err := b.add(a.ctx, a.id, k.channel, k.provider, k.id, a.counts[k]); err != nil {
+			return err
+		}
+	}
+	return b.flush(a.ctx)
+}
+
+func compareKeys(x, y eventKey) int {
+	if c := strings.Compare(x.channel, y.channel); c != 0 {
+		return c
+	}
+	if c := strings.Compare(x.provider, y.provider); c != 0 {
+		return c
+	}
+	return int(x.id) - int(y.id)
+}
+
+const failureColumns = `artifact_id, event_row_id, kind, event_time, channel, provider, event_id, record_id,
+	recovered, service, service_key, dependency, error_code, has_error, service_specific, error_class, proto,
+	addr, port, has_port, message`
+
+func (a *ArtifactWriter) addFailure(rowID int64, f *correlate.Failure) error {
+	if a.failure == nil {
+		st, err := a.tx.PrepareContext(a.ctx, "INSERT INTO failures ("+failureColumns+") VALUES ("+
+			placeholders(21)+")")
+		if err != nil {
+			return err
+		}
+		a.failure = st
+	}
+	_, err := a.failure.ExecContext(a.ctx, a.id, rowID, string(f.Kind), timeArg(f.Time), f.Channel, f.Provider,
+		f.EventID, recordIDArg(f.RecordID), f.Recovered, f.Service, f.ServiceKey, f.Dependency, f.ErrorCode,
+		f.HasError, f.ServiceSpecific, string(f.Class), string(f.Proto), addrText(f.Addr), f.Port, f.HasPort,
+		f.Message)
+	return err
+}
+
+const bootColumns = `artifact_id, event_row_id, kind, event_time, channel, provider, event_id, record_id,
+	recovered, boot_time, last_alive, utc_offset_seconds, uptime_seconds, os_version, message`
+
+func (a *ArtifactWriter) addBoot(rowID int64, b *correlate.BootMarker) error {
+	if a.boot == nil {
+		st, err := a.tx.PrepareContext(a.ctx, "INSERT INTO boots ("+bootColumns+") VALUES ("+placeholders(15)+")")
+		if err != nil {
+			return err
+		}
+		a.boot = st
+	}
+	_, err := a.boot.ExecContext(a.ctx, a.id, rowID, string(b.Kind), timeArg(b.Time), b.Channel, b.Provider,
+		b.EventID, recordIDArg(b.RecordID), b.Recovered, timeArg(b.BootTime), timeArg(b.LastAlive),
+		offsetArg(b.UTCOffset, b.HasOffset), int64(b.Uptime/time.Second), b.OSVersion, b.Message)
+	return err
+}
+
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+// failureRefs reads the decoded failures of a case in ingest order.
+func failureRefs(ctx context.Context, q querier, caseID int64) ([]correlate.FailureRef, error) {
+	rows, err := q.QueryContext(ctx, `SELECT a.path, f.kind, f.event_time, f.channel, f.provider, f.event_id,
+		f.record_id, f.recovered, f.service, f.service_key, f.dependency, f.error_code, f.has_error,
+		f.service_specific, f.error_class, f.proto, f.addr, f.port, f.has_port, f.message
+		FROM failures f JOIN artifacts a ON a.id = f.artifact_id
+		WHERE a.case_id = ? ORDER BY a.id, f.id`, caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []correlate.FailureRef
+	for rows.Next() {
+		var r correlate.FailureRef
+		f := &r.Failure
+		var kind, class, proto, addr string
+		var t sql.NullString
+		var rid int64
+		if err := rows.Scan(&r.Artifact, &kind, &t, &f.Channel, &f.Provider, &f.EventID, &rid, &f.Recovered,
+			&f.Service, &f.ServiceKey, &f.Dependency, &f.ErrorCode, &f.HasError, &f.ServiceSpecific, &class,
+			&proto, &addr, &f.Port, &f.HasPort, &f.Message); err != nil {
+			return nil, err
+		}
+		f.Kind, f.Class, f.Proto, f.RecordID = correlate.FailureKind(kind), correlate.ErrorClass(class), parsers.Proto(proto), uint64(rid)
+		if f.Time, err = parseTime(t); err != nil {
+			return nil, err
+		}
+		if f.Addr, err = parseAddr(addr); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// bootRefs reads the boot markers of a case in ingest order.
+func bootRefs(ctx context.Context, q querier, caseID int64) ([]correlate.BootRef, error) {
+	rows, err := q.QueryContext(ctx, `SELECT a.path, b.kind, b.event_time, b.channel, b.provider, b.event_id,
+		b.record_id, b.recovered, b.boot_time, b.last_alive, b.utc_offset_seconds, b.uptime_seconds,
+		b.os_version, b.message
+		FROM boots b JOIN artifacts a ON a.id = b.artifact_id
+		WHERE a.case_id = ? ORDER BY a.id, b.id`, caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []correlate.BootRef
+	for rows.Next() {
+		var r correlate.BootRef
+		b := &r.Boot
+		var kind string
+		var t, boot, alive sql.NullString
+		var rid, uptime int64
+		var off sql.NullInt64
+		if err := rows.Scan(&r.Artifact, &kind, &t, &b.Channel, &b.Provider, &b.EventID, &rid, &b.Recovered,
+			&boot, &alive, &off, &uptime, &b.OSVersion, &b.Message); err != nil {
+			return nil, err
+		}
+		b.Kind, b.RecordID, b.Uptime = correlate.BootKind(kind), uint64(rid), time.Duration(uptime)*time.Second
+		b.UTCOffset, b.HasOffset = scanOffset(off)
+		if b.Time, err = parseTime(t); err != nil {
+			return nil, err
+		}
+		if b.BootTime, err = parseTime(boot); err != nil {
+			return nil, err
+		}
+		if b.LastAlive, err = parseTime(alive); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/portmortem/portmortem/correlate"
+	"github.com/portmortem/portmortem/parsers"
+)
+
+// snapshotFormats are the formats whose artifacts list sockets with ports.
+// A Tcpvcon listing counts only when it has ports (4.x prints none).
+var snapshotFormats = []parsers.Format{parsers.FormatNetstat, parsers.FormatTcpvcon, parsers.FormatPSNetTCP, parsers.FormatPSNetUDP}
+
+// Input builds correlate's view of a case (complete or still ingesting):
+// its failures, boots, socket snapshots, process mappings, port ranges
+// and host facts, read in one transaction so they agree, and an Owners
+// that queries the sockets table. A snapshot is an artifact of a socket
+// format holding at least one socket with a port: an empty or unreadable
+// listing proves nothing about who held a port.
+func (s *Store) Input(ctx context.Context, caseID int64) (correlate.Input, error) {
+	in, err := s.input(ctx, caseID)
+	if err != nil {
+		return correlate.Input{}, fmt.Errorf("store: input of case %d: %w", caseID, err)
+	}
+	return in, nil
+}
+
+func (s *Store) input(ctx context.Context, caseID int64) (correlate.Input, error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return correlate.Input{}, err
+	}
+	defer tx.Rollback()
+	c, err := caseByID(ctx, tx, caseID)
+	if err != nil {
+		return correlate.Input{}, err
+	}
+	f, err := caseFacts(ctx, tx, caseID)
+	if err != nil {
+		return correlate.Input{}, err
+	}
+	in := correlate.Input{
+		Bundle: c.BundlePath, Host: c.Host, OSVersion: f.osVersion, UTCOffset: f.utcOffset, HasUTCOffset: f.hasOffset,
+		Owners: owners{db: s.db, caseID: caseID},
+	}
+	if in.Host == "" {
+		in.Host = f.host
+	}
+	if in.Failures, err = failureRefs(ctx, tx, caseID); err != nil {
+		return correlate.Input{}, err
+	}
+	if in.Boots, err = bootRefs(ctx, tx, caseID); err != nil {
+		return correlate.Input{}, err
+	}
+	if in.Snapshots, err = snapshots(ctx, tx, caseID, in.Host); err != nil {
+		return correlate.Input{}, err
+	}
+	if in.Processes, err = processRefs(ctx, tx, caseID); err != nil {
+		return correlate.Input{}, err
+	}
+	if in.Ranges, err = rangeRefs(ctx, tx, caseID); err != nil {
+		return correlate.Input{}, err
+	}
+	return in, tx.Commit()
+}
+
+// snapshots lists the socket listings of a case in ingest order. An
+// artifact that names no host takes the case's.
+func snapshots(ctx context.Context, q querier, caseID int64, host string) ([]correlate.Snapshot, error) {
+	args := []any{caseID}
+	for _, f := range snapshotFormats {
+		args = append(args, string(f))
+	}
+	rows, err := q.QueryContext(ctx, `
+		SELECT a.id, a.path, a.format, a.host, a.captured_at, a.capture_source
+		FROM artifacts a
+		WHERE a.case_id = ? AND a.format IN (`+placeholders(len(snapshotFormats))+`)
+		AND EXISTS (SELECT 1 FROM sockets s WHERE s.artifact_id = a.id AND s.has_port)
+		ORDER BY a.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []correlate.Snapshot
+	for rows.Next() {
+		var sn correlate.Snapshot
+		var format string
+		var captured sql.NullString
+		if err := rows.Scan(&sn.ID, &sn.Artifact, &format, &sn.Host, &captured, &sn.CaptureSource); err != nil {
+			return nil, err
+		}
+		sn.Format = parsers.Format(format)
+		if sn.Host == "" {
+			sn.Host = host
+		}
+		if sn.CapturedAt, err = parseTime(captured); err != nil {
+			return nil, err
+		}
+		out = append(out, sn)
+	}
+	return out, rows.Err()
+}
+
+// Owners returns the store's correlate.Owners for a case (Input sets it).
+func (s *Store) Owners(caseID int64) correlate.Owners { return owners{db: s.db, caseID: caseID} }

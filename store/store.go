@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // the SQLite driver, registered as "sqlite3"
+)
+
+// busyTimeout is how long a statement waits for another connection's
+// write lock before it fails with SQLITE_BUSY.
+const busyTimeout = 30 * time.Second
+
+// Store is a portmortem database: one SQLite file in WAL mode. Its methods
+// are safe for concurrent use, but SQLite has a single writer: write from
+// one goroutine at a time (parse in parallel, insert from one place).
+type Store struct {
+	db *sql.DB
+	// Now returns the current time; tests replace it. It stamps
+	// cases.created_at and completed_at.
+	Now func() time.Time
+}
+
+// Open opens (creating it if needed) the database at path, brings its
+// schema up to date and deletes the cases an interrupted run left in
+// status 'ingesting' (see PurgeIncomplete).
+//
+// The pragmas (foreign_keys=ON, journal_mode=WAL, busy_timeout,
+// synchronous=NORMAL) are set through the driver's DSN parameters rather
+// than with PRAGMA statements, because database/sql keeps a pool of
+// connections and foreign_keys and busy_timeout hold per connection: the
+// driver applies them to every connection it opens.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("store: open: empty path")
+	}
+	db, err := sql.Open("sqlite3", dsn(path))
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s := &Store{db: db, Now: time.Now}
+	if err := s.init(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *Store) init(ctx context.Context) error {
+	var fk int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+		return err
+	}
+	if fk != 1 {
+		return errors.New("foreign keys are not enforced by this SQLite build")
+	}
+	if err := migrate(ctx, s.db, s.Now); err != nil {
+		return err
+	}
+	_, err := s.PurgeIncomplete(ctx)
+	return err
+}
+
+// dsn builds the driver's data source name: a file: URI (so that a path
+// holding '?' or '#' still names the file) with the per-connection
+// settings as query parameters. An absolute Unix path gets an empty
+// authority, so that "//x" is not read as a host name.
+func dsn(path string) string {
+	esc := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
+	if strings.HasPrefix(esc, "/") {
+		esc = "//" + esc
+	}
+	return "file:" + esc + "?_foreign_keys=1&_journal_mode=WAL&_synchronous=NORMAL&_cache_size=-65536&_busy_timeout=" +
+		fmt.Sprint(busyTimeout.Milliseconds())
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// now returns the injected clock's time in UTC.
+func (s *Store) now() time.Time { return s.Now().UTC() }
