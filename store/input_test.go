@@ -153,8 +153,8 @@ func TestInput(t *testing.T) {
 	}
 
 	wantProcs := []correlate.ProcessRef{
-		{SnapshotID: netstatID, Artifact: netstat.info.Path, Line: 5, Process: parsers.Process{PID: 884, Image: "svchost.exe", Services: []string{"RpcSs"}}},
-		{SnapshotID: netstatID, Artifact: netstat.info.Path, Line: 8, Process: parsers.Process{PID: 1640, Image: "dns.exe", Services: []string{"DNS"}}},
+		{SnapshotID: netstatID, Artifact: netstat.info.Path, Line: 5, Process: parsers.Process{PID: 884, Image: "svchost.exe", Services: []string{"RpcSs"}}, CapturedAt: captured},
+		{SnapshotID: netstatID, Artifact: netstat.info.Path, Line: 8, Process: parsers.Process{PID: 1640, Image: "dns.exe", Services: []string{"DNS"}}, CapturedAt: captured},
 		{SnapshotID: tasklistID, Artifact: tasklist.info.Path, Line: 4, Process: *tasklist.recs[0].Process},
 		{SnapshotID: tasklistID, Artifact: tasklist.info.Path, Line: 5, Process: *tasklist.recs[1].Process},
 		{SnapshotID: tasklistID + 2, Artifact: tcpvcon4.info.Path, Line: 1, Process: parsers.Process{PID: 4, Image: "System"}},

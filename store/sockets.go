@@ -53,7 +53,10 @@ type owners struct {
 	caseID int64
 }
 
-var _ correlate.Owners = owners{}
+var (
+	_ correlate.Owners     = owners{}
+	_ correlate.PIDSockets = owners{}
+)
 
 // ownersQuery finds the sockets on one proto/port in the snapshots of a
 // case, through the sockets_proto_port index (TestOwnersUsesIndex).
@@ -95,4 +98,30 @@ func (o owners) CountByPID(ctx context.Context, snapshotID int64, proto parsers.
 		return 0, fmt.Errorf("store: sockets of pid %d in snapshot %d: %w", pid, snapshotID, err)
 	}
 	return n, nil
+}
+
+// pidQuery lists one process's sockets in a snapshot, through the
+// sockets_artifact_proto_pid index.
+const pidQuery = `SELECT ` + socketSelect + `
+FROM sockets s JOIN artifacts a ON a.id = s.artifact_id
+WHERE s.artifact_id = ? AND s.pid = ? AND s.has_port AND a.case_id = ?
+ORDER BY s.line, s.id`
+
+// SocketsOf returns the sockets process pid holds in a snapshot, so that
+// correlation can learn the ports a service held in an earlier snapshot.
+func (o owners) SocketsOf(ctx context.Context, snapshotID int64, pid int) ([]correlate.SocketRef, error) {
+	rows, err := o.db.QueryContext(ctx, pidQuery, snapshotID, pid, o.caseID)
+	if err != nil {
+		return nil, fmt.Errorf("store: sockets of pid %d in snapshot %d: %w", pid, snapshotID, err)
+	}
+	defer rows.Close()
+	var out []correlate.SocketRef
+	for rows.Next() {
+		r, err := scanSocket(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: sockets of pid %d in snapshot %d: %w", pid, snapshotID, err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
