@@ -55,9 +55,9 @@ var errNoOwners = errors.New("correlate: input has snapshots but no Owners")
 // 4227/4231/4266, DNS 411) give no finding of their own; they feed the
 // reasons of the findings they bear on.
 //
-// Snapshot times are UTC except for CaptureSource "zip-dos-local", whose
-// CapturedAt is the host's wall-clock time: Input.UTCOffset is applied to
-// it when known. Analyze reads in.Owners only through OwnersOf, CountByPID
+// Snapshot times are UTC except where CapturedLocal is set (or the source
+// is "zip-dos-local"): that CapturedAt is the host's wall-clock time, and
+// Input.UTCOffset is applied to it when known. Analyze reads in.Owners only through OwnersOf, CountByPID
 // and, when implemented, PIDSockets; their errors end the analysis.
 func Analyze(ctx context.Context, in Input) ([]Finding, []Coverage, error) {
 	if err := ctx.Err(); err != nil {
@@ -214,15 +214,16 @@ func (a *analysis) place(s Snapshot) placedSnapshot {
 		return p
 	}
 	p.at = s.CapturedAt.UTC()
+	local := s.CapturedLocal || s.CaptureSource == "zip-dos-local"
 	switch {
-	case slices.Contains(trustedSources, s.CaptureSource):
-		p.trusted = true
-	case s.CaptureSource == "zip-dos-local" && a.in.HasUTCOffset:
+	case local && !a.in.HasUTCOffset:
+		p.timeNote = fmt.Sprintf("its capture time (from %s) is the host's local time, and the host's UTC offset is unknown: it may be off by up to 14 hours", captureSourceText(s.CaptureSource))
+		a.localNoOffset = true
+	case local && (s.CaptureSource == "zip-dos-local" || slices.Contains(trustedSources, s.CaptureSource)):
 		p.at = p.at.Add(-a.in.UTCOffset)
 		p.trusted = true
-	case s.CaptureSource == "zip-dos-local":
-		p.timeNote = "its capture time is a zip DOS time, which is the host's local time, and the host's UTC offset is unknown: it may be off by up to 14 hours"
-		a.localNoOffset = true
+	case slices.Contains(trustedSources, s.CaptureSource):
+		p.trusted = true
 	case s.CaptureSource == "":
 		p.timeNote = "the source of its capture time is unknown"
 	default:

@@ -88,10 +88,12 @@ type Snapshot struct {
 	CapturedAt time.Time
 	// CaptureSource says where CapturedAt came from: "flag",
 	// "timestamp-line", "file-name", "zip-extended-utc", "zip-dos-local",
-	// "tar", "gzip", "file-mtime", or "" when unknown. For "zip-dos-local"
-	// CapturedAt is the host's wall-clock time stored with the UTC location
-	// (like Socket.CreatedLocal); Analyze applies Input.UTCOffset to it.
+	// "tar", "gzip", "file-mtime", or "" when unknown.
 	CaptureSource string
+	// CapturedLocal says CapturedAt is the host's wall-clock time stored
+	// with the UTC location (a zip DOS time, a `%date% %time%` line), like
+	// Socket.CreatedLocal; Analyze applies Input.UTCOffset to it.
+	CapturedLocal bool
 	// NoPorts marks an artifact that lists sockets without ports (Tcpvcon
 	// 4.x): it maps PIDs to images but cannot show who held a port.
 	NoPorts bool

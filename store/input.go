@@ -74,7 +74,7 @@ func snapshots(ctx context.Context, q querier, caseID int64, host string) ([]cor
 		args = append(args, string(f))
 	}
 	rows, err := q.QueryContext(ctx, `
-		SELECT a.id, a.path, a.format, a.host, a.captured_at, a.capture_source
+		SELECT a.id, a.path, a.format, a.host, a.captured_at, a.captured_local, a.capture_source
 		FROM artifacts a
 		WHERE a.case_id = ? AND a.format IN (`+placeholders(len(snapshotFormats))+`)
 		AND EXISTS (SELECT 1 FROM sockets s WHERE s.artifact_id = a.id AND s.has_port)
@@ -88,7 +88,7 @@ func snapshots(ctx context.Context, q querier, caseID int64, host string) ([]cor
 		var sn correlate.Snapshot
 		var format string
 		var captured sql.NullString
-		if err := rows.Scan(&sn.ID, &sn.Artifact, &format, &sn.Host, &captured, &sn.CaptureSource); err != nil {
+		if err := rows.Scan(&sn.ID, &sn.Artifact, &format, &sn.Host, &captured, &sn.CapturedLocal, &sn.CaptureSource); err != nil {
 			return nil, err
 		}
 		sn.Format = parsers.Format(format)
