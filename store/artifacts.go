@@ -239,6 +239,13 @@ func (a *ArtifactWriter) AddError(pe *parsers.ParseError) error {
 	return nil
 }
 
+// SetCapture sets the artifact's capture time before Commit, for callers
+// that learn it while the records stream (a timestamp line whose date
+// order the artifact's locale settles).
+func (a *ArtifactWriter) SetCapture(at time.Time, local bool, source string) {
+	a.info.CapturedAt, a.info.CapturedLocal, a.info.CaptureSource = at, local, source
+}
+
 // Commit inserts what is still batched, the event counts and the final
 // artifact row (counters and Meta facts), and commits the transaction.
 func (a *ArtifactWriter) Commit() error {

@@ -5,7 +5,9 @@
 //
 // Usage:
 //
+//	portmortem analyze [flags] BUNDLE... ingest bundles into SQLite, correlate, write findings.json
 //	portmortem inspect [flags] PATH...   list every artifact found, with format, encoding and records
+//	portmortem synth evtx|netstat ...    write synthetic artifacts for benchmarks
 //	portmortem version                   print the version
 //	portmortem help [COMMAND]            print help
 //
@@ -15,5 +17,6 @@
 //	1    an error stopped the run or a PATH could not be read
 //	2    usage error (unknown command or flag)
 //	3    the run finished but some input could not be parsed, and --strict was given
+//	4    analyze --fail-on: a finding has one of the named verdicts
 //	130  interrupted (Ctrl-C)
 package main

@@ -16,6 +16,7 @@ const (
 	exitError       = 1
 	exitUsage       = 2
 	exitParseErrors = 3
+	exitFailOn      = 4
 	exitInterrupted = 130
 )
 
@@ -40,6 +41,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"analyze", "find which process held the port each failed service needed, with verdicts and remedies",
+			analyzeUsage, runAnalyze},
 		{"inspect", "list every artifact found in bundles: format, encoding, locale, records, warnings",
 			"portmortem inspect [flags] PATH...", runInspect},
 		{"synth", "write synthetic artifacts for benchmarks (evtx, netstat)", synthUsage, runSynth},
@@ -92,6 +95,9 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "portmortem: %v\n", err)
 		return exitUsage
+	case errors.Is(err, errFailOn):
+		fmt.Fprintf(stderr, "portmortem: %v\n", err)
+		return exitFailOn
 	case errors.Is(err, errParseErrors):
 		fmt.Fprintf(stderr, "portmortem: %v\n", err)
 		return exitParseErrors
@@ -107,7 +113,7 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(&b, "  %-52s %s\n", c.usage, c.summary)
 	}
-	b.WriteString("\nExit codes: 0 ok, 1 error, 2 usage, 3 parse errors with --strict, 130 interrupted.\n")
+	b.WriteString("\nExit codes: 0 ok, 1 error, 2 usage, 3 parse errors with --strict, 4 --fail-on matched, 130 interrupted.\n")
 	b.WriteString("Run 'portmortem help COMMAND' for the flags of a command.\n")
 	io.WriteString(w, b.String())
 }
