@@ -44,6 +44,7 @@ var registry = []Parser{
 	netshExcluded{},
 	netshDynamic{},
 	netstat{},
+	systeminfo{},
 	servicesFile{},
 }
 
