@@ -187,16 +187,22 @@ func dayPeriod(tok string) (pm, ok bool) {
 // lines reject it so that systeminfo's own dates are never taken for one.
 func parseStamp(s string, dateComma bool) (stamp, error) {
 	var st stamp
-	toks := strings.Fields(s)
-	// Join the Spanish designators "a. m." and "p. m.".
-	for i := 0; i+1 < len(toks); i++ {
-		if (toks[i] == "a." || toks[i] == "p.") && toks[i+1] == "m." {
-			toks[i] += "m."
-			toks = append(toks[:i+1], toks[i+2:]...)
-		}
-	}
-	if len(toks) == 0 {
+	fields := strings.Fields(s)
+	if len(fields) == 0 {
 		return st, fmt.Errorf("empty")
+	}
+	if len(fields) > 12 { // the longest, pt-BR Get-Date, has 8
+		return st, fmt.Errorf("too many words")
+	}
+	// Join the Spanish designators "a. m." and "p. m.".
+	toks := make([]string, 0, len(fields))
+	for i := 0; i < len(fields); i++ {
+		if i+1 < len(fields) && (fields[i] == "a." || fields[i] == "p.") && fields[i+1] == "m." {
+			toks = append(toks, fields[i]+"m.")
+			i++
+			continue
+		}
+		toks = append(toks, fields[i])
 	}
 	var day, month, year int
 	var sawDay, sawYear, commaAfterDate bool
