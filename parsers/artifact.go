@@ -131,10 +131,8 @@ func Read(ctx context.Context, path string, r io.Reader, format Format) (*Artifa
 // stamp.guessOrder) and saying so in a note, which replaces the note at
 // noteAt if there is one. It returns the note's index, or -1.
 func (a *Artifact) setCapture(c headCapture, order int, reason string, noteAt int) int {
-	guess := ""
 	if order == orderUnknown && c.st.ambiguous() && c.st.evidence() == orderUnknown {
-		order, guess = c.st.guessOrder()
-		reason = guess
+		order, reason = c.st.guessOrder()
 	}
 	t, local, err := c.st.time(order)
 	if err != nil {

@@ -312,7 +312,7 @@ var sysinfoLabels = []struct {
 // sysLabel returns the field a label names, and its language.
 func sysLabel(label string) (sysKey, string) {
 	l := strings.ToLower(strings.Join(strings.Fields(label), " "))
-	l = strings.NewReplacer("’", "'", "‘", "'").Replace(l)
+	l = strings.ReplaceAll(strings.ReplaceAll(l, "’", "'"), "‘", "'")
 	for _, e := range sysinfoLabels {
 		if e.label == l {
 			return e.key, e.lang
