@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"iter"
 	"time"
@@ -24,9 +25,20 @@ type Artifact struct {
 	Locale        string
 	Variant       string
 	Host          string
+	// CapturedAt is when the artifact was taken, if it says: a timestamp
+	// line in its head (Read finds it) or a parser's Meta. When
+	// CapturedLocal is set it is the host's wall-clock time, stored with
+	// the UTC location. CaptureSource is CaptureTimestampLine,
+	// CaptureArtifact, or "" (the caller then sets its own: the file name,
+	// the archive entry's or the file's time, a flag).
 	CapturedAt    time.Time
-	Notes         []string
-	Records       int
+	CapturedLocal bool
+	CaptureSource string
+	// System holds the host facts of a systeminfo capture (the last host's
+	// when it describes several), nil otherwise.
+	System  *SystemFacts
+	Notes   []string
+	Records int
 	// Errors are the first problems found (at most maxKeptErrors);
 	// ErrorCount counts them all.
 	Errors     []*ParseError
@@ -63,6 +75,17 @@ func Read(ctx context.Context, path string, r io.Reader, format Format) (*Artifa
 		}
 	}
 	a.Format, a.ParserVersion, a.Encoding = p.Format(), p.Version(), enc
+	// A timestamp line in the head gives the capture time. The head is
+	// decoded again here, from memory: the input is not read twice.
+	var capture headCapture
+	var hasCapture bool
+	noteAt := -1
+	if enc != EncBinary {
+		text := decodeHead(head, enc)
+		if capture, hasCapture = findHeadCapture(text, len(head) < rawHeadLen && len(text) < SniffLen); hasCapture {
+			noteAt = a.setCapture(capture, orderUnknown, "", noteAt)
+		}
+	}
 	in := body
 	if enc != EncBinary {
 		in = Decoder(body, enc)
@@ -93,7 +116,39 @@ func Read(ctx context.Context, path string, r io.Reader, format Format) (*Artifa
 				return
 			}
 		}
+		// The artifact's locale may settle a capture date whose day and
+		// month could be swapped.
+		if hasCapture && a.CaptureSource == CaptureTimestampLine && capture.st.ambiguous() && capture.st.evidence() == orderUnknown {
+			if o := localeOrder(a.Locale); o != orderUnknown {
+				a.setCapture(capture, o, "the artifact's locale "+a.Locale, noteAt)
+			}
+		}
 	}
+}
+
+// setCapture sets the capture time from a timestamp line, reading an
+// ambiguous numeric date in order (orderUnknown: the default guess, see
+// stamp.guessOrder) and saying so in a note, which replaces the note at
+// noteAt if there is one. It returns the note's index, or -1.
+func (a *Artifact) setCapture(c headCapture, order int, reason string, noteAt int) int {
+	if order == orderUnknown && c.st.ambiguous() && c.st.evidence() == orderUnknown {
+		order, reason = c.st.guessOrder()
+	}
+	t, local, err := c.st.time(order)
+	if err != nil {
+		return noteAt
+	}
+	a.CapturedAt, a.CapturedLocal, a.CaptureSource = t, local, CaptureTimestampLine
+	if reason == "" {
+		return noteAt
+	}
+	note := fmt.Sprintf("capture time from line %d %q read as %s: %s", c.line, c.text, orderName(order), reason)
+	if noteAt >= 0 && noteAt < len(a.Notes) {
+		a.Notes[noteAt] = note
+		return noteAt
+	}
+	a.Notes = append(a.Notes, note)
+	return len(a.Notes) - 1
 }
 
 func (a *Artifact) addError(pe *ParseError) {
@@ -114,7 +169,10 @@ func (a *Artifact) addMeta(m *Meta) {
 		a.Host = m.Host
 	}
 	if !m.CapturedAt.IsZero() {
-		a.CapturedAt = m.CapturedAt
+		a.CapturedAt, a.CapturedLocal, a.CaptureSource = m.CapturedAt, false, CaptureArtifact
+	}
+	if m.System != nil {
+		a.System = m.System
 	}
 	if m.Note != "" {
 		a.Notes = append(a.Notes, m.Note)

@@ -19,6 +19,7 @@
 //	ps-nettcp        Get-NetTCPConnection | Export-Csv nettcp.csv
 //	ps-netudp        Get-NetUDPEndpoint | Export-Csv netudp.csv
 //	services         %SystemRoot%\System32\drivers\etc\services
+//	systeminfo       systeminfo > systeminfo.txt (or systeminfo /fo csv)
 //
 // Adding a format:
 //  1. Add a Format constant in record.go.

@@ -23,6 +23,7 @@ const (
 	FormatEVTX          Format = "evtx"           // binary Windows event log (Vista+)
 	FormatEVTXXML       Format = "evtx-xml"       // wevtutil qe /f:xml, Event Viewer "Save as XML"
 	FormatEVT           Format = "evt"            // legacy Windows 2000/XP/2003 event log
+	FormatSysteminfo    Format = "systeminfo"     // systeminfo (default list form, or /fo csv)
 )
 
 // Kind says which payload a Record carries.
@@ -167,6 +168,37 @@ type Meta struct {
 	CapturedAt time.Time `json:"captured_at,omitzero"`
 	// Note is a free-form remark, e.g. "no port columns (Tcpvcon 4.x)".
 	Note string `json:"note,omitempty"`
+
+	// System holds the host facts a systeminfo capture states; nil for
+	// other artifacts. It is a pointer so that Meta stays comparable.
+	System *SystemFacts `json:"system,omitempty"`
+}
+
+// SystemFacts are the facts about a host that systeminfo prints.
+type SystemFacts struct {
+	// OSName, OSVersion and Domain are as printed: "Microsoft Windows 10
+	// Enterprise", "10.0.19042 N/A Build 19042" (major.minor.build, then
+	// the service pack and the build again), a domain or workgroup name.
+	OSName    string `json:"os_name,omitempty"`
+	OSVersion string `json:"os_version,omitempty"`
+	Domain    string `json:"domain,omitempty"`
+	// BootTime is the last boot. When BootTimeLocal is set it is the
+	// host's wall-clock time, stored with the UTC location, and the host's
+	// zone must still be applied.
+	BootTime      time.Time `json:"boot_time,omitzero"`
+	BootTimeLocal bool      `json:"boot_time_local,omitempty"`
+	// Uptime is how long the host had been up when the artifact was taken
+	// (Windows XP/2003 systeminfo prints it instead of a boot time): the
+	// boot was at the capture time minus Uptime.
+	Uptime time.Duration `json:"uptime,omitempty"`
+	// TimeZone is the zone's display name, "(UTC-05:00) Eastern Time (US &
+	// Canada)". UTCOffset, valid when HasUTCOffset is set, is the standard
+	// offset that name starts with: daylight saving time is not applied.
+	TimeZone     string        `json:"time_zone,omitempty"`
+	UTCOffset    time.Duration `json:"utc_offset,omitempty"`
+	HasUTCOffset bool          `json:"has_utc_offset,omitempty"`
+	// Addresses are the IP addresses of the host's network cards.
+	Addresses []netip.Addr `json:"addresses,omitempty"`
 }
 
 // Event is one event log record, from .evtx, an XML export or .evt.

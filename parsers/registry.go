@@ -45,6 +45,7 @@ var registry = []Parser{
 	netshExcluded{},
 	netshDynamic{},
 	netstat{},
+	systeminfo{},
 	servicesFile{},
 }
 
