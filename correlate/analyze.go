@@ -188,7 +188,12 @@ func newAnalysis(in Input) (*analysis, error) {
 		i, ok := byListing[p.SnapshotID]
 		if !ok {
 			at := p.CapturedAt.UTC()
-			a.listings = append(a.listings, listing{id: p.SnapshotID, artifact: p.Artifact, at: p.CapturedAt, session: a.sessions.At(at)})
+			if p.CapturedLocal && in.HasUTCOffset {
+				at = at.Add(-in.UTCOffset)
+			} else if p.CapturedLocal {
+				at = time.Time{} // local time, offset unknown: not comparable
+			}
+			a.listings = append(a.listings, listing{id: p.SnapshotID, artifact: p.Artifact, at: at, session: a.sessions.At(at)})
 			i = len(a.listings) - 1
 			byListing[p.SnapshotID] = i
 		}

@@ -125,8 +125,10 @@ type ProcessRef struct {
 	Process    parsers.Process
 	// CapturedAt is when that artifact was taken (UTC), zero when unknown;
 	// it ties a tasklist that is not itself a socket snapshot to the
-	// snapshot taken closest to it in the same boot.
-	CapturedAt time.Time
+	// snapshot taken closest to it in the same boot. CapturedLocal says
+	// it is the host's wall-clock time (see Snapshot.CapturedLocal).
+	CapturedAt    time.Time
+	CapturedLocal bool
 }
 
 // RangeRef is an excluded or dynamic port range with its evidence.

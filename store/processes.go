@@ -14,14 +14,14 @@ import (
 // PID/image/services at the first line it appears on.
 func processRefs(ctx context.Context, q querier, caseID int64) ([]correlate.ProcessRef, error) {
 	rows, err := q.QueryContext(ctx, `
-		SELECT p.artifact_id, a.path, p.line, p.pid, p.image, p.services, p.truncated, a.captured_at
+		SELECT p.artifact_id, a.path, p.line, p.pid, p.image, p.services, p.truncated, a.captured_at, a.captured_local
 		FROM processes p JOIN artifacts a ON a.id = p.artifact_id
 		WHERE a.case_id = ?
 		UNION ALL
-		SELECT s.artifact_id, a.path, MIN(s.line), s.pid, s.image, s.services, FALSE, a.captured_at
+		SELECT s.artifact_id, a.path, MIN(s.line), s.pid, s.image, s.services, FALSE, a.captured_at, a.captured_local
 		FROM sockets s JOIN artifacts a ON a.id = s.artifact_id
 		WHERE a.case_id = ? AND s.image <> '' AND s.pid >= 0
-		GROUP BY s.artifact_id, a.path, s.pid, s.image, s.services, a.captured_at
+		GROUP BY s.artifact_id, a.path, s.pid, s.image, s.services, a.captured_at, a.captured_local
 		ORDER BY 1, 3, 4`, caseID, caseID)
 	if err != nil {
 		return nil, err
@@ -33,7 +33,7 @@ func processRefs(ctx context.Context, q querier, caseID int64) ([]correlate.Proc
 		var services string
 		var captured sql.NullString
 		if err := rows.Scan(&r.SnapshotID, &r.Artifact, &r.Line, &r.Process.PID, &r.Process.Image, &services,
-			&r.Process.Truncated, &captured); err != nil {
+			&r.Process.Truncated, &captured, &r.CapturedLocal); err != nil {
 			return nil, err
 		}
 		var err error

@@ -343,6 +343,7 @@ func analyzeBundle(ctx context.Context, e env, o *analyzeOptions, s *store.Store
 		}
 	}()
 	var facts *parsers.SystemFacts
+	var factsHost string
 	usable := 0
 	for entry, err := range parsers.Walk(ctx, bundle, o.limits.Limits) {
 		if err := ctx.Err(); err != nil {
@@ -386,7 +387,7 @@ func analyzeBundle(ctx context.Context, e env, o *analyzeOptions, s *store.Store
 			return caseResult{}, err
 		}
 		if a.System != nil {
-			facts = a.System
+			facts, factsHost = a.System, a.Host
 		}
 		usable++
 	}
@@ -404,7 +405,7 @@ func analyzeBundle(ctx context.Context, e env, o *analyzeOptions, s *store.Store
 	if err != nil {
 		return caseResult{}, err
 	}
-	applyFacts(&in, facts, o)
+	applyFacts(&in, facts, factsHost, o)
 	findings, coverage, err := correlate.Analyze(ctx, in)
 	if err != nil {
 		return caseResult{}, err
@@ -418,16 +419,17 @@ func analyzeBundle(ctx context.Context, e env, o *analyzeOptions, s *store.Store
 // applyFacts fills what the case does not know from systeminfo and the
 // flags: the OS version, the UTC offset (--tz wins), the user's ports and
 // catalog.
-func applyFacts(in *correlate.Input, facts *parsers.SystemFacts, o *analyzeOptions) {
+func applyFacts(in *correlate.Input, facts *parsers.SystemFacts, host string, o *analyzeOptions) {
 	if facts != nil {
 		if in.OSVersion == "" {
-			in.OSVersion = facts.OSVersion
+			// "5.2.3790 Service Pack 2 Build 3790": the version is the first word.
+			in.OSVersion, _, _ = strings.Cut(facts.OSVersion, " ")
 		}
 		if !in.HasUTCOffset && facts.HasUTCOffset {
 			in.UTCOffset, in.HasUTCOffset = facts.UTCOffset, true
 		}
 		if in.Host == "" {
-			in.Host = facts.Host
+			in.Host = host
 		}
 	}
 	if o.offset != nil {

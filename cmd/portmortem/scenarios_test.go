@@ -35,14 +35,14 @@ type bundleFile struct {
 	data []byte
 }
 
-// scenario builds one bundle's files.
-type scenario struct {
+// bundleScenario builds one bundle's files.
+type bundleScenario struct {
 	name  string
 	files func(t *testing.T) []bundleFile
 }
 
-func scenarios() []scenario {
-	return []scenario{
+func scenarios() []bundleScenario {
+	return []bundleScenario{
 		{"sbs2003-ias-dns", sbs2003IASDNS},
 		{"blackberry-lsass", blackberryLSASS},
 		{"apache-httpsys", apacheHTTPSys},
@@ -161,9 +161,10 @@ func netstatHeader(title, header string) []string {
 
 const enTitle, enHeader = "Active Connections", "  Proto  Local Address          Foreign Address        State           PID"
 
-// tasklistSvc formats tasklist /svc (25/8/44 columns).
-func tasklistSvc(header string, procs ...[3]string) []byte {
-	lines := []string{"", header, "========================= ======== ============================================"}
+// tasklistSvc formats tasklist /svc (25/8/44 columns) below a timestamp
+// line as a collector script writes it.
+func tasklistSvc(stamp, header string, procs ...[3]string) []byte {
+	lines := []string{stamp, "", header, "========================= ======== ============================================"}
 	for _, p := range procs {
 		lines = append(lines, fmt.Sprintf("%-25s %8s %s", p[0], p[1], p[2]))
 	}
@@ -219,7 +220,7 @@ func sbs2003IASDNS(t *testing.T) []bundleFile {
 		{"System.evtx", sys.evtx(t)},
 		// cmd's `echo %date% %time%` above the output, in the host's local time (UTC-6).
 		{"netstat-ano.txt", crlf(append([]string{"Mon 03/02/2026  2:30:00.00"}, ns...)...)},
-		{"tasklist-svc.txt", tasklistSvc(enTasklistHeader, append(basicProcs(),
+		{"tasklist-svc.txt", tasklistSvc("Mon 03/02/2026  2:31:00.00", enTasklistHeader, append(basicProcs(),
 			[3]string{"svchost.exe", "880", "Dhcp, Dnscache"}, [3]string{"dns.exe", "1640", "DNS"})...)},
 		{"systeminfo.txt", systeminfo("SBS01", "Microsoft(R) Windows(R) Server 2003 for Small Business Server",
 			"5.2.3790 Service Pack 2 Build 3790", "3/2/2026, 2:00:00 AM", "(GMT-06:00) Central Time (US & Canada)")},
@@ -317,7 +318,7 @@ func iasPortFree(t *testing.T) []bundleFile {
 	return []bundleFile{
 		{"System.evtx", sys.evtx(t)},
 		{"netstat-ano.txt", crlf(append([]string{"2026-03-02T08:45:00.0000000+00:00"}, ns...)...)},
-		{"tasklist-svc.txt", tasklistSvc(enTasklistHeader, append(basicProcs(), [3]string{"dns.exe", "1500", "DNS"})...)},
+		{"tasklist-svc.txt", tasklistSvc("2026-03-02T08:46:00.0000000+00:00", enTasklistHeader, append(basicProcs(), [3]string{"dns.exe", "1500", "DNS"})...)},
 		{"excluded-udp.txt", crlf("", "Protocol udp Port Exclusion Ranges", "", "Start Port    End Port", "----------    --------",
 			"      5357        5357", "", "* - Administered port exclusions.", "")},
 	}
@@ -379,7 +380,7 @@ func ipsecBlockMode(t *testing.T) []bundleFile {
 	return []bundleFile{
 		{"System.evtx", sys.evtx(t)},
 		{"netstat-ano.txt", crlf(append([]string{"Mon 03/02/2026  2:15:00.00"}, ns...)...)},
-		{"tasklist-svc.txt", tasklistSvc(enTasklistHeader, append(basicProcs(),
+		{"tasklist-svc.txt", tasklistSvc("Mon 03/02/2026  2:16:00.00", enTasklistHeader, append(basicProcs(),
 			[3]string{"svchost.exe", "880", "RpcSs"}, [3]string{"svchost.exe", "1100", "RemoteAccess, SharedAccess"})...)},
 		{"systeminfo.txt", systeminfo("GW01", "Microsoft(R) Windows(R) Server 2003, Standard Edition",
 			"5.2.3790 Service Pack 2 Build 3790", "3/2/2026, 2:00:00 AM", "(GMT-06:00) Central Time (US & Canada)")},
@@ -407,7 +408,7 @@ func npsGerman2008R2(t *testing.T) []bundleFile {
 		}
 		return out
 	}
-	tl := tasklistSvc("Abbildname                     PID Dienste", append([][3]string{{"Leerlaufprozess", "0", "Nicht zutreffend"},
+	tl := tasklistSvc("02.03.2026  9:26:00,00", "Abbildname                     PID Dienste", append([][3]string{{"Leerlaufprozess", "0", "Nicht zutreffend"},
 		{"System", "4", "Nicht zutreffend"}, {"smss.exe", "276", "Nicht zutreffend"}},
 		[3]string{"svchost.exe", "700", "RpcEptMapper, RpcSs"}, [3]string{"dns.exe", "1500", "DNS"})...)
 	return []bundleFile{
