@@ -203,7 +203,7 @@ func dnsPool(first, n, pid int) []string {
 // sbs2003IASDNS: SBS 2003 (host in UTC-6), IAS fails with 10048 after a
 // reboot; dns.exe's socket pool holds UDP 1812 among ~2,500 ports.
 func sbs2003IASDNS(t *testing.T) []bundleFile {
-	sys := newLog("System", "SBS01", 100).boot2003(at(-48*time.Hour))
+	sys := newLog("System", "SBS01", 100).boot2003(at(-48 * time.Hour))
 	sys.add(parsers.Event{Provider: "EventLog", EventID: 6006, Qualifiers: 32768, Level: 4, Time: at(-10 * time.Minute)})
 	sys.boot2003(at(0))
 	sys.scm(at(2*time.Minute), 7023, "IAS", "Internet Authentication Service", "%%10048")
