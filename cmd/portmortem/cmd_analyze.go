@@ -397,10 +397,8 @@ func analyzeBundle(ctx context.Context, e env, o *analyzeOptions, s *store.Store
 	if usable == 0 {
 		return caseResult{}, fmt.Errorf("no usable artifact (run 'portmortem inspect %s' to see what was found)", bundle)
 	}
-	if err := cw.Commit(ctx); err != nil {
-		return caseResult{}, err
-	}
-	committed = true
+	// The case is committed with its findings: an interrupted run leaves
+	// neither a half-ingested case nor a case without findings.
 	in, err := s.Input(ctx, cw.ID())
 	if err != nil {
 		return caseResult{}, err
@@ -413,6 +411,10 @@ func analyzeBundle(ctx context.Context, e env, o *analyzeOptions, s *store.Store
 	if err := s.SaveFindings(ctx, cw.ID(), findings, coverage); err != nil {
 		return caseResult{}, err
 	}
+	if err := cw.Commit(ctx); err != nil {
+		return caseResult{}, err
+	}
+	committed = true
 	return caseResult{bundle: bundle, caseID: cw.ID(), findings: findings, coverage: coverage}, nil
 }
 

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/portmortem/portmortem/store"
+)
+
+// copyBundle copies a scenario bundle into a temp dir, applying edit to the
+// named file's content.
+func copyBundle(t *testing.T, name, file string, edit func([]byte) []byte) string {
+	t.Helper()
+	src := filepath.Join(bundlesDir(), name)
+	dst := filepath.Join(t.TempDir(), name)
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() == "expected.json" {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name() == file {
+			data = edit(data)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+func findingFor(t *testing.T, fs []findingJSON, proto string, port uint16) findingJSON {
+	t.Helper()
+	for _, f := range fs {
+		if f.Proto == proto && f.Port == port {
+			return f
+		}
+	}
+	t.Fatalf("no finding for %s/%d in %+v", proto, port, fs)
+	return findingJSON{}
+}
+
+// TestAnalyzeMutations changes one fact of the sbs2003 bundle and checks
+// the verdict moves with it.
+func TestAnalyzeMutations(t *testing.T) {
+	orig, _ := runAnalyzeOn(t, filepath.Join(bundlesDir(), "sbs2003-ias-dns"))
+	if f := findingFor(t, orig, "UDP", 1812); f.Verdict != "CONFIRMED" || f.Rule != "dns-socket-pool" {
+		t.Fatalf("original: %s %s, want CONFIRMED dns-socket-pool", f.Verdict, f.Rule)
+	}
+	tests := []struct {
+		name, file  string
+		edit        func([]byte) []byte
+		wantVerdict string
+		wantReason  string
+	}{
+		{"owner_row_removed", "netstat-ano.txt", func(b []byte) []byte {
+			var out []string
+			for _, l := range strings.SplitAfter(string(b), "\r\n") {
+				if !strings.Contains(l, "0.0.0.0:1812 ") {
+					out = append(out, l)
+				}
+			}
+			return []byte(strings.Join(out, ""))
+		}, "NO_CONFLICT_SEEN", "this is not a port conflict"},
+		{"snapshot_in_earlier_boot", "netstat-ano.txt", func(b []byte) []byte {
+			return bytes.Replace(b, []byte("Mon 03/02/2026  2:30:00.00"), []byte("Sun 03/01/2026  2:30:00.00"), 1)
+		}, "PROBABLE", "PIDs are not comparable across boots"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs, _ := runAnalyzeOn(t, copyBundle(t, "sbs2003-ias-dns", tt.file, tt.edit))
+			f := findingFor(t, fs, "UDP", 1812)
+			if f.Verdict != tt.wantVerdict {
+				t.Errorf("verdict %s, want %s", f.Verdict, tt.wantVerdict)
+			}
+			if !strings.Contains(strings.Join(f.Reasons, " "), tt.wantReason) {
+				t.Errorf("reasons lack %q:\n%s", tt.wantReason, strings.Join(f.Reasons, "\n"))
+			}
+		})
+	}
+}
+
+// TestAnalyzeTwiceOneCase: the same bundle analyzed twice into one
+// database leaves one case with one set of findings.
+func TestAnalyzeTwiceOneCase(t *testing.T) {
+	out := t.TempDir()
+	bundle := filepath.Join(bundlesDir(), "apache-httpsys")
+	for range 2 {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), []string{"analyze", "-q", "-o", out, bundle}, &stdout, &stderr); code != exitOK {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	}
+	s, err := store.Open(context.Background(), filepath.Join(out, "portmortem.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cases, err := s.Cases(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) != 1 {
+		t.Fatalf("%d cases after two runs, want 1", len(cases))
+	}
+	fs, err := s.Findings(context.Background(), cases[0].ID)
+	if err != nil || len(fs) != 1 {
+		t.Fatalf("%d findings (%v), want 1", len(fs), err)
+	}
+}
+
+// cancelAfter is a context that reports itself cancelled from the n-th
+// call of Err on: it interrupts an ingest at a chosen point, deterministically.
+type cancelAfter struct {
+	context.Context
+	n     int64
+	calls atomic.Int64
+	done  chan struct{}
+	once  atomic.Bool
+}
+
+func newCancelAfter(n int64) *cancelAfter {
+	return &cancelAfter{Context: context.Background(), n: n, done: make(chan struct{})}
+}
+
+func (c *cancelAfter) Err() error {
+	if c.calls.Add(1) >= c.n {
+		if c.once.CompareAndSwap(false, true) {
+			close(c.done)
+		}
+		return context.Canceled
+	}
+	return nil
+}
+
+func (c *cancelAfter) Done() <-chan struct{} {
+	if c.calls.Load() >= c.n {
+		return c.done
+	}
+	return c.Context.Done()
+}
+
+// TestAnalyzeCancelledLeavesNoHalfCase interrupts the ingest at many
+// points: the run exits 130 and the database holds no case, complete or
+// half.
+func TestAnalyzeCancelledLeavesNoHalfCase(t *testing.T) {
+	bundle := filepath.Join(bundlesDir(), "sbs2003-ias-dns")
+	// A full run checks ctx this many times: interrupt at points spread
+	// over it, from before the first artifact to the last one.
+	full := newCancelAfter(1 << 62)
+	if code := run(full, []string{"analyze", "-q", "-o", t.TempDir(), bundle}, io.Discard, io.Discard); code != exitOK {
+		t.Fatalf("uninterrupted run: exit %d", code)
+	}
+	total := full.calls.Load()
+	if total < 100 {
+		t.Fatalf("only %d context checks in a full run", total)
+	}
+	for _, n := range []int64{1, 5, total / 10, total / 3, total / 2, total * 9 / 10, total - 5} {
+		out := t.TempDir()
+		var stdout, stderr bytes.Buffer
+		code := run(newCancelAfter(n), []string{"analyze", "-q", "-o", out, bundle}, &stdout, &stderr)
+		if code != exitInterrupted {
+			t.Errorf("cancel after %d checks: exit %d, want %d (stderr %s)", n, code, exitInterrupted, stderr.String())
+			continue
+		}
+		db := filepath.Join(out, "portmortem.db")
+		if _, err := os.Stat(db); err != nil {
+			continue // interrupted before the database was created
+		}
+		s, err := store.Open(context.Background(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases, err := s.Cases(context.Background())
+		s.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cases) != 0 {
+			t.Errorf("cancel after %d checks: %d case(s) left: %+v", n, len(cases), cases)
+		}
+	}
+}
+
+// TestAnalyzeNoUsableArtifact: a bundle with nothing portmortem reads is
+// an error, not an empty success.
+func TestAnalyzeNoUsableArtifact(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("the customer says it broke\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"analyze", "-o", t.TempDir(), dir}, &stdout, &stderr)
+	if code != exitError || !strings.Contains(stderr.String(), "no usable artifact") {
+		t.Errorf("exit %d, stderr %q; want 1 and 'no usable artifact'", code, stderr.String())
+	}
+}
+
+// TestAnalyzeFailOn: --fail-on turns a matching verdict into exit 4.
+func TestAnalyzeFailOn(t *testing.T) {
+	bundle := filepath.Join(bundlesDir(), "disabled-service")
+	for _, tt := range []struct {
+		flag string
+		want int
+	}{{"CONFIRMED", exitOK}, {"not_port_related", exitFailOn}} {
+		var stdout, stderr bytes.Buffer
+		if got := run(context.Background(), []string{"analyze", "-q", "-o", t.TempDir(), "--fail-on", tt.flag, bundle}, &stdout, &stderr); got != tt.want {
+			t.Errorf("--fail-on %s: exit %d, want %d (%s)", tt.flag, got, tt.want, stderr.String())
+		}
+	}
+}
+
+// TestAnalyzeCorpus analyzes the whole shared corpus as one bundle: it
+// completes, with coverage notes, whatever the damaged files hold.
+func TestAnalyzeCorpus(t *testing.T) {
+	corpus := os.Getenv("PORTMORTEM_CORPUS")
+	if corpus == "" {
+		corpus = filepath.Join("..", "..", "..", "shared", "corpus")
+	}
+	if _, err := os.Stat(corpus); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("corpus missing in CI: %v", err)
+		}
+		t.Skipf("corpus not found at %s", corpus)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run(ctx, []string{"analyze", "-o", out, corpus}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d\nstderr:\n%s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "coverage:") {
+		t.Errorf("no coverage notes:\n%s", stdout.String())
+	}
+	data, err := os.ReadFile(filepath.Join(out, "findings.json"))
+	if err != nil || len(data) < 100 {
+		t.Fatalf("findings.json: %v (%d bytes)", err, len(data))
+	}
+}
