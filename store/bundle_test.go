@@ -89,7 +89,7 @@ func ingestPaths(t *testing.T, s *Store, hash string, paths ...string) (int64, m
 func TestIngestRealArtifacts(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
-	paths := []string{"../testdata/bundles/sample", "../testdata/evtxml/python-evtx_system_30.xml", "../testdata/evtxml/wevtutil_damaged.xml"}
+	paths := []string{"../testdata/bundles/apache-httpsys", "../testdata/evtxml/python-evtx_system_30.xml", "../testdata/evtxml/wevtutil_damaged.xml"}
 	ingestPaths(t, s, "sample", paths...)
 	id, tallies := ingestPaths(t, s, "sample", paths...)
 	if cases, err := s.Cases(ctx); err != nil || len(cases) != 1 || cases[0].ID != id {
