@@ -177,3 +177,33 @@ func TestDecodedMatchesEvtxexport(t *testing.T) {
 	}
 	t.Logf("%d failures and %d boot markers from libevtx's records, all decoded alike from ours", totalF, totalB)
 }
+
+// TestWinlogon7001IsNotAFailure: omerbenamram_system.evtx holds Winlogon
+// 7001/7002 events (user logon notifications), which share their IDs with
+// SCM's "depends on a service that failed": none may decode as a failure.
+func TestWinlogon7001IsNotAFailure(t *testing.T) {
+	log.SetOutput(io.Discard)
+	t.Cleanup(func() { log.SetOutput(os.Stderr) })
+	path := filepath.Join(corpusDir(t), "evtx", "system", "omerbenamram_system.evtx")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	_, seq := parsers.Read(context.Background(), path, f, "")
+	winlogon := 0
+	for rec, err := range seq {
+		if err != nil || rec.Event == nil || rec.Event.Provider != "Microsoft-Windows-Winlogon" {
+			continue
+		}
+		if rec.Event.EventID == 7001 || rec.Event.EventID == 7002 {
+			winlogon++
+			if fl, ok := DecodeFailure(rec.Event); ok {
+				t.Errorf("Winlogon %d (record %d) decoded as a failure: %+v", rec.Event.EventID, rec.Event.RecordID, fl)
+			}
+		}
+	}
+	if winlogon != 7 {
+		t.Errorf("%d Winlogon 7001/7002 events, want the 7 this log holds", winlogon)
+	}
+}
