@@ -20,6 +20,14 @@
 //	ps-netudp        Get-NetUDPEndpoint | Export-Csv netudp.csv
 //	services         %SystemRoot%\System32\drivers\etc\services
 //	systeminfo       systeminfo > systeminfo.txt (or systeminfo /fo csv)
+//	evtx             wevtutil epl System System.evtx (also Application, "DNS Server")
+//	evtx-xml         wevtutil qe System /f:xml > System.xml, or Event Viewer "Save as XML"
+//	evt              Windows 2000/XP/2003: %SystemRoot%\System32\config\SysEvent.Evt (or Event Viewer "Save Log File As")
+//
+// Binary formats (evtx, evt) need an io.ReaderAt: they seek chunk by chunk
+// and recover what a damaged file still holds. Synthetic artifacts for
+// tests and benchmarks come from EVTXWriter, SyntheticSystemLog and
+// SyntheticNetstat.
 //
 // Adding a format:
 //  1. Add a Format constant in record.go.
