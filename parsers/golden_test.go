@@ -1,6 +1,7 @@
 package parsers
 
 import (
+	"io"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -132,4 +133,22 @@ func checkParseInvariants(t *testing.T, p Parser, data []byte) {
 	if a, b := run(), run(); a != b {
 		t.Fatalf("same input, different output:\n%s\n---\n%s", a, b)
 	}
+}
+
+// collect runs p over r and returns what it yields, failing the test on an
+// error that is not a *ParseError.
+func collect(t testing.TB, p Parser, r io.Reader) (recs []Record, errs []*ParseError) {
+	t.Helper()
+	for rec, err := range p.Parse(context.Background(), r) {
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v (%T) is not a *ParseError", err, err)
+			}
+			errs = append(errs, pe)
+			continue
+		}
+		recs = append(recs, rec)
+	}
+	return recs, errs
 }

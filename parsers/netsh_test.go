@@ -29,18 +29,7 @@ func npsGolden(t *testing.T, dir string) {
 // npsCollect parses data (already UTF-8) with p.
 func npsCollect(t *testing.T, p Parser, data []byte) (recs []Record, errs []*ParseError) {
 	t.Helper()
-	for rec, err := range p.Parse(context.Background(), bytes.NewReader(data)) {
-		if err != nil {
-			var pe *ParseError
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %v (%T) is not a *ParseError", err, err)
-			}
-			errs = append(errs, pe)
-			continue
-		}
-		recs = append(recs, rec)
-	}
-	return recs, errs
+	return collect(t, p, bytes.NewReader(data))
 }
 
 // npsDecoded reads a testdata file and decodes it as Read would.

@@ -29,20 +29,7 @@ func tasktcpName(path string) string {
 // tasktcpParse runs p over data and returns the records and the errors.
 func tasktcpParse(t *testing.T, p Parser, data string) ([]Record, []*ParseError) {
 	t.Helper()
-	var recs []Record
-	var errs []*ParseError
-	for rec, err := range p.Parse(context.Background(), strings.NewReader(data)) {
-		if err != nil {
-			var pe *ParseError
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %v (%T) is not a *ParseError", err, err)
-			}
-			errs = append(errs, pe)
-			continue
-		}
-		recs = append(recs, rec)
-	}
-	return recs, errs
+	return collect(t, p, strings.NewReader(data))
 }
 
 func tasktcpErrLines(errs []*ParseError) []int {
