@@ -241,12 +241,15 @@ func rowsSeq[T any](ctx context.Context, db *sql.DB, what, query string, scan fu
 }
 
 // CaseSockets yields the sockets with a port of a case (every state:
-// listeners, UDP endpoints and the local ports of connections), in ingest
-// order. SnapshotID is the artifact's id.
+// listeners, UDP endpoints and the local ports of connections), per
+// snapshot, then protocol, then PID (a process's sockets together, a DNS
+// socket pool as one block), then line. That is the order of the
+// sockets_artifact_proto_pid index, so the first row comes without
+// sorting a million. SnapshotID is the artifact's id.
 func (s *Store) CaseSockets(ctx context.Context, caseID int64) iter.Seq2[correlate.SocketRef, error] {
 	return rowsSeq(ctx, s.db, fmt.Sprintf("sockets of case %d", caseID), `SELECT `+socketSelect+`
 		FROM sockets s WHERE s.has_port AND s.artifact_id IN (SELECT id FROM artifacts WHERE case_id = ?)
-		ORDER BY s.id`, scanSocket, caseID)
+		ORDER BY s.artifact_id, s.proto, s.pid, s.id`, scanSocket, caseID)
 }
 
 // ProcessRow is one PID → image mapping: a tasklist row, or one distinct
@@ -290,13 +293,14 @@ type EventRow struct {
 }
 
 // CaseEvents yields the stored events of a case (the decoded failures and
-// boot markers, or every event with KeepAllEvents) in ingest order.
+// boot markers, or every event with KeepAllEvents) per artifact, in record
+// ID order (the events_artifact_record index: no sort).
 func (s *Store) CaseEvents(ctx context.Context, caseID int64) iter.Seq2[EventRow, error] {
 	return rowsSeq(ctx, s.db, fmt.Sprintf("events of case %d", caseID), `SELECT e.artifact_id, e.line,
 		e.byte_offset, e.record_id, e.channel, e.provider, e.provider_guid, e.event_source, e.event_id,
 		e.qualifiers, e.level, e.event_time, e.computer, e.data, e.binary_hex, e.message, e.recovered
 		FROM events e WHERE e.artifact_id IN (SELECT id FROM artifacts WHERE case_id = ?)
-		ORDER BY e.id`, func(rows *sql.Rows) (EventRow, error) {
+		ORDER BY e.artifact_id, e.record_id, e.id`, func(rows *sql.Rows) (EventRow, error) {
 		var r EventRow
 		ev := &r.Event
 		var rid int64

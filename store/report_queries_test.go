@@ -134,6 +134,7 @@ func TestReportQueries(t *testing.T) {
 		t.Errorf("failures %q, want %q (time order)", got, want)
 	}
 
+	// Both sockets are dns.exe's UDP ones: in line order.
 	var ports []uint16
 	for r, err := range s.CaseSockets(ctx, id) {
 		if err != nil {
@@ -175,8 +176,9 @@ func TestReportQueries(t *testing.T) {
 		}
 		events = append(events, r)
 	}
-	if len(events) != 4 || events[1].Event.RecordID != 12 || events[1].Offset != 0x1400 ||
-		!slices.Equal(events[1].Event.Data, []parsers.Field{{Name: "param1", Value: "Internet Authentication Service"}, {Name: "param2", Value: "%%10048"}}) {
+	// In record ID order: 9 (6008), 10, 11, 12 (the 7023).
+	if len(events) != 4 || events[0].Event.RecordID != 9 || events[3].Event.RecordID != 12 || events[3].Offset != 0x1400 ||
+		!slices.Equal(events[3].Event.Data, []parsers.Field{{Name: "param1", Value: "Internet Authentication Service"}, {Name: "param2", Value: "%%10048"}}) {
 		t.Errorf("events %+v", events)
 	}
 
