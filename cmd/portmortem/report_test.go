@@ -500,3 +500,85 @@ func TestColorOutput(t *testing.T) {
 		t.Errorf("escape codes in output to a buffer:\n%q", out)
 	}
 }
+
+// hostileBundle writes a bundle whose netstat -anob names the process on
+// UDP 1812 <script>alert(1)</script>, and whose event log (an XML export)
+// has a Fax failure whose error text is </table><img src=x onerror=…>.
+func hostileBundle(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "hostile")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	event := func(rec int, at, provider string, id int, data ...string) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, `<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><Provider Name="%s"/>`+
+			`<EventID Qualifiers="49152">%d</EventID><Level>2</Level><TimeCreated SystemTime="%s"/>`+
+			`<EventRecordID>%d</EventRecordID><Channel>System</Channel><Computer>EVIL01</Computer></System><EventData>`, provider, id, at, rec)
+		for i, d := range data {
+			fmt.Fprintf(&b, `<Data Name="param%d">%s</Data>`, i+1, d)
+		}
+		b.WriteString("</EventData></Event>\n")
+		return b.String()
+	}
+	xml := "<Events>\n" +
+		event(1, "2026-03-02T08:00:00.000Z", "EventLog", 6005) +
+		event(2, "2026-03-02T08:02:00.000Z", "Service Control Manager", 7023, "Internet Authentication Service", "%%10048") +
+		event(3, "2026-03-02T08:03:00.000Z", "Service Control Manager", 7000, "Fax", "&lt;/table&gt;&lt;img src=x onerror=alert(2)&gt;") +
+		"</Events>\n"
+	netstat := "2026-03-02T08:30:00.0000000+00:00\r\n\r\nActive Connections\r\n\r\n" +
+		"  Proto  Local Address          Foreign Address        State           PID\r\n" +
+		"  UDP    0.0.0.0:1812           *:*                                    1640\r\n" +
+		" [<script>alert(1)</script>]\r\n"
+	for name, data := range map[string]string{"System.xml": xml, "netstat-anob.txt": netstat} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestReportHostileBundle analyzes a bundle carrying HTML and renders its
+// page: the process name and the event text show as text, and the page
+// Chromium builds (when installed) has no img and no other script.
+func TestReportHostileBundle(t *testing.T) {
+	out := t.TempDir()
+	analyzeInto(t, out, "-q", hostileBundle(t))
+	fs := readFindingsJSON(t, filepath.Join(out, "findings.json"))
+	var owner string
+	for _, f := range fs {
+		if f.Port == 1812 {
+			owner = f.OwnerImage
+		}
+	}
+	if owner != "<script>alert(1)</script>" {
+		t.Fatalf("owner of UDP 1812 = %q: the bundle did not carry its payload (findings %+v)", owner, fs)
+	}
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;/table&gt;&lt;img src=x onerror=alert(2)&gt;"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("report.html lacks the escaped %q", want)
+		}
+	}
+	if strings.Contains(string(page), "<img") || strings.Count(string(page), "<script") != 1 {
+		t.Error("report.html has an <img> or a second <script>")
+	}
+	bin := chromium(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	abs, _ := filepath.Abs(filepath.Join(out, "report.html"))
+	cmd := exec.CommandContext(ctx, bin, append(slices.Clone(chromiumFlags), "--user-data-dir="+t.TempDir(), "--dump-dom", "file://"+filepath.ToSlash(abs))...)
+	dom, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	if strings.Contains(string(dom), "<img") || strings.Count(string(dom), "<script") != 1 {
+		t.Errorf("the rendered page has an <img> or a second <script>")
+	}
+	if !strings.Contains(string(dom), "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Error("the rendered page does not show the process name as text")
+	}
+}
