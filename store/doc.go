@@ -60,7 +60,12 @@
 // status ('ingesting' until the case is committed, then 'complete');
 // created_at, completed_at; os_version (the latest 6009 event's text,
 // e.g. "5.02. 3790 Service Pack 2 Multiprocessor Free"); utc_offset_seconds
-// (local − UTC, from the latest 6008 event; NULL when unknown).
+// (local − UTC, from the latest 6008 event; NULL when unknown); and what
+// the caller learned beyond the event logs (CaseWriter.SetHostFacts):
+// os_name (systeminfo's OS name and version), time_zone (systeminfo's zone
+// name), zone_offset_seconds (local − UTC, the offset reports show the
+// host's times in; NULL when unknown) and zone_source (where that offset
+// came from: flag, event-6008, systeminfo).
 //
 // artifacts — one file of the bundle. case_id; path (inside archives
 // "outer.zip!/inner/netstat.txt"; not unique, a zip may repeat a name);

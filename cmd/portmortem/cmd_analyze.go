@@ -21,6 +21,7 @@ import (
 
 	"github.com/portmortem/portmortem/correlate"
 	"github.com/portmortem/portmortem/parsers"
+	"github.com/portmortem/portmortem/reports"
 	"github.com/portmortem/portmortem/store"
 	"github.com/spf13/pflag"
 )
@@ -42,6 +43,7 @@ type analyzeOptions struct {
 	keepAllEvents bool
 	quiet         bool
 	limits        limitFlags
+	report        reportOptions
 
 	// parsed
 	captures []captureFlag
@@ -58,7 +60,7 @@ type captureFlag struct {
 }
 
 func (o *analyzeOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVarP(&o.out, "output", "o", "portmortem-out", "folder for findings.json (created if missing)")
+	fs.StringVarP(&o.out, "output", "o", "portmortem-out", "folder for the reports and findings.json (created if missing)")
 	fs.StringVar(&o.db, "db", "", "SQLite database to write (default OUTPUT/portmortem.db)")
 	fs.StringArrayVar(&o.capturedAt, "captured-at", nil, "capture time of the files matching a pattern, e.g. 'netstat*=2026-03-02T08:30:00Z' (RFC 3339; without a zone it is the host's local time); repeatable")
 	fs.StringVar(&o.tz, "tz", "", "the host's UTC offset, e.g. +01:00 or -05:00 (overrides systeminfo and event 6008)")
@@ -68,6 +70,7 @@ func (o *analyzeOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.keepAllEvents, "keep-all-events", false, "store every event in the database, not only failures and boot markers")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the findings")
 	o.limits.AddFlags(fs)
+	o.report.AddFlags(fs)
 }
 
 func (o *analyzeOptions) validate(args []string) error {
@@ -123,6 +126,9 @@ func (o *analyzeOptions) validate(args []string) error {
 	}
 	if o.db == "" {
 		o.db = filepath.Join(o.out, "portmortem.db")
+	}
+	if err := o.report.validate(); err != nil {
+		return err
 	}
 	return o.limits.validate()
 }
@@ -286,6 +292,7 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 	defer s.Close()
 
 	var results []caseResult
+	var cases []*reports.Case
 	var failed []string
 	for _, bundle := range flags.Args() {
 		res, err := analyzeBundle(ctx, e, &o, s, bundle)
@@ -298,7 +305,11 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 			continue
 		}
 		results = append(results, res)
-		printFindings(e, res)
+		c, err := printCase(ctx, e, s, res.caseID)
+		if err != nil {
+			return err
+		}
+		cases = append(cases, c)
 	}
 	all := []findingJSON{}
 	for _, r := range results {
@@ -306,11 +317,18 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 			all = append(all, toFindingJSON(f))
 		}
 	}
-	if err := writeJSONFile(filepath.Join(o.out, "findings.json"), all); err != nil {
+	written, err := writeReports(ctx, s, o.db, o.out, cases, o.report)
+	if err != nil {
 		return err
 	}
+	if o.report.want("json") {
+		if err := writeJSONFile(filepath.Join(o.out, "findings.json"), all); err != nil {
+			return err
+		}
+		written = append(written, filepath.Join(o.out, "findings.json"))
+	}
 	if !o.quiet {
-		fmt.Fprintf(e.stdout, "\nfindings: %s\ndatabase: %s\n", filepath.Join(o.out, "findings.json"), o.db)
+		printWritten(e, written, o.db)
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d bundle(s) could not be analyzed", len(failed), len(flags.Args()))
@@ -403,12 +421,16 @@ func analyzeBundle(ctx context.Context, e env, o *analyzeOptions, s *store.Store
 	if err != nil {
 		return caseResult{}, err
 	}
+	hf := hostFacts(in, facts, o)
 	applyFacts(&in, facts, factsHost, o)
 	findings, coverage, err := correlate.Analyze(ctx, in)
 	if err != nil {
 		return caseResult{}, err
 	}
 	if err := s.SaveFindings(ctx, cw.ID(), findings, coverage); err != nil {
+		return caseResult{}, err
+	}
+	if err := cw.SetHostFacts(ctx, hf); err != nil {
 		return caseResult{}, err
 	}
 	if err := cw.Commit(ctx); err != nil {
@@ -530,33 +552,4 @@ func writeJSONFile(name string, v any) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), name)
-}
-
-// printFindings prints one line per finding.
-func printFindings(e env, r caseResult) {
-	fmt.Fprintf(e.stdout, "%s\n", r.bundle)
-	if len(r.findings) == 0 {
-		fmt.Fprintln(e.stdout, "  no service-start failures found")
-	}
-	for _, f := range r.findings {
-		port := "-"
-		if f.Port != 0 {
-			port = fmt.Sprintf("%s/%d", f.Proto, f.Port)
-		}
-		owner := "-"
-		if f.OwnerPID >= 0 {
-			owner = fmt.Sprintf("%s (PID %d)", cmp.Or(f.OwnerImage, "?"), f.OwnerPID)
-		}
-		svc := f.Service
-		if f.ServiceKey != "" && !strings.EqualFold(f.ServiceKey, f.Service) {
-			svc += " (" + f.ServiceKey + ")"
-		}
-		fmt.Fprintf(e.stdout, "  %-16s %3.0f%%  %-9s  %-40s  %-20s  %s\n", f.Verdict, f.Confidence*100, port,
-			clip(oneLine(svc), 40), clip(oneLine(owner), 30), f.Rule)
-	}
-	for _, c := range r.coverage {
-		if c.Status != "ok" {
-			fmt.Fprintf(e.stdout, "  coverage: %s %s: %s\n", c.Check, c.Status, oneLine(c.Reason))
-		}
-	}
 }

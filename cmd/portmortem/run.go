@@ -43,6 +43,8 @@ func commands() []command {
 	return []command{
 		{"analyze", "find which process held the port each failed service needed, with verdicts and remedies",
 			analyzeUsage, runAnalyze},
+		{"report", "write the reports again from the database, without reading the bundles",
+			reportUsage, runReport},
 		{"inspect", "list every artifact found in bundles: format, encoding, locale, records, warnings",
 			"portmortem inspect [flags] PATH...", runInspect},
 		{"synth", "write synthetic artifacts for benchmarks (evtx, netstat)", synthUsage, runSynth},

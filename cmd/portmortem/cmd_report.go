@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+
+	"github.com/portmortem/portmortem/correlate"
+	"github.com/portmortem/portmortem/parsers"
+	"github.com/portmortem/portmortem/reports"
+	"github.com/portmortem/portmortem/store"
+	"github.com/spf13/pflag"
+)
+
+const reportUsage = "portmortem report [flags] [BUNDLE...]"
+
+// Report formats (--format) and the files they write.
+var reportFormats = []struct{ name, file string }{
+	{"xlsx", "report.xlsx"},
+	{"html", "report.html"},
+	{"json", "findings.json"},
+}
+
+// reportOptions are the report flags analyze and report share.
+type reportOptions struct {
+	formats []string
+}
+
+func (r *reportOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringSliceVar(&r.formats, "format", []string{"xlsx", "html", "json"},
+		"reports to write to the output folder: xlsx (report.xlsx), html (report.html), json (findings.json)")
+}
+
+func (r *reportOptions) validate() error {
+	for i, f := range r.formats {
+		f = strings.ToLower(strings.TrimSpace(f))
+		r.formats[i] = f
+		if !slices.ContainsFunc(reportFormats, func(rf struct{ name, file string }) bool { return rf.name == f }) {
+			return fmt.Errorf("%w: --format %q: formats are xlsx, html, json", errUsage, f)
+		}
+	}
+	return nil
+}
+
+func (r *reportOptions) want(format string) bool { return slices.Contains(r.formats, format) }
+
+// writeReports writes the workbook and the HTML page of cases to dir, as
+// --format asks, and returns the files written.
+func writeReports(ctx context.Context, s *store.Store, db, dir string, cases []*reports.Case, r reportOptions) ([]string, error) {
+	m := reports.NewModel(s, cases...)
+	m.Database = db
+	var written []string
+	if r.want("xlsx") {
+		name := filepath.Join(dir, "report.xlsx")
+		if err := reports.WriteXLSX(ctx, m, name); err != nil {
+			return written, err
+		}
+		written = append(written, name)
+	}
+	if r.want("html") {
+		name := filepath.Join(dir, "report.html")
+		if err := reports.WriteHTML(ctx, m, name); err != nil {
+			return written, err
+		}
+		written = append(written, name)
+	}
+	return written, nil
+}
+
+// printCase loads a case from the store and prints its terminal table.
+func printCase(ctx context.Context, e env, s *store.Store, caseID int64) (*reports.Case, error) {
+	c, err := reports.LoadCase(ctx, s, caseID)
+	if err != nil {
+		return nil, err
+	}
+	return c, reports.WriteText(e.stdout, c, reports.TextOptions{Color: colorOutput(e.stdout)})
+}
+
+// colorOutput says whether w is a terminal that wants colour: a character
+// device, with NO_COLOR unset and TERM not "dumb".
+func colorOutput(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	// The classic Windows console shows escape codes as text unless the
+	// program turns on their processing; Windows Terminal (WT_SESSION) and
+	// terminals that set TERM interpret them.
+	if runtime.GOOS == "windows" && os.Getenv("WT_SESSION") == "" && os.Getenv("TERM") == "" {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// hostFacts decides what reports say about a case's host: the OS and zone
+// names from systeminfo, and the offset times are shown in — --tz, else
+// event 6008 (in, as the store built it), else systeminfo.
+func hostFacts(in correlate.Input, facts *parsers.SystemFacts, o *analyzeOptions) store.HostFacts {
+	var hf store.HostFacts
+	if facts != nil {
+		hf.OSName = strings.TrimSpace(facts.OSName + " " + facts.OSVersion)
+		hf.TimeZone = facts.TimeZone
+	}
+	switch {
+	case o.offset != nil:
+		hf.ZoneOffset, hf.HasZone, hf.ZoneSource = *o.offset, true, store.ZoneFromFlag
+	case in.HasUTCOffset:
+		hf.ZoneOffset, hf.HasZone, hf.ZoneSource = in.UTCOffset, true, store.ZoneFromEvent6008
+	case facts != nil && facts.HasUTCOffset:
+		hf.ZoneOffset, hf.HasZone, hf.ZoneSource = facts.UTCOffset, true, store.ZoneFromSysteminfo
+	}
+	if hf.ZoneSource != store.ZoneFromSysteminfo {
+		hf.TimeZone = "" // the name would not match the offset shown
+	}
+	return hf
+}
+
+// reportCmdOptions are the flags of `portmortem report`.
+type reportCmdOptions struct {
+	out    string
+	db     string
+	quiet  bool
+	report reportOptions
+}
+
+func (o *reportCmdOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.out, "output", "o", "", "folder for the reports (default: the database's folder)")
+	fs.StringVar(&o.db, "db", filepath.Join("portmortem-out", "portmortem.db"), "the database 'portmortem analyze' wrote")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the findings")
+	o.report.AddFlags(fs)
+}
+
+func (o *reportCmdOptions) validate() error {
+	if _, err := os.Stat(o.db); err != nil {
+		return fmt.Errorf("%w: --db: %v", errUsage, err)
+	}
+	if o.out == "" {
+		o.out = filepath.Dir(o.db)
+	}
+	return o.report.validate()
+}
+
+// runReport writes the reports of cases already in a database, without
+// reading the bundles again: every complete case, or those of the bundles
+// named (by path as analyzed, or by content).
+func runReport(ctx context.Context, e env, args []string) error {
+	var o reportCmdOptions
+	flags := newFlagSet(e, "report", reportUsage)
+	o.AddFlags(flags)
+	if err := parseFlags(flags, args); err != nil {
+		return err
+	}
+	if err := o.validate(); err != nil {
+		return err
+	}
+	s, err := store.Open(ctx, o.db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	all, err := s.Cases(ctx)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for _, c := range all {
+		if c.Status != store.StatusComplete {
+			continue
+		}
+		if len(flags.Args()) == 0 || bundleNamed(ctx, c, flags.Args()) {
+			ids = append(ids, c.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return errors.New("no analyzed bundle to report on in " + o.db)
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	var cases []*reports.Case
+	var jsonFindings []findingJSON
+	for _, id := range ids {
+		c, err := printCase(ctx, e, s, id)
+		if err != nil {
+			return err
+		}
+		cases = append(cases, c)
+		for _, f := range c.Findings {
+			jsonFindings = append(jsonFindings, toFindingJSON(f))
+		}
+	}
+	written, err := writeReports(ctx, s, o.db, o.out, cases, o.report)
+	if err != nil {
+		return err
+	}
+	if o.report.want("json") {
+		name := filepath.Join(o.out, "findings.json")
+		if err := writeJSONFile(name, nonNil(jsonFindings)); err != nil {
+			return err
+		}
+		written = append(written, name)
+	}
+	if !o.quiet {
+		printWritten(e, written, o.db)
+	}
+	return nil
+}
+
+// bundleNamed says whether a case is one of the bundles named on the
+// command line: the same path as analyzed, or the same content.
+func bundleNamed(ctx context.Context, c store.Case, names []string) bool {
+	for _, n := range names {
+		if filepath.Clean(n) == filepath.Clean(c.BundlePath) {
+			return true
+		}
+		if h, err := bundleHash(ctx, n); err == nil && h == c.BundleHash {
+			return true
+		}
+	}
+	return false
+}
+
+// printWritten lists the files a run wrote.
+func printWritten(e env, files []string, db string) {
+	fmt.Fprintln(e.stdout)
+	for _, f := range files {
+		fmt.Fprintf(e.stdout, "report:   %s\n", f)
+	}
+	fmt.Fprintf(e.stdout, "database: %s\n", db)
+}

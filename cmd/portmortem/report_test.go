@@ -1,0 +1,584 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portmortem/portmortem/correlate"
+	"github.com/portmortem/portmortem/reports"
+	"github.com/xuri/excelize/v2"
+)
+
+// analyzeInto runs `portmortem analyze -o out args...` and fails the test
+// unless it exits 0.
+func analyzeInto(t *testing.T, out string, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	full := append([]string{"analyze", "-o", out}, args...)
+	if code := run(context.Background(), full, &stdout, &stderr); code != exitOK {
+		t.Fatalf("analyze %v: exit %d\nstdout:\n%s\nstderr:\n%s", args, code, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
+
+func scenarioDirs() []string {
+	var dirs []string
+	for _, sc := range scenarios() {
+		dirs = append(dirs, filepath.Join(bundlesDir(), sc.name))
+	}
+	return dirs
+}
+
+func readFindingsJSON(t *testing.T, name string) []findingJSON {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fs []findingJSON
+	if err := json.Unmarshal(data, &fs); err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+// TestReportWorkbook analyzes every scenario bundle in one run and reads
+// report.xlsx back: the sheets, their header rows, date cells typed as
+// dates in the host's zone, autofilters and frozen header rows, the
+// Findings sheet equal to findings.json, and the batch index with one row
+// per bundle linked to its Summary section.
+func TestReportWorkbook(t *testing.T) {
+	out := t.TempDir()
+	analyzeInto(t, out, scenarioDirs()...)
+	f, err := excelize.OpenFile(filepath.Join(out, "report.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+
+	wantSheets := []string{"Index", "Summary", "Findings", "Failures", "Port owners", "Port ranges", "Processes", "Boots", "Artifacts", "Events"}
+	if got := f.GetSheetList(); !slices.Equal(got, wantSheets) {
+		t.Fatalf("sheets %q, want %q", got, wantSheets)
+	}
+	filters := map[string]string{}
+	for _, d := range f.GetDefinedName() {
+		if d.Name == "_xlnm._FilterDatabase" {
+			filters[d.Scope] = d.RefersTo
+		}
+	}
+	// The first header cells of each table sheet, and the columns holding
+	// dates.
+	tables := []struct {
+		sheet string
+		head  []string
+		dates []string
+	}{
+		{"Index", []string{"Bundle", "Host", "Failures", "Findings", "Top culprit", "Top finding", "CONFIRMED"}, nil},
+		{"Findings", []string{"Bundle", "Host", "Failure time (host's zone)", "Zone", "Service", "Service key", "Proto", "Port", "Verdict", "Confidence"}, []string{"Failure time (host's zone)"}},
+		{"Failures", []string{"Bundle", "Host", "Time (host's zone)", "Zone", "Kind", "Service"}, []string{"Time (host's zone)"}},
+		{"Port owners", []string{"Bundle", "Host", "Snapshot", "Captured (host's zone)", "Zone", "Line", "Proto", "Local address", "Local port"}, []string{"Captured (host's zone)"}},
+		{"Port ranges", []string{"Bundle", "Host", "Kind", "Proto", "IP version", "Start port", "End port"}, nil},
+		{"Processes", []string{"Bundle", "Host", "Artifact", "Format", "Captured (host's zone)", "Zone", "Line", "PID", "Image"}, []string{"Captured (host's zone)"}},
+		{"Boots", []string{"Bundle", "Host", "Time (host's zone)", "Zone", "Kind", "Event ID"}, []string{"Time (host's zone)", "Boot time (host's zone)"}},
+		{"Artifacts", []string{"Bundle", "Host", "Artifact", "Format", "Parser version", "Encoding", "Locale"}, []string{"Captured (host's zone)"}},
+		{"Events", []string{"Bundle", "Host", "Time (host's zone)", "Zone", "Channel", "Provider", "Event ID"}, []string{"Time (host's zone)"}},
+	}
+	for _, tt := range tables {
+		rows, err := f.GetRows(tt.sheet, excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) < 2 {
+			t.Errorf("%s: %d rows, want a header and data", tt.sheet, len(rows))
+			continue
+		}
+		if len(rows[0]) < len(tt.head) || !slices.Equal(rows[0][:len(tt.head)], tt.head) {
+			t.Errorf("%s header %q, want it to start %q", tt.sheet, rows[0], tt.head)
+		}
+		if !strings.HasPrefix(filters[tt.sheet], "'"+tt.sheet+"'!$A$1:$") {
+			t.Errorf("%s: autofilter %q", tt.sheet, filters[tt.sheet])
+		}
+		panes, err := f.GetPanes(tt.sheet)
+		if err != nil || !panes.Freeze || panes.YSplit != 1 || panes.TopLeftCell != "A2" {
+			t.Errorf("%s: panes %+v (%v), want the header row frozen", tt.sheet, panes, err)
+		}
+		for _, col := range tt.dates {
+			c := slices.Index(rows[0], col)
+			if c < 0 {
+				t.Errorf("%s: no column %q in %q", tt.sheet, col, rows[0])
+				continue
+			}
+			checked := 0
+			for r := 1; r < len(rows) && checked < 5; r++ {
+				if c >= len(rows[r]) || rows[r][c] == "" {
+					continue
+				}
+				cell, _ := excelize.CoordinatesToCellName(c+1, r+1)
+				checkDateCell(t, f, tt.sheet, cell, rows[r][c])
+				checked++
+			}
+			if checked == 0 {
+				t.Errorf("%s: column %q has no dates", tt.sheet, col)
+			}
+		}
+	}
+
+	// The Findings sheet says what findings.json says.
+	want := readFindingsJSON(t, filepath.Join(out, "findings.json"))
+	rows, err := f.GetRows("Findings", excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(rows) - 1; got != len(want) {
+		t.Fatalf("Findings has %d rows, findings.json %d", got, len(want))
+	}
+	col := func(name string) int {
+		i := slices.Index(rows[0], name)
+		if i < 0 {
+			t.Fatalf("Findings has no column %q", name)
+		}
+		return i
+	}
+	cell := func(r []string, name string) string {
+		if i := col(name); i < len(r) {
+			return r[i]
+		}
+		return ""
+	}
+	for i, w := range want {
+		r := rows[i+1]
+		wantPID, wantCode := "", ""
+		if w.OwnerPID != nil {
+			wantPID = strconv.Itoa(*w.OwnerPID)
+		}
+		if w.ErrorCode != nil {
+			wantCode = strconv.FormatUint(uint64(*w.ErrorCode), 10)
+		}
+		port := ""
+		if w.Port != 0 {
+			port = strconv.Itoa(int(w.Port))
+		}
+		ev := make([]correlate.Evidence, len(w.Evidence))
+		copy(ev, w.Evidence)
+		for _, c := range []struct{ name, got, want string }{
+			{"Bundle", cell(r, "Bundle"), w.Bundle},
+			{"Host", cell(r, "Host"), w.Host},
+			{"Service", cell(r, "Service"), w.Service},
+			{"Service key", cell(r, "Service key"), w.ServiceKey},
+			{"Proto", cell(r, "Proto"), w.Proto},
+			{"Port", cell(r, "Port"), port},
+			{"Verdict", cell(r, "Verdict"), w.Verdict},
+			{"Confidence", cell(r, "Confidence"), strconv.FormatFloat(w.Confidence, 'f', -1, 64)},
+			{"Owner image", cell(r, "Owner image"), w.OwnerImage},
+			{"Owner PID", cell(r, "Owner PID"), wantPID},
+			{"Owner services", cell(r, "Owner services"), strings.Join(w.OwnerServices, ", ")},
+			{"Rule", cell(r, "Rule"), w.Rule},
+			{"Remedy", cell(r, "Remedy"), strings.Join(w.Remedy, "\n")},
+			{"KB", cell(r, "KB"), strings.Join(w.KB, ", ")},
+			{"Event ID", cell(r, "Event ID"), strconv.Itoa(int(w.EventID))},
+			{"Error code", cell(r, "Error code"), wantCode},
+			{"Error", cell(r, "Error"), w.Error},
+			{"Port source", cell(r, "Port source"), w.PortSource},
+			{"Snapshot", cell(r, "Snapshot"), w.Snapshot},
+			{"Reasons", cell(r, "Reasons"), strings.Join(w.Reasons, "\n")},
+			{"Evidence", cell(r, "Evidence"), reports.EvidenceText(ev)},
+			{"Failure time", sheetTimeUTC(t, cell(r, "Failure time (host's zone)"), cell(r, "Zone")), w.FailureTime},
+		} {
+			if c.got != c.want {
+				t.Errorf("finding %d (%s %s/%d) %s:\nsheet %q\njson  %q", i, w.Bundle, w.Proto, w.Port, c.name, c.got, c.want)
+			}
+		}
+	}
+
+	// The index: one row per bundle, linked to its Summary section.
+	index, err := f.GetRows("Index")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := scenarioDirs()
+	for i, dir := range dirs {
+		if i+1 >= len(index) || index[i+1][0] != dir {
+			t.Errorf("Index row %d: %q, want bundle %s", i+1, index[min(i+1, len(index)-1)], dir)
+			continue
+		}
+		ok, target, err := f.GetCellHyperLink("Index", fmt.Sprintf("A%d", i+2))
+		m := regexp.MustCompile(`^'Summary'!A(\d+)$`).FindStringSubmatch(target)
+		if err != nil || !ok || m == nil {
+			t.Errorf("Index row %d links to %q (%v, %v)", i+1, target, ok, err)
+			continue
+		}
+		if got, _ := f.GetCellValue("Summary", "B"+m[1]); got != dir {
+			t.Errorf("Index row %d leads to Summary!B%s = %q, want %s", i+1, m[1], got, dir)
+		}
+	}
+	if row := index[len(dirs)+1]; len(row) > 0 && row[0] != "" {
+		t.Errorf("Index has a row past the bundles: %q", row)
+	}
+	var recurring []string
+	for _, r := range index[len(dirs)+2:] {
+		if len(r) > 0 && strings.HasPrefix(r[0], "dns-socket-pool") {
+			recurring = r
+		}
+	}
+	if recurring == nil || recurring[1] != "3" || !strings.Contains(recurring[5], "sbs2003-ias-dns") ||
+		!strings.Contains(recurring[5], "nps-german-2008r2") || !strings.Contains(recurring[5], "stale-snapshot") {
+		t.Errorf("recurring culprit row %q, want dns-socket-pool in 3 bundles", recurring)
+	}
+
+	// The HTML page has the same index.
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, dir := range dirs {
+		if !strings.Contains(string(page), fmt.Sprintf(`<tr><td><a href="#case-%d">%s</a></td>`, i+1, dir)) {
+			t.Errorf("report.html index lacks the row of %s", dir)
+		}
+	}
+	if got := strings.Count(string(page), `<tr><td><a href="#case-`); got != len(dirs) {
+		t.Errorf("report.html index has %d bundle rows, want %d", got, len(dirs))
+	}
+}
+
+// checkDateCell checks a cell holds a number formatted as a date.
+func checkDateCell(t *testing.T, f *excelize.File, sheet, cell, raw string) {
+	t.Helper()
+	if _, err := strconv.ParseFloat(raw, 64); err != nil {
+		t.Errorf("%s!%s = %q: not a serial date", sheet, cell, raw)
+		return
+	}
+	id, err := f.GetCellStyle(sheet, cell)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.GetStyle(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.CustomNumFmt == nil || !strings.Contains(*st.CustomNumFmt, "yyyy-mm-dd") {
+		t.Errorf("%s!%s: number format %v is not a date", sheet, cell, st.CustomNumFmt)
+	}
+}
+
+// sheetTimeUTC converts a serial date shown in zone ("UTC-06:00") back to
+// RFC 3339 UTC.
+func sheetTimeUTC(t *testing.T, serial, zone string) string {
+	t.Helper()
+	if serial == "" {
+		return ""
+	}
+	v, err := strconv.ParseFloat(serial, 64)
+	if err != nil {
+		t.Fatalf("date %q: %v", serial, err)
+	}
+	wall, err := excelize.ExcelDateToTime(v, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wall = wall.Round(time.Second)
+	if zone != "UTC" {
+		off, err := parseOffset(zone)
+		if err != nil {
+			t.Fatalf("zone %q: %v", zone, err)
+		}
+		wall = wall.Add(-off)
+	}
+	return wall.UTC().Format(time.RFC3339Nano)
+}
+
+// chromiumFlags are the flags the rendering test runs Chromium with: no
+// sandbox (containers), no GPU, and nothing that talks to the network.
+var chromiumFlags = []string{"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+	"--disable-background-networking", "--disable-component-update", "--disable-sync"}
+
+// chromium returns the Chromium binary, skipping the test when there is
+// none (and failing it in CI, which installs Debian's chromium).
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium is not installed (CI installs Debian's chromium)")
+	}
+	t.Skip("chromium is not installed: apt-get install chromium")
+	return ""
+}
+
+// TestReportHTMLInChromium renders the HTML report of every scenario
+// bundle in headless Chromium to a PNG and a PDF, and checks the rendered
+// page (--dump-dom) shows each verdict and ran its script — which it can
+// only do if the Content-Security-Policy's hash matches. With
+// PORTMORTEM_SCREENSHOTS=DIR the PNGs and PDFs are kept there.
+func TestReportHTMLInChromium(t *testing.T) {
+	bin := chromium(t)
+	keep := os.Getenv("PORTMORTEM_SCREENSHOTS")
+	for _, sc := range scenarios() {
+		t.Run(sc.name, func(t *testing.T) {
+			out := t.TempDir()
+			dir := filepath.Join(bundlesDir(), sc.name)
+			analyzeInto(t, out, "-q", "--format", "html,json", dir)
+			page, err := filepath.Abs(filepath.Join(out, "report.html"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			shot, pdf := filepath.Join(out, sc.name+".png"), filepath.Join(out, sc.name+".pdf")
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			args := append(slices.Clone(chromiumFlags), "--user-data-dir="+t.TempDir(), "--window-size=1280,2000",
+				"--hide-scrollbars", "--no-pdf-header-footer", "--screenshot="+shot, "--print-to-pdf="+pdf, "--dump-dom",
+				"file://"+filepath.ToSlash(page))
+			cmd := exec.CommandContext(ctx, bin, args...)
+			var dom, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &dom, &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("chromium: %v\n%s", err, stderr.String())
+			}
+			img, err := os.Open(shot)
+			if err != nil {
+				t.Fatalf("no screenshot: %v\n%s", err, stderr.String())
+			}
+			cfg, err := png.DecodeConfig(img)
+			img.Close()
+			if err != nil || cfg.Width < 1000 || cfg.Height < 1000 {
+				t.Errorf("screenshot %s: %dx%d, %v", shot, cfg.Width, cfg.Height, err)
+			}
+			data, err := os.ReadFile(pdf)
+			if err != nil || !bytes.HasPrefix(data, []byte("%PDF-")) || len(data) < 10000 {
+				t.Errorf("PDF %s: %d bytes, %v", pdf, len(data), err)
+			}
+			rendered := dom.String()
+			for _, f := range readFindingsJSON(t, filepath.Join(out, "findings.json")) {
+				for _, want := range []string{f.Verdict, reports.VerdictMeaning(correlate.Verdict(f.Verdict))} {
+					if !strings.Contains(rendered, want) {
+						t.Errorf("the rendered page lacks %q", want)
+					}
+				}
+			}
+			if !regexp.MustCompile(`<html[^>]* class="[^"]*\bjs\b`).MatchString(rendered) || !strings.Contains(rendered, `class="filter"`) {
+				t.Error("the page's script did not run (blocked by its Content-Security-Policy?)")
+			}
+			if keep != "" {
+				for _, f := range []string{shot, pdf} {
+					if b, err := os.ReadFile(f); err == nil {
+						os.WriteFile(filepath.Join(keep, filepath.Base(f)), b, 0o644)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestReportCommand: `portmortem report` writes the same reports from the
+// database alone, for every case or for the bundles named.
+func TestReportCommand(t *testing.T) {
+	first := t.TempDir()
+	dirs := scenarioDirs()[:3]
+	analyzeInto(t, first, dirs...)
+	again := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	db := filepath.Join(first, "portmortem.db")
+	if code := run(context.Background(), []string{"report", "--db", db, "-o", again}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("report: exit %d\n%s", code, stderr.String())
+	}
+	a, _ := os.ReadFile(filepath.Join(first, "findings.json"))
+	b, _ := os.ReadFile(filepath.Join(again, "findings.json"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Errorf("findings.json from the database differs from analyze's:\n%s\n---\n%s", a, b)
+	}
+	for _, name := range []string{"report.xlsx", "report.html"} {
+		if _, err := os.Stat(filepath.Join(again, name)); err != nil {
+			t.Error(err)
+		}
+	}
+	for _, d := range dirs {
+		if !strings.Contains(stdout.String(), d) {
+			t.Errorf("report output lacks %s:\n%s", d, stdout.String())
+		}
+	}
+
+	one := t.TempDir()
+	stdout.Reset()
+	if code := run(context.Background(), []string{"report", "--db", db, "-o", one, "--format", "json", dirs[1]}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("report %s: exit %d\n%s", dirs[1], code, stderr.String())
+	}
+	fs := readFindingsJSON(t, filepath.Join(one, "findings.json"))
+	if len(fs) == 0 {
+		t.Fatal("no findings")
+	}
+	for _, f := range fs {
+		if f.Bundle != dirs[1] {
+			t.Errorf("finding of %s in the report of %s", f.Bundle, dirs[1])
+		}
+	}
+	if _, err := os.Stat(filepath.Join(one, "report.xlsx")); err == nil {
+		t.Error("--format json wrote report.xlsx")
+	}
+
+	if code := run(context.Background(), []string{"report", "--db", filepath.Join(t.TempDir(), "none.db")}, &stdout, &stderr); code != exitUsage {
+		t.Errorf("report with a missing database: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// TestAnalyzeFormat: --format chooses the files written; an unknown
+// format is a usage error.
+func TestAnalyzeFormat(t *testing.T) {
+	bundle := filepath.Join(bundlesDir(), "disabled-service")
+	tests := []struct {
+		formats string
+		want    []string
+	}{
+		{"json", []string{"findings.json"}},
+		{"xlsx", []string{"report.xlsx"}},
+		{"html,xlsx", []string{"report.html", "report.xlsx"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.ReplaceAll(tt.formats, ",", "_"), func(t *testing.T) {
+			out := t.TempDir()
+			stdout := analyzeInto(t, out, "--format", tt.formats, bundle)
+			var got []string
+			entries, _ := os.ReadDir(out)
+			for _, e := range entries {
+				if e.Name() != "portmortem.db" && !strings.HasPrefix(e.Name(), "portmortem.db-") {
+					got = append(got, e.Name())
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("wrote %q, want %q", got, tt.want)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stdout, filepath.Join(out, w)) {
+					t.Errorf("stdout does not name %s:\n%s", w, stdout)
+				}
+			}
+		})
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"analyze", "-o", t.TempDir(), "--format", "pdf", bundle}, &stdout, &stderr); code != exitUsage {
+		t.Errorf("--format pdf: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// TestColorOutput: colour only on a terminal, never into a buffer, a
+// pipe or a file; analyze's output to a buffer has no escape codes.
+func TestColorOutput(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	file, err := os.Create(filepath.Join(t.TempDir(), "out.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	for _, tt := range []struct {
+		name string
+		w    io.Writer
+	}{{"buffer", &bytes.Buffer{}}, {"pipe", w}, {"file", file}} {
+		if colorOutput(tt.w) {
+			t.Errorf("%s: colour on", tt.name)
+		}
+	}
+	if out := analyzeInto(t, t.TempDir(), filepath.Join(bundlesDir(), "sbs2003-ias-dns")); strings.Contains(out, "\x1b[") {
+		t.Errorf("escape codes in output to a buffer:\n%q", out)
+	}
+}
+
+// hostileBundle writes a bundle whose netstat -anob names the process on
+// UDP 1812 <script>alert(1)</script>, and whose event log (an XML export)
+// has a Fax failure whose error text is </table><img src=x onerror=…>.
+func hostileBundle(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "hostile")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	event := func(rec int, at, provider string, id int, data ...string) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, `<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><Provider Name="%s"/>`+
+			`<EventID Qualifiers="49152">%d</EventID><Level>2</Level><TimeCreated SystemTime="%s"/>`+
+			`<EventRecordID>%d</EventRecordID><Channel>System</Channel><Computer>EVIL01</Computer></System><EventData>`, provider, id, at, rec)
+		for i, d := range data {
+			fmt.Fprintf(&b, `<Data Name="param%d">%s</Data>`, i+1, d)
+		}
+		b.WriteString("</EventData></Event>\n")
+		return b.String()
+	}
+	xml := "<Events>\n" +
+		event(1, "2026-03-02T08:00:00.000Z", "EventLog", 6005) +
+		event(2, "2026-03-02T08:02:00.000Z", "Service Control Manager", 7023, "Internet Authentication Service", "%%10048") +
+		event(3, "2026-03-02T08:03:00.000Z", "Service Control Manager", 7000, "Fax", "&lt;/table&gt;&lt;img src=x onerror=alert(2)&gt;") +
+		"</Events>\n"
+	netstat := "2026-03-02T08:30:00.0000000+00:00\r\n\r\nActive Connections\r\n\r\n" +
+		"  Proto  Local Address          Foreign Address        State           PID\r\n" +
+		"  UDP    0.0.0.0:1812           *:*                                    1640\r\n" +
+		" [<script>alert(1)</script>]\r\n"
+	for name, data := range map[string]string{"System.xml": xml, "netstat-anob.txt": netstat} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestReportHostileBundle analyzes a bundle carrying HTML and renders its
+// page: the process name and the event text show as text, and the page
+// Chromium builds (when installed) has no img and no other script.
+func TestReportHostileBundle(t *testing.T) {
+	out := t.TempDir()
+	analyzeInto(t, out, "-q", hostileBundle(t))
+	fs := readFindingsJSON(t, filepath.Join(out, "findings.json"))
+	var owner string
+	for _, f := range fs {
+		if f.Port == 1812 {
+			owner = f.OwnerImage
+		}
+	}
+	if owner != "<script>alert(1)</script>" {
+		t.Fatalf("owner of UDP 1812 = %q: the bundle did not carry its payload (findings %+v)", owner, fs)
+	}
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;/table&gt;&lt;img src=x onerror=alert(2)&gt;"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("report.html lacks the escaped %q", want)
+		}
+	}
+	if strings.Contains(string(page), "<img") || strings.Count(string(page), "<script") != 1 {
+		t.Error("report.html has an <img> or a second <script>")
+	}
+	bin := chromium(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	abs, _ := filepath.Abs(filepath.Join(out, "report.html"))
+	cmd := exec.CommandContext(ctx, bin, append(slices.Clone(chromiumFlags), "--user-data-dir="+t.TempDir(), "--dump-dom", "file://"+filepath.ToSlash(abs))...)
+	dom, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	if strings.Contains(string(dom), "<img") || strings.Count(string(dom), "<script") != 1 {
+		t.Errorf("the rendered page has an <img> or a second <script>")
+	}
+	if !strings.Contains(string(dom), "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Error("the rendered page does not show the process name as text")
+	}
+}

@@ -1,0 +1,33 @@
+// Package reports renders portmortem's reports from a Model read from the
+// store: the Excel workbook (report.xlsx, github.com/xuri/excelize/v2), the
+// self-contained HTML page (report.html, html/template) and the terminal
+// table. It never sees parser output directly: everything comes through
+// store query methods, so a report made from a database written last week
+// says the same as the run that wrote it.
+//
+// It imports parsers, correlate and store (for their types and queries),
+// and is imported by cmd. Only this package imports excelize and
+// html/template.
+//
+// # Conventions
+//
+// Times are stored in UTC; reports show them in the host's zone (the
+// case's Zone: systeminfo, event 6008 or --tz, else UTC) and always say
+// which. Everything that comes from a bundle is untrusted text: the HTML
+// goes through html/template and loads nothing from outside the file (a
+// Content-Security-Policy with hashes allows only its own style and
+// script); the workbook writes it as string cells, cut at Excel's 32,767
+// characters with a note in front. Large tables are streamed from the
+// store: the workbook through excelize's StreamWriter (continuing on
+// "Name (2)" past Excel's 1,048,576 rows), the HTML page keeping the first
+// rows and saying how many it left out. Files are written to a temporary
+// name and renamed.
+//
+// # Extending
+//
+// A new sheet: a store query (a slice for small tables, an iterator for
+// large ones), a method on xlsxWriter that calls table with its columns,
+// and a step in writeXLSX. A new HTML section: a field of htmlCase and a
+// block in report.html.tmpl. Keep the sheet and section names stable:
+// tests and users read them.
+package reports

@@ -1,0 +1,532 @@
+package reports
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+	"iter"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/portmortem/portmortem/correlate"
+	"github.com/portmortem/portmortem/store"
+)
+
+//go:embed templates/report.html.tmpl templates/report.css templates/report.js
+var templateFiles embed.FS
+
+// htmlRowLimit is how many rows of a large table (sockets, processes,
+// events) a case's section shows; the workbook and the database have
+// them all.
+const htmlRowLimit = 1000
+
+// htmlCardLimit is how many verdict cards a case shows before it only
+// counts the rest (a log where one service failed a thousand ways).
+const htmlCardLimit = 24
+
+// htmlCellLimit bounds the text of one table cell on the page.
+const htmlCellLimit = 4000
+
+// WriteHTML writes the self-contained HTML report to path: a temporary
+// file in the same folder, renamed when complete.
+func WriteHTML(ctx context.Context, m *Model, path string) error {
+	if err := writeAtomic(path, func(w io.Writer) error { return writeHTML(ctx, m, w) }); err != nil {
+		return fmt.Errorf("reports: %s: %w", path, err)
+	}
+	return nil
+}
+
+func writeHTML(ctx context.Context, m *Model, w io.Writer) error {
+	page, err := newHTMLPage(ctx, m)
+	if err != nil {
+		return err
+	}
+	t, err := pageTemplate()
+	if err != nil {
+		return err
+	}
+	return t.Execute(w, page)
+}
+
+func pageTemplate() (*template.Template, error) {
+	return template.New("report.html.tmpl").Option("missingkey=error").ParseFS(templateFiles, "templates/report.html.tmpl")
+}
+
+// htmlPage is what the template renders.
+type htmlPage struct {
+	Title     string
+	Generated string
+	Database  string
+	CSP       string
+	Style     template.CSS
+	Script    template.JS
+	Batch     bool
+	Cases     []*htmlCase
+	Recurring []htmlCulprit
+}
+
+type htmlCase struct {
+	Anchor, Bundle, Host, OS, Zone string
+	FailureCount                   int
+	Verdicts                       []htmlVerdictCount
+	TopCulprit                     string
+	Cards                          []htmlCard
+	MoreCards                      []htmlVerdictCount // findings past htmlCardLimit, per verdict
+	Findings                       []htmlFinding
+	Gaps                           []correlate.Coverage
+	Timeline                       *timeline
+	Tables                         []htmlTable
+}
+
+type htmlVerdictCount struct {
+	Verdict, Class string
+	Count          int
+}
+
+type htmlCulprit struct {
+	Label, Ports string
+	Cases        []*htmlCase
+}
+
+type htmlFinding struct {
+	ID, Class, Verdict, Confidence, Meaning    string
+	Service, Port, Time, Culprit, Event, Error string
+	PortSource, Owner, OwnerServices, Snapshot string
+	Rule, KB, Remedy                           string
+	Reasons                                    []string
+	Evidence                                   []htmlEvidence
+}
+
+type htmlEvidence struct{ Place, Text, Claim string }
+
+// htmlCard is a verdict card: one finding, or a group of findings that
+// read the same.
+type htmlCard struct {
+	ID, Class, Verdict, Confidence, Meaning string
+	Service, Port, Time, Culprit            string
+	Count                                   int
+}
+
+type htmlTable struct {
+	ID, Title, Note, Empty string
+	Head                   []string
+	Rows                   [][]htmlCell
+	// Raw marks the large listings, left out of print.
+	Raw bool
+}
+
+type htmlCell struct{ Text, Class, Sort string }
+
+// verdictClass is the CSS class of a verdict.
+func verdictClass(v correlate.Verdict) string {
+	switch v {
+	case correlate.Confirmed:
+		return "v-confirmed"
+	case correlate.Probable:
+		return "v-probable"
+	case correlate.ReservedRange:
+		return "v-reserved"
+	case correlate.NoConflictSeen:
+		return "v-free"
+	case correlate.NotPortRelated:
+		return "v-notport"
+	case correlate.NoSnapshot:
+		return "v-nosnap"
+	}
+	return "v-unknown"
+}
+
+// VerdictMeaning says in one sentence what a verdict means for the
+// customer.
+func VerdictMeaning(v correlate.Verdict) string {
+	switch v {
+	case correlate.Confirmed:
+		return "Another process held the port in a snapshot of the same boot, taken after the failure."
+	case correlate.Probable:
+		return "An owner was found, but the snapshot's time or boot is uncertain: likely, not proven."
+	case correlate.ReservedRange:
+		return "Nobody held the port: it lies in an excluded port range, so the bind is refused."
+	case correlate.NoConflictSeen:
+		return "The port was free in the snapshot: not a port conflict as far as the evidence shows."
+	case correlate.PortUnknown:
+		return "The failure may be port-related, but its port is unknown: add it with --ports."
+	case correlate.NotPortRelated:
+		return "The error names another cause: look elsewhere."
+	case correlate.NoSnapshot:
+		return "There is no socket listing in the bundle to see who held the port."
+	}
+	return ""
+}
+
+// inlineAsset reads an embedded style or script and its CSP hash.
+func inlineAsset(name string) (string, string, error) {
+	b, err := templateFiles.ReadFile("templates/" + name)
+	if err != nil {
+		return "", "", err
+	}
+	sum := sha256.Sum256(b)
+	return string(b), "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'", nil
+}
+
+func newHTMLPage(ctx context.Context, m *Model) (*htmlPage, error) {
+	style, styleHash, err := inlineAsset("report.css")
+	if err != nil {
+		return nil, err
+	}
+	script, scriptHash, err := inlineAsset("report.js")
+	if err != nil {
+		return nil, err
+	}
+	p := &htmlPage{
+		Title:     "portmortem report",
+		Generated: m.Generated.UTC().Format("2006-01-02 15:04:05") + " UTC",
+		Database:  m.Database,
+		// Nothing may load from anywhere: only the page's own style and
+		// script run, identified by their hashes.
+		CSP: "default-src 'none'; style-src " + styleHash + "; script-src " + scriptHash +
+			"; img-src 'none'; font-src 'none'; connect-src 'none'; base-uri 'none'; form-action 'none'",
+		Style:  template.CSS(style),
+		Script: template.JS(script),
+		Batch:  len(m.Cases) > 1,
+	}
+	if len(m.Cases) == 1 {
+		p.Title = "portmortem: " + m.Cases[0].Bundle
+	}
+	byID := map[int64]*htmlCase{}
+	for _, c := range m.Cases {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		hc, err := newHTMLCase(ctx, m, c)
+		if err != nil {
+			return nil, err
+		}
+		byID[c.ID] = hc
+		p.Cases = append(p.Cases, hc)
+	}
+	for _, r := range m.RecurringCulprits() {
+		hr := htmlCulprit{Label: r.Label(), Ports: strings.Join(r.Ports, ", ")}
+		for _, c := range r.Cases {
+			hr.Cases = append(hr.Cases, byID[c.ID])
+		}
+		p.Recurring = append(p.Recurring, hr)
+	}
+	return p, nil
+}
+
+func newHTMLCase(ctx context.Context, m *Model, c *Case) (*htmlCase, error) {
+	hc := &htmlCase{Anchor: c.Anchor, Bundle: c.Bundle, Host: c.Host, OS: c.OS, Zone: c.Zone.Describe(),
+		FailureCount: c.FailureCount(), TopCulprit: Culprit(c.Top())}
+	for _, vc := range c.VerdictCounts() {
+		hc.Verdicts = append(hc.Verdicts, htmlVerdictCount{string(vc.Verdict), verdictClass(vc.Verdict), vc.Count})
+	}
+	more := map[correlate.Verdict]int{}
+	for i, g := range c.Groups() {
+		if i >= htmlCardLimit {
+			more[c.Findings[g.First].Verdict] += g.Count
+			continue
+		}
+		f := newHTMLFinding(c, g.First)
+		card := htmlCard{ID: f.ID, Class: f.Class, Verdict: f.Verdict, Confidence: fmt.Sprintf("%.0f%%", g.Confidence*100),
+			Meaning: f.Meaning, Service: f.Service, Port: f.Port, Time: f.Time, Culprit: f.Culprit, Count: g.Count}
+		if g.Count > 1 && !g.From.Equal(g.To) {
+			card.Time = c.FormatTime(g.From, false) + " to " + c.FormatTime(g.To, false)
+		}
+		hc.Cards = append(hc.Cards, card)
+	}
+	for _, v := range Verdicts {
+		if n := more[v]; n > 0 {
+			hc.MoreCards = append(hc.MoreCards, htmlVerdictCount{string(v), verdictClass(v), n})
+		}
+	}
+	for _, i := range c.Ranked() {
+		hc.Findings = append(hc.Findings, newHTMLFinding(c, i))
+	}
+	for _, v := range c.Coverage {
+		if v.Status != correlate.StatusOK {
+			hc.Gaps = append(hc.Gaps, v)
+		}
+	}
+	hc.Timeline = newTimeline(c)
+	tables := []func(context.Context, *Model, *Case) (htmlTable, error){
+		failuresTable, bootsTable, artifactsTable, coverageTable, rangesTable, socketsTable, processesTable, eventsTable,
+	}
+	for _, t := range tables {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		tab, err := t(ctx, m, c)
+		if err != nil {
+			return nil, err
+		}
+		hc.Tables = append(hc.Tables, tab)
+	}
+	return hc, nil
+}
+
+func newHTMLFinding(c *Case, i int) htmlFinding {
+	f := &c.Findings[i]
+	h := htmlFinding{
+		ID: fmt.Sprintf("%s-f%d", c.Anchor, i+1), Class: verdictClass(f.Verdict), Verdict: string(f.Verdict),
+		Confidence: fmt.Sprintf("%.0f%%", f.Confidence*100), Meaning: VerdictMeaning(f.Verdict),
+		Service: ServiceLabel(f), Port: PortLabel(f), Time: c.FormatTime(f.FailureTime, false),
+		Culprit: Culprit(f), Error: ErrorLabel(f), Owner: OwnerLabel(f),
+		OwnerServices: strings.Join(f.OwnerServices, ", "), Snapshot: f.Snapshot, Rule: f.Rule,
+		KB: strings.Join(f.KB, ", "), Remedy: strings.Join(f.Remedy, "\n"), Reasons: f.Reasons,
+	}
+	if h.Port == "-" {
+		h.Port = "no port"
+	}
+	if f.EventID != 0 {
+		h.Event = strconv.Itoa(int(f.EventID))
+	}
+	switch f.PortSource {
+	case "event":
+		h.PortSource = "the event itself"
+	case "catalog":
+		h.PortSource = "the built-in port catalog"
+	case "history":
+		h.PortSource = "an earlier snapshot, where the service held it"
+	case "user":
+		h.PortSource = "the --ports file"
+	}
+	h.Reasons = nil
+	for _, r := range f.Reasons {
+		h.Reasons = append(h.Reasons, c.withHostTimes(r))
+	}
+	h.Snapshot = c.rel(f.Snapshot)
+	for _, e := range f.Evidence {
+		e.Artifact = c.rel(e.Artifact)
+		h.Evidence = append(h.Evidence, htmlEvidence{Place: EvidencePlace(e), Text: e.Text, Claim: c.withHostTimes(e.Claim)})
+	}
+	return h
+}
+
+// cellText bounds a cell's text on the page.
+func cellText(s string) htmlCell {
+	return htmlCell{Text: cutText(s, htmlCellLimit, "report.xlsx and the portmortem database")}
+}
+
+func longCell(s string) htmlCell {
+	c := cellText(s)
+	c.Class = "long"
+	return c
+}
+
+func numCell(n int64, show bool) htmlCell {
+	if !show {
+		return htmlCell{}
+	}
+	return htmlCell{Text: strconv.FormatInt(n, 10), Class: "num", Sort: strconv.FormatInt(n, 10)}
+}
+
+// timeCell shows a stored time in the case's zone, sorting by UTC.
+func timeCell(c *Case, t time.Time, local bool) htmlCell {
+	if t.IsZero() {
+		return htmlCell{}
+	}
+	s, _ := c.Shown(t, local)
+	return htmlCell{Text: c.FormatTime(t, local), Class: "time", Sort: s.UTC().Format(time.RFC3339Nano)}
+}
+
+func failuresTable(_ context.Context, _ *Model, c *Case) (htmlTable, error) {
+	t := htmlTable{ID: c.Anchor + "-failures", Title: "Failures", Empty: "No failure was decoded from the event logs.",
+		Head: []string{"Time (" + c.Zone.Label() + ")", "Kind", "Service", "Event", "Error", "Class", "Endpoint", "Message", "Where"}}
+	for _, r := range c.Failures {
+		f := &r.Failure
+		errText := ""
+		if f.HasError {
+			errText = correlate.FormatCode(f.ErrorCode)
+			if f.ServiceSpecific {
+				errText = fmt.Sprintf("%d (service-specific exit code)", f.ErrorCode)
+			}
+		}
+		endpoint := ""
+		if f.HasPort {
+			endpoint = fmt.Sprintf("%s %s", f.Proto, hostPort(f.Addr.String(), f.Port, f.Addr.IsValid()))
+		}
+		svc := f.Service
+		if f.ServiceKey != "" && !strings.EqualFold(f.ServiceKey, f.Service) {
+			svc += " (" + f.ServiceKey + ")"
+		}
+		t.Rows = append(t.Rows, []htmlCell{timeCell(c, f.Time, false), cellText(string(f.Kind)), cellText(svc),
+			cellText(fmt.Sprintf("%d %s", f.EventID, f.Provider)), cellText(errText), cellText(string(f.Class)),
+			cellText(endpoint), longCell(f.Message),
+			cellText(EvidencePlace(correlate.Evidence{Artifact: c.rel(r.Artifact), Line: r.Line, Channel: f.Channel, RecordID: f.RecordID}))})
+	}
+	return t, nil
+}
+
+func bootsTable(_ context.Context, _ *Model, c *Case) (htmlTable, error) {
+	t := htmlTable{ID: c.Anchor + "-boots", Title: "Boots", Empty: "No boot marker was found in the event logs.",
+		Head: []string{"Time (" + c.Zone.Label() + ")", "Kind", "Event", "Boot time", "Previous session ended", "Message", "Where"}}
+	for _, r := range c.Boots {
+		b := &r.Boot
+		t.Rows = append(t.Rows, []htmlCell{timeCell(c, b.Time, false), cellText(string(b.Kind)),
+			cellText(fmt.Sprintf("%d %s", b.EventID, b.Provider)), timeCell(c, b.BootTime, false),
+			timeCell(c, b.LastAlive, false), longCell(b.Message),
+			cellText(EvidencePlace(correlate.Evidence{Artifact: c.rel(r.Artifact), Channel: b.Channel, RecordID: b.RecordID}))})
+	}
+	return t, nil
+}
+
+func artifactsTable(_ context.Context, _ *Model, c *Case) (htmlTable, error) {
+	t := htmlTable{ID: c.Anchor + "-artifacts", Title: "Artifacts", Empty: "No artifact was read.",
+		Head: []string{"Artifact", "Format", "Encoding", "Locale", "Records", "Captured (" + c.Zone.Label() + ")", "Capture time from", "Notes and warnings"}}
+	for i := range c.Artifacts {
+		a := &c.Artifacts[i]
+		format := string(a.Format)
+		if a.Variant != "" {
+			format += " (" + a.Variant + ")"
+		}
+		src := a.CaptureSource
+		if _, hostLocal := c.Shown(a.CapturedAt, a.CapturedLocal); hostLocal {
+			src += " (host's local time; zone unknown)"
+		}
+		warn := warningsText(a)
+		if len(a.Notes) > 0 {
+			warn = strings.TrimSpace(strings.Join(a.Notes, "\n") + "\n" + warn)
+		}
+		t.Rows = append(t.Rows, []htmlCell{cellText(c.rel(a.Path)), cellText(format), cellText(string(a.Encoding)),
+			cellText(a.Locale), numCell(int64(a.Records), true), timeCell(c, a.CapturedAt, a.CapturedLocal),
+			cellText(src), longCell(warn)})
+	}
+	return t, nil
+}
+
+func coverageTable(_ context.Context, _ *Model, c *Case) (htmlTable, error) {
+	t := htmlTable{ID: c.Anchor + "-coverage", Title: "Coverage", Empty: "No coverage was recorded.",
+		Head: []string{"Check", "Status", "Why"}}
+	for _, v := range c.Coverage {
+		t.Rows = append(t.Rows, []htmlCell{cellText(v.Check), cellText(v.Status), longCell(v.Reason)})
+	}
+	return t, nil
+}
+
+func rangesTable(_ context.Context, _ *Model, c *Case) (htmlTable, error) {
+	t := htmlTable{ID: c.Anchor + "-ranges", Title: "Port ranges", Empty: "No netsh port range listing was collected.",
+		Head: []string{"Kind", "Proto", "IP version", "Start", "End", "Administered", "Where"}}
+	for _, r := range c.Ranges {
+		adm := ""
+		if r.Range.Administered {
+			adm = "yes"
+		}
+		t.Rows = append(t.Rows, []htmlCell{cellText(r.Range.Kind), cellText(string(r.Range.Proto)),
+			cellText(r.Range.IPVersion), numCell(int64(r.Range.Start), true), numCell(int64(r.Range.End), true),
+			cellText(adm), cellText(fmt.Sprintf("%s:%d", c.rel(r.Artifact), r.Line))})
+	}
+	return t, nil
+}
+
+// firstRows collects up to htmlRowLimit rows of a large table, and a note
+// when there are more.
+func firstRows[T any](seq iter.Seq2[T, error], total int64, what, sheet string, row func(T) []htmlCell) ([][]htmlCell, string, error) {
+	var rows [][]htmlCell
+	for v, err := range seq {
+		if err != nil {
+			return nil, "", err
+		}
+		if len(rows) == htmlRowLimit {
+			break
+		}
+		rows = append(rows, row(v))
+	}
+	if total > int64(len(rows)) {
+		return rows, fmt.Sprintf("Showing the first %s of %s %s; all of them are in report.xlsx (sheet %s) and the database.",
+			thousands(len(rows)), thousands(int(total)), what, sheet), nil
+	}
+	return rows, "", nil
+}
+
+func socketsTable(ctx context.Context, m *Model, c *Case) (htmlTable, error) {
+	t := htmlTable{ID: c.Anchor + "-sockets", Title: "Port owners", Empty: "No socket listing with ports was collected.", Raw: true,
+		Head: []string{"Snapshot", "Line", "Proto", "Local address", "Port", "State", "PID", "Image", "Services", "Remote"}}
+	var err error
+	t.Rows, t.Note, err = firstRows(m.tables.CaseSockets(ctx, c.ID), c.Counts.Sockets, "sockets", SheetPortOwners,
+		func(r correlate.SocketRef) []htmlCell {
+			s := &r.Socket
+			state := s.State
+			if s.StateRaw != "" && s.StateRaw != s.State {
+				state += " (" + s.StateRaw + ")"
+			}
+			remote := ""
+			if s.RemoteAddr.IsValid() || s.RemoteHost != "" {
+				remote = hostPort(addrOr(s.RemoteAddr.String(), s.RemoteAddr.IsValid(), s.RemoteHost), s.RemotePort, true)
+			}
+			img := s.Image
+			if img == "" {
+				img = s.Owner
+			}
+			return []htmlCell{cellText(c.rel(c.artifact(r.SnapshotID).Path)), numCell(int64(r.Line), true),
+				cellText(string(s.Proto)), cellText(addrOr(s.LocalAddr.String(), s.LocalAddr.IsValid(), s.LocalHost)),
+				numCell(int64(s.LocalPort), true), cellText(state), numCell(int64(s.PID), s.PID >= 0), cellText(img),
+				cellText(strings.Join(s.Services, ", ")), cellText(remote)}
+		})
+	return t, err
+}
+
+func processesTable(ctx context.Context, m *Model, c *Case) (htmlTable, error) {
+	t := htmlTable{ID: c.Anchor + "-processes", Title: "Processes", Raw: true,
+		Empty: "No process listing (tasklist /svc, netstat -b, Tcpvcon) was collected.",
+		Head:  []string{"Artifact", "Line", "PID", "Image", "Services", "Sockets held"}}
+	var err error
+	t.Rows, t.Note, err = firstRows(m.tables.CaseProcesses(ctx, c.ID), c.Counts.Processes, "process rows", SheetProcesses,
+		func(r store.ProcessRow) []htmlCell {
+			img := r.Process.Image
+			if r.Process.Truncated {
+				img += " (name may be cut)"
+			}
+			return []htmlCell{cellText(c.rel(c.artifact(r.ArtifactID).Path)), numCell(int64(r.Line), true),
+				numCell(int64(r.Process.PID), true), cellText(img), cellText(strings.Join(r.Process.Services, ", ")),
+				numCell(r.Sockets, r.Sockets >= 0)}
+		})
+	return t, err
+}
+
+func eventsTable(ctx context.Context, m *Model, c *Case) (htmlTable, error) {
+	t := htmlTable{ID: c.Anchor + "-events", Title: "Events", Empty: "No event was stored.", Raw: true,
+		Head: []string{"Time (" + c.Zone.Label() + ")", "Channel", "Provider", "Event", "Record", "Message", "Data", "Artifact"}}
+	var err error
+	t.Rows, t.Note, err = firstRows(m.tables.CaseEvents(ctx, c.ID), c.Counts.Events, "events", SheetEvents,
+		func(r store.EventRow) []htmlCell {
+			e := &r.Event
+			return []htmlCell{timeCell(c, e.Time, false), cellText(e.Channel), cellText(e.Provider),
+				numCell(int64(e.EventID), true), numCell(int64(e.RecordID), e.RecordID > 0 && e.RecordID < 1<<63),
+				longCell(e.Message), longCell(eventData(e.Data)), cellText(c.rel(c.artifact(r.ArtifactID).Path))}
+		})
+	return t, err
+}
+
+// rel shows an artifact's path inside its bundle: the section already
+// names the bundle.
+func (c *Case) rel(p string) string {
+	b := strings.TrimSuffix(c.Bundle, "/")
+	if r, ok := strings.CutPrefix(p, b+"/"); ok && r != "" {
+		return r
+	}
+	return p
+}
+
+// utcStamp matches the UTC times correlate writes in its reasons.
+var utcStamp = regexp.MustCompile(`\b(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) UTC\b`)
+
+// withHostTimes follows each UTC time in a sentence with the host's time,
+// so that the reasons read in the same zone as the rest of the page.
+func (c *Case) withHostTimes(s string) string {
+	if !c.Zone.Known || c.Zone.Offset == 0 {
+		return s
+	}
+	return utcStamp.ReplaceAllStringFunc(s, func(m string) string {
+		t, err := time.Parse("2006-01-02 15:04:05", strings.TrimSuffix(m, " UTC"))
+		if err != nil {
+			return m
+		}
+		return m + " (" + t.In(c.Zone.Location()).Format("2006-01-02 15:04:05") + " " + c.Zone.Label() + ")"
+	})
+}

@@ -1,0 +1,233 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portmortem/portmortem/store"
+	"golang.org/x/net/html"
+)
+
+func renderHTML(t *testing.T, s *store.Store, ids ...int64) string {
+	t.Helper()
+	m, err := Load(context.Background(), s, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := writeHTML(context.Background(), m, &b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// element is one start tag of a parsed page.
+type element struct {
+	name  string
+	attrs []html.Attribute
+}
+
+// parsePage tokenizes a page as a browser would, returning its elements
+// and its text.
+func parsePage(t *testing.T, page string) ([]element, string) {
+	t.Helper()
+	z := html.NewTokenizer(strings.NewReader(page))
+	var els []element
+	var text strings.Builder
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return els, text.String()
+		case html.StartTagToken, html.SelfClosingTagToken:
+			tok := z.Token()
+			els = append(els, element{tok.Data, tok.Attr})
+		case html.TextToken:
+			text.Write(z.Text())
+		}
+	}
+}
+
+// TestHTMLEscapesBundleContent: a process named <script>alert(1)</script>
+// and event text holding </table><img src=x onerror=…> are shown as text:
+// the page has exactly its own script, no img, and no event handler.
+func TestHTMLEscapesBundleContent(t *testing.T) {
+	s := openStore(t)
+	const proc = "<script>alert(1)</script>"
+	const evil = "</table><img src=x onerror=alert(2)>"
+	// The event text reaches the page three ways: a service's error text
+	// (failure message and evidence), an event's rendered message, and its
+	// data.
+	extra := scm(base.Add(3*time.Minute), 3, 7000, "Fax", "Fax", evil)
+	extra.Message = "rendered: " + evil
+	id := iasCase(t, s, "evil", proc, extra)
+	page := renderHTML(t, s, id)
+
+	els, text := parsePage(t, page)
+	scripts := 0
+	for _, e := range els {
+		switch e.name {
+		case "script":
+			scripts++
+		case "img", "iframe", "object", "embed", "link":
+			t.Errorf("page has a <%s> element: %v", e.name, e.attrs)
+		}
+		for _, a := range e.attrs {
+			if strings.HasPrefix(strings.ToLower(a.Key), "on") {
+				t.Errorf("<%s> has an event handler %s=%q", e.name, a.Key, a.Val)
+			}
+		}
+	}
+	if scripts != 1 {
+		t.Errorf("%d <script> elements, want 1 (the page's own)", scripts)
+	}
+	for _, want := range []string{proc, evil, "rendered: " + evil} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the text of the page lacks %q", want)
+		}
+	}
+	// The owner's name is in the verdict card, the finding and the table.
+	if n := strings.Count(text, proc); n < 3 {
+		t.Errorf("%q shown %d times, want it in the card, the finding and the sockets table", proc, n)
+	}
+}
+
+// refAttr matches the attributes and CSS that make a browser fetch.
+var refAttr = regexp.MustCompile(`(?i)\b(src|href|action|xlink:href|poster|srcset|data)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)|url\(\s*([^)]*)\)|@import`)
+
+// TestHTMLSelfContained: nothing on the page refers outside it — no
+// http:, https: or // in any src, href or url(), only #fragments as links
+// — and the Content-Security-Policy allows exactly its own style and
+// script.
+func TestHTMLSelfContained(t *testing.T) {
+	s := openStore(t)
+	id1 := iasCase(t, s, "a", "dns.exe")
+	id2 := iasCase(t, s, "b", "dns.exe") // a batch: index and links
+	page := renderHTML(t, s, id1, id2)
+	els, _ := parsePage(t, page)
+	links := 0
+	for _, e := range els {
+		for _, a := range e.attrs {
+			switch strings.ToLower(a.Key) {
+			case "src", "srcset", "action", "poster", "data", "xlink:href":
+				t.Errorf("<%s %s=%q>: the page must load nothing", e.name, a.Key, a.Val)
+			case "href":
+				links++
+				if !strings.HasPrefix(a.Val, "#") {
+					t.Errorf("<%s href=%q>: only links within the page", e.name, a.Val)
+				}
+			}
+		}
+	}
+	if links == 0 {
+		t.Error("no links: the index should link to each bundle's section")
+	}
+	for _, m := range refAttr.FindAllString(page, -1) {
+		low := strings.ToLower(m)
+		if strings.Contains(low, "http:") || strings.Contains(low, "https:") || strings.Contains(low, "//") || strings.Contains(low, "@import") {
+			t.Errorf("external reference %q", m)
+		}
+	}
+	for _, bad := range []string{"http://", "https://"} {
+		if strings.Contains(page, bad) {
+			i := strings.Index(page, bad)
+			t.Errorf("page contains %q: …%s…", bad, page[max(0, i-60):min(len(page), i+60)])
+		}
+	}
+
+	csp := regexp.MustCompile(`<meta http-equiv="Content-Security-Policy" content="([^"]*)">`).FindStringSubmatch(page)
+	if csp == nil {
+		t.Fatal("no Content-Security-Policy")
+	}
+	policy := html.UnescapeString(csp[1])
+	for _, tt := range []struct{ tag, directive string }{{"style", "style-src"}, {"script", "script-src"}} {
+		body := regexp.MustCompile(`(?s)<` + tt.tag + `>(.*?)</` + tt.tag + `>`).FindStringSubmatch(page)
+		if body == nil {
+			t.Fatalf("no <%s>", tt.tag)
+		}
+		sum := sha256.Sum256([]byte(body[1]))
+		want := tt.directive + " 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+		if !strings.Contains(policy, want) {
+			t.Errorf("policy %q lacks %q: the browser would block the page's own %s", policy, want, tt.tag)
+		}
+	}
+	if !strings.Contains(policy, "default-src 'none'") {
+		t.Errorf("policy %q does not deny by default", policy)
+	}
+}
+
+// TestHTMLSections: the page has a verdict card per finding before the
+// findings, the timeline, the evidence chain with raw lines, the remedy,
+// and the batch index with one row per bundle and the recurring culprit.
+func TestHTMLSections(t *testing.T) {
+	s := openStore(t)
+	id1 := iasCase(t, s, "one", "dns.exe")
+	id2 := iasCase(t, s, "two", "dns.exe")
+	page := renderHTML(t, s, id1, id2)
+	order := []string{
+		`<section id="index">`,
+		`<a href="#case-1">one</a>`, `<a href="#case-2">two</a>`,
+		"Culprits that recur across bundles", "dns-socket-pool (dns.exe)",
+		`<section class="case" id="case-1">`,
+		`<article class="card v-confirmed">`,
+		`<svg viewBox=`, `class="tl-failure"`, `class="tl-snapshot"`, `class="tl-v-confirmed"`,
+		`<article class="finding" id="case-1-f1">`,
+		`netstat-anob.txt:6`, "UDP  0.0.0.0:1812",
+		`<pre class="remedy">`,
+		`<table class="data">`,
+		`<section class="case" id="case-2">`,
+	}
+	at := 0
+	for _, want := range order {
+		i := strings.Index(page[at:], want)
+		if i < 0 {
+			t.Errorf("%q missing after offset %d", want, at)
+			continue
+		}
+		at += i
+	}
+	if got := strings.Count(page, `<tr><td><a href="#case-`); got != 2 {
+		t.Errorf("index has %d bundle rows, want 2", got)
+	}
+	if !strings.Contains(page, "2026-03-02 02:02:00 UTC-06:00") {
+		t.Error("the failure time is not shown in the host's zone")
+	}
+	if !strings.Contains(page, "2026-03-02 08:02:00 UTC (2026-03-02 02:02:00 UTC-06:00)") {
+		t.Error("the reasons' UTC times are not followed by the host's time")
+	}
+}
+
+func TestZone(t *testing.T) {
+	tests := []struct {
+		name      string
+		zone      Zone
+		label     string
+		describes string
+	}{
+		{"unknown", Zone{}, "UTC", "the host's time zone is unknown"},
+		{"utc", Zone{Known: true, Source: store.ZoneFromEvent6008}, "UTC+00:00", "event 6008"},
+		{"central", Zone{Offset: -6 * time.Hour, Known: true, Source: store.ZoneFromSysteminfo, Name: "(UTC-06:00) Central Time (US & Canada)"},
+			"UTC-06:00", "standard time according to systeminfo: (UTC-06:00) Central Time (US & Canada) (daylight saving time is not applied)"},
+		{"india", Zone{Offset: 5*time.Hour + 30*time.Minute, Known: true, Source: store.ZoneFromFlag}, "UTC+05:30", "--tz"},
+		{"newfoundland", Zone{Offset: -(3*time.Hour + 30*time.Minute), Known: true}, "UTC-03:30", "the host's offset"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.zone.Label(); got != tt.label {
+				t.Errorf("Label() = %q, want %q", got, tt.label)
+			}
+			if got := tt.zone.Describe(); !strings.Contains(got, tt.describes) {
+				t.Errorf("Describe() = %q, want it to say %q", got, tt.describes)
+			}
+			if got, want := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC).In(tt.zone.Location()).Format("15:04"),
+				time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC).Add(tt.zone.Offset).Format("15:04"); got != want {
+				t.Errorf("12:00 UTC shows as %s, want %s", got, want)
+			}
+		})
+	}
+}

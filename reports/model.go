@@ -1,0 +1,519 @@
+package reports
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"iter"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/portmortem/portmortem/correlate"
+	"github.com/portmortem/portmortem/store"
+)
+
+// Tables streams the large tables of a case: sockets, process mappings
+// and stored events. *store.Store implements it.
+type Tables interface {
+	CaseSockets(ctx context.Context, caseID int64) iter.Seq2[correlate.SocketRef, error]
+	CaseProcesses(ctx context.Context, caseID int64) iter.Seq2[store.ProcessRow, error]
+	CaseEvents(ctx context.Context, caseID int64) iter.Seq2[store.EventRow, error]
+}
+
+var _ Tables = (*store.Store)(nil)
+
+// Model is what every report renders: the cases of one run, read from the
+// store. The small tables are held; the large ones are streamed from
+// Tables while a report is written.
+type Model struct {
+	// Generated is when the reports were made (UTC).
+	Generated time.Time
+	// Database is the SQLite file the model was read from, as reports name it.
+	Database string
+	Cases    []*Case
+	tables   Tables
+}
+
+// Case is one analyzed bundle.
+type Case struct {
+	ID int64
+	// Anchor names the case's section in the HTML report and in the
+	// Summary sheet ("case-1", "case-2" … in model order).
+	Anchor     string
+	Bundle     string
+	BundleHash string
+	Host       string
+	// OS is systeminfo's OS name when known, else the 6009 event's text.
+	OS        string
+	Zone      Zone
+	Findings  []correlate.Finding
+	Coverage  []correlate.Coverage
+	Failures  []store.FailureRow
+	Boots     []correlate.BootRef
+	Ranges    []correlate.RangeRef
+	Artifacts []store.Artifact
+	// Snapshots are the socket listings with ports (those correlate
+	// looks for owners in).
+	Snapshots []correlate.Snapshot
+	Counts    store.TableCounts
+	// SummaryRow is the Summary sheet row the case's section starts on
+	// (set while the workbook is written, used by the Index sheet).
+	summaryRow int
+	byID       map[int64]int
+}
+
+// Zone is the time zone a case's times are shown in: the host's, when
+// known, else UTC.
+type Zone struct {
+	Offset time.Duration
+	Known  bool
+	// Name is systeminfo's zone name, when it gave the offset.
+	Name string
+	// Source is where Offset came from: store.ZoneFromFlag,
+	// store.ZoneFromEvent6008 or store.ZoneFromSysteminfo.
+	Source string
+}
+
+// Label is the zone as a short name: "UTC-06:00", or "UTC" when unknown.
+func (z Zone) Label() string {
+	if !z.Known {
+		return "UTC"
+	}
+	sign, d := '+', z.Offset
+	if d < 0 {
+		sign, d = '-', -d
+	}
+	return fmt.Sprintf("UTC%c%02d:%02d", sign, int(d.Hours()), int(d.Minutes())%60)
+}
+
+// Location is the zone as a fixed-offset location.
+func (z Zone) Location() *time.Location {
+	if !z.Known {
+		return time.UTC
+	}
+	return time.FixedZone(z.Label(), int(z.Offset/time.Second))
+}
+
+// Describe says, in a sentence fragment, which zone times are shown in and
+// where it comes from.
+func (z Zone) Describe() string {
+	if !z.Known {
+		return "UTC: the host's time zone is unknown (no systeminfo, no event 6008, no --tz)"
+	}
+	switch z.Source {
+	case store.ZoneFromSysteminfo:
+		s := z.Label() + ", the host's standard time according to systeminfo"
+		if z.Name != "" {
+			s += ": " + z.Name
+		}
+		return s + " (daylight saving time is not applied)"
+	case store.ZoneFromEvent6008:
+		return z.Label() + ", the host's offset from event 6008"
+	case store.ZoneFromFlag:
+		return z.Label() + ", the host's offset given with --tz"
+	}
+	return z.Label() + ", the host's offset"
+}
+
+// Load reads the cases from the store, in the order given.
+func Load(ctx context.Context, s *store.Store, caseIDs []int64) (*Model, error) {
+	var cases []*Case
+	for _, id := range caseIDs {
+		c, err := LoadCase(ctx, s, id)
+		if err != nil {
+			return nil, err
+		}
+		cases = append(cases, c)
+	}
+	return NewModel(s, cases...), nil
+}
+
+// NewModel makes the model of cases (read with LoadCase from the store
+// that implements tables), numbering their anchors in order.
+func NewModel(tables Tables, cases ...*Case) *Model {
+	m := &Model{Generated: time.Now().UTC(), tables: tables, Cases: cases}
+	for i, c := range cases {
+		c.Anchor = fmt.Sprintf("case-%d", i+1)
+	}
+	return m
+}
+
+// LoadCase reads one case from the store.
+func LoadCase(ctx context.Context, s *store.Store, id int64) (*Case, error) {
+	c, err := loadCase(ctx, s, id)
+	if err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	return c, nil
+}
+
+func loadCase(ctx context.Context, s *store.Store, id int64) (*Case, error) {
+	sc, err := s.Case(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	hf, err := s.HostFacts(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c := &Case{ID: id, Bundle: sc.BundlePath, BundleHash: sc.BundleHash, Host: sc.Host,
+		OS:   cmp.Or(hf.OSName, sc.OSVersion),
+		Zone: Zone{Offset: hf.ZoneOffset, Known: hf.HasZone, Name: hf.TimeZone, Source: hf.ZoneSource}}
+	if c.Findings, err = s.Findings(ctx, id); err != nil {
+		return nil, err
+	}
+	if c.Coverage, err = s.Coverage(ctx, id); err != nil {
+		return nil, err
+	}
+	if c.Failures, err = s.FailureRows(ctx, id); err != nil {
+		return nil, err
+	}
+	if c.Boots, err = s.Boots(ctx, id); err != nil {
+		return nil, err
+	}
+	if c.Ranges, err = s.PortRanges(ctx, id); err != nil {
+		return nil, err
+	}
+	if c.Artifacts, err = s.Artifacts(ctx, id); err != nil {
+		return nil, err
+	}
+	if c.Snapshots, err = s.Snapshots(ctx, id); err != nil {
+		return nil, err
+	}
+	if c.Counts, err = s.TableCounts(ctx, id); err != nil {
+		return nil, err
+	}
+	c.index()
+	return c, nil
+}
+
+func (c *Case) index() {
+	c.byID = make(map[int64]int, len(c.Artifacts))
+	for i, a := range c.Artifacts {
+		c.byID[a.ID] = i
+	}
+}
+
+// artifact returns the artifact of an id (a zero one when unknown).
+func (c *Case) artifact(id int64) *store.Artifact {
+	if i, ok := c.byID[id]; ok {
+		return &c.Artifacts[i]
+	}
+	return &store.Artifact{}
+}
+
+// Shown converts a stored time to the case's zone. A time stored as the
+// host's wall clock (local) is converted with the zone's offset; when the
+// zone is unknown it is shown as written and marked local. The zero time
+// stays zero.
+func (c *Case) Shown(t time.Time, local bool) (shown time.Time, hostLocal bool) {
+	if t.IsZero() {
+		return t, false
+	}
+	if local {
+		if !c.Zone.Known {
+			return t, true
+		}
+		t = t.Add(-c.Zone.Offset)
+	}
+	return t.In(c.Zone.Location()), false
+}
+
+// FormatTime renders a stored time in the case's zone, with the zone's
+// label: "2026-03-02 02:03:00 UTC-06:00".
+func (c *Case) FormatTime(t time.Time, local bool) string {
+	s, hostLocal := c.Shown(t, local)
+	if s.IsZero() {
+		return ""
+	}
+	if hostLocal {
+		return s.Format("2006-01-02 15:04:05") + " host time (zone unknown)"
+	}
+	return s.Format("2006-01-02 15:04:05") + " " + c.Zone.Label()
+}
+
+// FailureCount counts the service-start failures and bind errors (not the
+// signals, which show the climate of a conflict rather than a failure).
+func (c *Case) FailureCount() int {
+	n := 0
+	for _, f := range c.Failures {
+		if f.Failure.Kind != correlate.KindSignal {
+			n++
+		}
+	}
+	return n
+}
+
+// Verdicts is the order verdicts are ranked and listed in: the ones that
+// name a culprit first.
+var Verdicts = []correlate.Verdict{correlate.Confirmed, correlate.Probable, correlate.ReservedRange,
+	correlate.NoConflictSeen, correlate.PortUnknown, correlate.NotPortRelated, correlate.NoSnapshot}
+
+func verdictRank(v correlate.Verdict) int {
+	if i := slices.Index(Verdicts, v); i >= 0 {
+		return i
+	}
+	return len(Verdicts)
+}
+
+// VerdictCount is how many findings of a case have one verdict.
+type VerdictCount struct {
+	Verdict correlate.Verdict
+	Count   int
+}
+
+// VerdictCounts counts the findings of a case per verdict, in Verdicts
+// order, leaving out the verdicts no finding has.
+func (c *Case) VerdictCounts() []VerdictCount {
+	var out []VerdictCount
+	for _, v := range Verdicts {
+		n := 0
+		for _, f := range c.Findings {
+			if f.Verdict == v {
+				n++
+			}
+		}
+		if n > 0 {
+			out = append(out, VerdictCount{v, n})
+		}
+	}
+	return out
+}
+
+// Top is the case's most telling finding: the best-ranked verdict, then
+// the highest confidence; nil when there is none.
+func (c *Case) Top() *correlate.Finding {
+	var top *correlate.Finding
+	for i := range c.Findings {
+		f := &c.Findings[i]
+		if top == nil || verdictRank(f.Verdict) < verdictRank(top.Verdict) ||
+			(f.Verdict == top.Verdict && f.Confidence > top.Confidence) {
+			top = f
+		}
+	}
+	return top
+}
+
+// FindingGroup is a run of findings that read the same on a card or a
+// terminal line: the same verdict, service, port, owner and rule (a
+// service that failed the same way many times).
+type FindingGroup struct {
+	// First is the index in Case.Findings of the group's first finding.
+	First int
+	Count int
+	// From and To are the first and last failure times (zero if unknown).
+	From, To time.Time
+	// Confidence is the highest of the group.
+	Confidence float64
+}
+
+// Groups returns the case's findings grouped, best-ranked verdicts first,
+// then by confidence, then in correlate's order.
+func (c *Case) Groups() []FindingGroup {
+	type key struct{ verdict, service, port, owner, rule string }
+	byKey := map[key]int{}
+	var out []FindingGroup
+	for i := range c.Findings {
+		f := &c.Findings[i]
+		k := key{string(f.Verdict), ServiceLabel(f), PortLabel(f), OwnerLabel(f), f.Rule}
+		g, ok := byKey[k]
+		if !ok {
+			byKey[k] = len(out)
+			out = append(out, FindingGroup{First: i, Count: 1, From: f.FailureTime, To: f.FailureTime, Confidence: f.Confidence})
+			continue
+		}
+		grp := &out[g]
+		grp.Count++
+		grp.Confidence = max(grp.Confidence, f.Confidence)
+		if !f.FailureTime.IsZero() {
+			if grp.From.IsZero() || f.FailureTime.Before(grp.From) {
+				grp.From = f.FailureTime
+			}
+			if f.FailureTime.After(grp.To) {
+				grp.To = f.FailureTime
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b FindingGroup) int {
+		fa, fb := &c.Findings[a.First], &c.Findings[b.First]
+		if d := verdictRank(fa.Verdict) - verdictRank(fb.Verdict); d != 0 {
+			return d
+		}
+		return cmp.Compare(b.Confidence, a.Confidence)
+	})
+	return out
+}
+
+// Ranked returns the indexes of the case's findings, best-ranked verdicts
+// first, then by confidence, then in correlate's order.
+func (c *Case) Ranked() []int {
+	idx := make([]int, len(c.Findings))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		fa, fb := &c.Findings[a], &c.Findings[b]
+		if d := verdictRank(fa.Verdict) - verdictRank(fb.Verdict); d != 0 {
+			return d
+		}
+		return cmp.Compare(fb.Confidence, fa.Confidence)
+	})
+	return idx
+}
+
+// namesCulprit says a verdict names what blocked the port.
+func namesCulprit(v correlate.Verdict) bool {
+	return v == correlate.Confirmed || v == correlate.Probable || v == correlate.ReservedRange
+}
+
+// Culprit describes what blocked a port: "dns.exe (PID 1640) — dns-socket-pool".
+func Culprit(f *correlate.Finding) string {
+	if f == nil || !namesCulprit(f.Verdict) {
+		return ""
+	}
+	var who string
+	switch {
+	case f.OwnerPID >= 0:
+		who = fmt.Sprintf("%s (PID %d)", cmp.Or(f.OwnerImage, "unknown image"), f.OwnerPID)
+	case f.Verdict == correlate.ReservedRange:
+		who = "an excluded port range"
+	default:
+		who = "unknown owner"
+	}
+	if f.Rule != "" && f.Rule != "excluded-range" {
+		who += " — " + f.Rule
+	}
+	return who
+}
+
+// RecurringCulprit is a culprit pattern seen in more than one bundle.
+type RecurringCulprit struct {
+	// Rule is the culprit rule ("dns-socket-pool"), or "" when findings
+	// name only an owner image.
+	Rule string
+	// Images are the owner images seen (lower-cased, sorted).
+	Images []string
+	// Ports are the ports it blocked ("UDP/1812"), sorted.
+	Ports []string
+	Cases []*Case
+}
+
+// Label names the culprit: "dns-socket-pool (dns.exe)".
+func (r RecurringCulprit) Label() string {
+	s := cmp.Or(r.Rule, "owner")
+	if len(r.Images) > 0 {
+		s += " (" + strings.Join(r.Images, ", ") + ")"
+	}
+	return s
+}
+
+// RecurringCulprits lists the culprits that blocked a port in two bundles
+// or more, most frequent first. A culprit is its rule, or, for findings
+// without one (or "other"), the owner's image.
+func (m *Model) RecurringCulprits() []RecurringCulprit {
+	type acc struct {
+		RecurringCulprit
+		images, ports map[string]bool
+		cases         map[int64]bool
+	}
+	byKey := map[string]*acc{}
+	var keys []string
+	for _, c := range m.Cases {
+		for i := range c.Findings {
+			f := &c.Findings[i]
+			if !namesCulprit(f.Verdict) {
+				continue
+			}
+			img := strings.ToLower(f.OwnerImage)
+			key, rule := "rule:"+f.Rule, f.Rule
+			if f.Rule == "" || f.Rule == "other" {
+				if img == "" {
+					continue
+				}
+				key, rule = "image:"+img, f.Rule
+			}
+			a := byKey[key]
+			if a == nil {
+				a = &acc{RecurringCulprit: RecurringCulprit{Rule: rule}, images: map[string]bool{}, ports: map[string]bool{}, cases: map[int64]bool{}}
+				byKey[key] = a
+				keys = append(keys, key)
+			}
+			if img != "" {
+				a.images[img] = true
+			}
+			a.ports[PortLabel(f)] = true
+			if !a.cases[c.ID] {
+				a.cases[c.ID] = true
+				a.Cases = append(a.Cases, c)
+			}
+		}
+	}
+	var out []RecurringCulprit
+	for _, k := range keys {
+		a := byKey[k]
+		if len(a.Cases) < 2 {
+			continue
+		}
+		r := a.RecurringCulprit
+		for img := range a.images {
+			r.Images = append(r.Images, img)
+		}
+		for p := range a.ports {
+			r.Ports = append(r.Ports, p)
+		}
+		slices.Sort(r.Images)
+		slices.Sort(r.Ports)
+		out = append(out, r)
+	}
+	slices.SortStableFunc(out, func(a, b RecurringCulprit) int { return len(b.Cases) - len(a.Cases) })
+	return out
+}
+
+// PortLabel renders a finding's port: "UDP/1812", or "-" when it has none.
+func PortLabel(f *correlate.Finding) string {
+	if f.Port == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%s/%d", f.Proto, f.Port)
+}
+
+// ServiceLabel renders a finding's service with its key name when that
+// differs: "Netzwerkrichtlinienserver (IAS)".
+func ServiceLabel(f *correlate.Finding) string {
+	if f.ServiceKey != "" && !strings.EqualFold(f.ServiceKey, f.Service) {
+		return f.Service + " (" + f.ServiceKey + ")"
+	}
+	return cmp.Or(f.Service, f.ServiceKey)
+}
+
+// OwnerLabel renders a finding's owner: "dns.exe (PID 1640)", or "" when
+// it has none.
+func OwnerLabel(f *correlate.Finding) string {
+	if f.OwnerPID < 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s (PID %d)", cmp.Or(f.OwnerImage, "unknown image"), f.OwnerPID)
+}
+
+// ErrorLabel renders a finding's error code: "10048 (WSAEADDRINUSE)".
+func ErrorLabel(f *correlate.Finding) string {
+	if !f.HasError {
+		return ""
+	}
+	return correlate.FormatCode(f.ErrorCode)
+}
+
+// EvidencePlace renders where a piece of evidence is: "netstat.txt:12", or
+// "System.evtx record 4303 (System)".
+func EvidencePlace(e correlate.Evidence) string {
+	switch {
+	case e.Line > 0:
+		return fmt.Sprintf("%s:%d", e.Artifact, e.Line)
+	case e.RecordID > 0 && e.Channel != "":
+		return fmt.Sprintf("%s record %d (%s)", e.Artifact, e.RecordID, e.Channel)
+	case e.RecordID > 0:
+		return fmt.Sprintf("%s record %d", e.Artifact, e.RecordID)
+	}
+	return e.Artifact
+}

@@ -1,0 +1,33 @@
+package reports
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// writeAtomic writes a file through write into a temporary file in the
+// same folder and renames it to name once complete, so a reader never
+// sees half a report and an interrupted run leaves the previous one.
+func writeAtomic(name string, write func(io.Writer) error) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+"-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = write(tmp); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), name)
+}

@@ -1,0 +1,59 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestWriteText(t *testing.T) {
+	s := openStore(t)
+	plain := iasCase(t, s, "ias", "dns.exe")
+	// Fax fails the same way in two boots: one line for both.
+	twice := iasCase(t, s, "twice", "dns.exe", scm(base.Add(3*time.Minute), 3, 7000, "Fax", "Fax", "%%1058"),
+		boot(base.Add(time.Hour), 4), scm(base.Add(time.Hour+time.Minute), 5, 7000, "Fax", "Fax", "%%1058"))
+	// A hostile owner name that would clear the screen.
+	hostile := iasCase(t, s, "hostile", "evil\x1b[2J\x1b]0;pwned\x07.exe\r\nCONFIRMED")
+	tests := []struct {
+		name    string
+		id      int64
+		color   bool
+		want    []string
+		notWant []string
+	}{
+		{"plain", plain, false, []string{
+			"ias  (host SRV01, times UTC-06:00)\n",
+			"\n  CONFIRMED         86%  UDP/1812   Internet Authentication Service (IAS)     dns.exe (PID 1640)    dns-socket-pool\n",
+			"\n  NO_CONFLICT_SEEN  60%  UDP/1813   Internet Authentication Service (IAS)     -\n",
+			"\n  coverage: excluded-ranges missing: No netsh excludedportrange output was collected",
+		}, []string{"\x1b", " \n"}},
+		{"color", plain, true, []string{"\x1b[1;31mCONFIRMED       \x1b[0m  86%", "\x1b[32mNO_CONFLICT_SEEN\x1b[0m", "\x1b[2m  coverage:"}, nil},
+		{"grouped", twice, false, []string{"\n  NOT_PORT_RELATED  90%  -          Fax                                       -  (×2)\n"}, nil},
+		{"hostile", hostile, false, []string{"evil[2J]0;pwned.exe  CONFIRME…"}, []string{"\x1b", "\x07", "\r"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := LoadCase(context.Background(), s, tt.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			if err := WriteText(&b, c, TextOptions{Color: tt.color}); err != nil {
+				t.Fatal(err)
+			}
+			got := b.String()
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("output lacks %q:\n%s", w, got)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("output has %q:\n%q", w, got)
+				}
+			}
+		})
+	}
+}

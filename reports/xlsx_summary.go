@@ -1,0 +1,212 @@
+package reports
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/portmortem/portmortem/correlate"
+	"github.com/xuri/excelize/v2"
+)
+
+// The Summary and Index sheets are small and laid out as pages rather
+// than tables: they use the cell API (never mixed with the streaming
+// writer on one sheet).
+
+// sheetCursor writes a page sheet row by row.
+type sheetCursor struct {
+	x     *xlsxWriter
+	sheet string
+	row   int
+	err   error
+}
+
+// put writes values from column A on the current row; a value may be an
+// excelize.Cell to give it a style.
+func (c *sheetCursor) put(values ...any) {
+	if c.err != nil {
+		return
+	}
+	for i, v := range values {
+		if v == nil {
+			continue
+		}
+		cell, err := excelize.CoordinatesToCellName(i+1, c.row)
+		if err != nil {
+			c.err = err
+			return
+		}
+		style := c.x.st.text
+		if sc, ok := v.(excelize.Cell); ok {
+			style, v = sc.StyleID, sc.Value
+		}
+		if s, ok := v.(string); ok {
+			v = cutText(s, excelize.TotalCellChars, cutWhere)
+		}
+		if c.err = c.x.f.SetCellValue(c.sheet, cell, v); c.err != nil {
+			return
+		}
+		if c.err = c.x.f.SetCellStyle(c.sheet, cell, cell, style); c.err != nil {
+			return
+		}
+	}
+}
+
+// line writes values and moves to the next row.
+func (c *sheetCursor) line(values ...any) {
+	c.put(values...)
+	c.row++
+}
+
+func (x *xlsxWriter) styled(style int, v any) excelize.Cell {
+	return excelize.Cell{StyleID: style, Value: v}
+}
+
+// summary writes the Summary sheet: the run, then one section per bundle
+// with its host, zone, findings and what could not be checked.
+func (x *xlsxWriter) summary() error {
+	if len(x.m.Cases) > 1 {
+		// The Index comes first; it is filled last, when the Summary rows
+		// it links to are known.
+		if err := x.newSheet(SheetIndex); err != nil {
+			return err
+		}
+	}
+	if err := x.newSheet(SheetSummary); err != nil {
+		return err
+	}
+	for col, w := range []float64{22, 12, 46, 12, 28, 22, 24, 60} {
+		if err := x.f.SetColWidth(SheetSummary, colName(col), colName(col), w); err != nil {
+			return err
+		}
+	}
+	c := &sheetCursor{x: x, sheet: SheetSummary, row: 1}
+	c.line(x.styled(x.st.title, "portmortem report"))
+	c.line(x.styled(x.st.label, "Generated"), x.m.Generated.Format("2006-01-02 15:04:05")+" UTC")
+	if x.m.Database != "" {
+		c.line(x.styled(x.st.label, "Database"), x.m.Database)
+	}
+	c.line(x.styled(x.st.label, "Bundles"), len(x.m.Cases))
+	c.line(x.styled(x.st.label, "Times"), "Each bundle's times are shown in its host's time zone, named below, in the date column headers and in the Zone columns.")
+	c.row++
+	for _, k := range x.m.Cases {
+		k.summaryRow = c.row
+		c.line(x.styled(x.st.bold, "Bundle"), x.styled(x.st.bold, k.Bundle))
+		c.line(x.styled(x.st.label, "Host"), k.Host)
+		c.line(x.styled(x.st.label, "OS"), k.OS)
+		c.line(x.styled(x.st.label, "Times shown in"), k.Zone.Describe())
+		c.line(x.styled(x.st.label, "Failures"), k.FailureCount())
+		if top := Culprit(k.Top()); top != "" {
+			c.line(x.styled(x.st.label, "Top culprit"), top)
+		}
+		if len(k.Findings) == 0 {
+			c.line(x.styled(x.st.label, "Findings"), "no service-start failure found")
+		} else {
+			h := func(s string) excelize.Cell { return x.styled(x.st.header, s) }
+			c.line(h("Verdict"), h("Confidence"), h("Service"), h("Port"), h("Owner"), h("Rule"),
+				h(x.timeHeader("Failure time")), h("First reason"))
+			// Findings that read the same (a service failing the same way
+			// many times) are one row; the Findings sheet has each.
+			for _, g := range k.Groups() {
+				f := &k.Findings[g.First]
+				reason, service := "", ServiceLabel(f)
+				if len(f.Reasons) > 0 {
+					reason = f.Reasons[0]
+				}
+				if g.Count > 1 {
+					service += fmt.Sprintf(" (×%d, the first shown)", g.Count)
+				}
+				c.line(x.styled(x.st.verdict[f.Verdict], string(f.Verdict)), x.styled(x.st.pct, g.Confidence),
+					service, PortLabel(f), OwnerLabel(f), f.Rule,
+					x.styled(x.st.date, k.shownCell(f.FailureTime, false)), reason)
+			}
+		}
+		var gaps []correlate.Coverage
+		for _, v := range k.Coverage {
+			if v.Status != "ok" {
+				gaps = append(gaps, v)
+			}
+		}
+		if len(gaps) > 0 {
+			c.line(x.styled(x.st.label, "Not checked"), x.styled(x.st.label, "Status"), x.styled(x.st.label, "Why"))
+			for _, v := range gaps {
+				c.line(v.Check, v.Status, v.Reason)
+			}
+		}
+		c.row++
+	}
+	return c.err
+}
+
+// colName is the letter of a 0-based column.
+func colName(col int) string {
+	s, _ := excelize.ColumnNumberToName(col + 1)
+	return s
+}
+
+// index writes the Index sheet of a batch: one row per bundle, linked to
+// its Summary section, then the culprits that recur across bundles.
+func (x *xlsxWriter) index() error {
+	c := &sheetCursor{x: x, sheet: SheetIndex, row: 1}
+	h := func(s string) excelize.Cell { return x.styled(x.st.header, s) }
+	header := []any{h("Bundle"), h("Host"), h("Failures"), h("Findings"), h("Top culprit"), h("Top finding")}
+	for _, v := range Verdicts {
+		header = append(header, h(string(v)))
+	}
+	c.line(header...)
+	widths := []float64{44, 16, 10, 10, 40, 50}
+	for range Verdicts {
+		widths = append(widths, 12)
+	}
+	for col, w := range widths {
+		if err := x.f.SetColWidth(SheetIndex, colName(col), colName(col), w); err != nil {
+			return err
+		}
+	}
+	for _, k := range x.m.Cases {
+		top := ""
+		if f := k.Top(); f != nil {
+			top = fmt.Sprintf("%s %s %s", f.Verdict, PortLabel(f), ServiceLabel(f))
+		}
+		row := []any{x.styled(x.st.link, k.Bundle), k.Host, k.FailureCount(), len(k.Findings), Culprit(k.Top()), top}
+		counts := map[correlate.Verdict]int{}
+		for _, vc := range k.VerdictCounts() {
+			counts[vc.Verdict] = vc.Count
+		}
+		for _, v := range Verdicts {
+			if n := counts[v]; n > 0 {
+				row = append(row, x.styled(x.st.verdict[v], n))
+			} else {
+				row = append(row, nil)
+			}
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, c.row)
+		c.line(row...)
+		if c.err == nil {
+			c.err = x.f.SetCellHyperLink(SheetIndex, cell, fmt.Sprintf("'%s'!A%d", SheetSummary, k.summaryRow), "Location",
+				excelize.HyperlinkOpts{Tooltip: ptr("Go to this bundle's section of the Summary sheet")})
+		}
+	}
+	last, _ := excelize.CoordinatesToCellName(len(header), c.row-1)
+	if c.err == nil {
+		c.err = x.f.AutoFilter(SheetIndex, "A1:"+last, nil)
+	}
+	if c.err == nil {
+		c.err = x.f.SetPanes(SheetIndex, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
+	}
+	c.row++
+	c.line(x.styled(x.st.bold, "Culprits that recur across bundles"))
+	rec := x.m.RecurringCulprits()
+	if len(rec) == 0 {
+		c.line("No culprit blocked a port in more than one bundle.")
+		return c.err
+	}
+	c.line(h("Culprit"), h("Bundles"), nil, nil, h("Ports"), h("In bundles"))
+	for _, r := range rec {
+		var names []string
+		for _, k := range r.Cases {
+			names = append(names, k.Bundle)
+		}
+		c.line(r.Label(), len(r.Cases), nil, nil, strings.Join(r.Ports, ", "), strings.Join(names, ", "))
+	}
+	return c.err
+}

@@ -1,0 +1,366 @@
+package reports
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portmortem/portmortem/parsers"
+	"github.com/portmortem/portmortem/store"
+	"github.com/xuri/excelize/v2"
+)
+
+// writeWorkbook loads the cases and writes their workbook with the given
+// row limit, then opens it with excelize.
+func writeWorkbook(t testing.TB, s *store.Store, rowsPerSheet int, ids ...int64) (*excelize.File, string) {
+	t.Helper()
+	ctx := context.Background()
+	m, err := Load(ctx, s, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(t.TempDir(), "report.xlsx")
+	out, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeXLSX(ctx, m, out, rowsPerSheet); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f, name
+}
+
+// readRows reads the first n rows of a sheet through the streaming
+// reader (a sheet of a million rows is never loaded whole).
+func readRows(t testing.TB, f *excelize.File, sheet string, n int) [][]string {
+	t.Helper()
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out [][]string
+	for len(out) < n && rows.Next() {
+		cols, err := rows.Columns()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, cols)
+	}
+	return out
+}
+
+// countRows counts the rows of a sheet through the streaming reader.
+func countRows(t testing.TB, f *excelize.File, sheet string) int {
+	t.Helper()
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	if err := rows.Error(); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// filterRef returns a sheet's autofilter range, from its
+// _xlnm._FilterDatabase defined name.
+func filterRef(f *excelize.File, sheet string) string {
+	for _, d := range f.GetDefinedName() {
+		if d.Name == "_xlnm._FilterDatabase" && d.Scope == sheet {
+			return d.RefersTo
+		}
+	}
+	return ""
+}
+
+func checkTableSheet(t *testing.T, f *excelize.File, path, sheet string, wantRows int, header []string) {
+	t.Helper()
+	rows := readRows(t, f, sheet, 1)
+	if len(rows) == 0 || !slices.Equal(rows[0], header) {
+		t.Errorf("%s header = %q, want %q", sheet, rows, header)
+	}
+	lastCol, _ := excelize.ColumnNumberToName(len(header))
+	if got, want := filterRef(f, sheet), fmt.Sprintf("'%s'!$A$1:$%s$%d", sheet, lastCol, wantRows); got != want {
+		t.Errorf("%s autofilter = %q, want %q", sheet, got, want)
+	}
+	head := sheetHead(t, f, path, sheet)
+	pane := regexp.MustCompile(`<pane [^>]*>`).FindString(head)
+	for _, attr := range []string{`state="frozen"`, `ySplit="1"`, `topLeftCell="A2"`} {
+		if !strings.Contains(pane, attr) {
+			t.Errorf("%s: pane %q lacks %s: the header row is not frozen", sheet, pane, attr)
+		}
+	}
+}
+
+// sheetHead returns the start of a sheet's XML, where its views (the
+// frozen pane) are. excelize's GetPanes would parse the whole sheet, which
+// for a million rows takes minutes and gigabytes; the streaming writer
+// names the sheets' parts in the order they were added.
+func sheetHead(t testing.TB, f *excelize.File, path, sheet string) string {
+	t.Helper()
+	i := slices.Index(f.GetSheetList(), sheet)
+	z, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	r, err := z.Open(fmt.Sprintf("xl/worksheets/sheet%d.xml", i+1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	head := make([]byte, 16<<10)
+	n, _ := io.ReadFull(r, head)
+	return string(head[:n])
+}
+
+// TestXLSXSplitsRows writes a socket listing longer than a (lowered) row
+// limit: the sheet continues on "Port owners (2)" and "(3)", each with its
+// header, frozen pane and autofilter, and no row lost.
+func TestXLSXSplitsRows(t *testing.T) {
+	s := openStore(t)
+	var socks []parsers.Socket
+	for i := range 12 {
+		socks = append(socks, udp(uint16(5000+i), 1640, "dns.exe"))
+	}
+	id := ingest(t, s, "split", store.HostFacts{}, netstat("split/netstat.txt", base, socks...))
+	f, path := writeWorkbook(t, s, 6, id) // 5 data rows per sheet
+	for _, tt := range []struct {
+		sheet string
+		rows  int
+		first string // the first data row's port
+	}{{"Port owners", 6, "5000"}, {"Port owners (2)", 6, "5005"}, {"Port owners (3)", 3, "5010"}} {
+		rows := readRows(t, f, tt.sheet, 100)
+		if got := len(rows); got != tt.rows {
+			t.Errorf("%s: %d rows, want %d", tt.sheet, got, tt.rows)
+			continue
+		}
+		if got := rows[1][8]; got != tt.first {
+			t.Errorf("%s: first port %s, want %s", tt.sheet, got, tt.first)
+		}
+		checkTableSheet(t, f, path, tt.sheet, tt.rows, rows[0])
+	}
+	sheets := f.GetSheetList()
+	i := slices.Index(sheets, "Port owners")
+	if i < 0 || !slices.Equal(sheets[i:i+4], []string{"Port owners", "Port owners (2)", "Port owners (3)", "Port ranges"}) {
+		t.Errorf("sheets %q: continuations must follow their sheet", sheets)
+	}
+}
+
+// TestXLSXMillionSockets: a snapshot of 1,100,000 sockets fills "Port
+// owners" to Excel's last row (1,048,576) and continues on "Port owners
+// (2)" with the remaining 51,425, through the streaming writer.
+func TestXLSXMillionSockets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1,100,000 sockets: skipped with -short")
+	}
+	const total = 1_100_000
+	start := time.Now()
+	s := openStore(t)
+	anyAddr := netip.MustParseAddr("0.0.0.0")
+	art := netstat("big/netstat-anob.txt", base)
+	art.records = func(yield func(parsers.Record) bool) {
+		sock := parsers.Socket{Proto: parsers.UDP, LocalAddr: anyAddr, HasPort: true, PID: 1640, Image: "dns.exe", Services: []string{"DNS"}}
+		for i := range total {
+			sock.LocalPort = uint16(1024 + i%60000)
+			if !yield(parsers.Record{Kind: parsers.KindSocket, Line: i + 1, Socket: &sock}) {
+				return
+			}
+		}
+	}
+	id := ingest(t, s, "big", store.HostFacts{}, art)
+	ingested := time.Since(start)
+	f, path := writeWorkbook(t, s, excelize.TotalRows, id)
+	written := time.Since(start) - ingested
+	sheets := f.GetSheetList()
+	if !slices.Contains(sheets, "Port owners (2)") || slices.Contains(sheets, "Port owners (3)") {
+		t.Fatalf("sheets %q: want Port owners and Port owners (2)", sheets)
+	}
+	head := readRows(t, f, "Port owners", 2)
+	checkTableSheet(t, f, path, "Port owners", excelize.TotalRows, head[0])
+	if got, want := head[1][5], "1"; got != want {
+		t.Errorf("first row's line = %s, want %s", got, want)
+	}
+	rest := readRows(t, f, "Port owners (2)", total)
+	if got, want := len(rest), 1+total-(excelize.TotalRows-1); got != want {
+		t.Errorf("Port owners (2): %d rows, want %d", got, want)
+	}
+	checkTableSheet(t, f, path, "Port owners (2)", len(rest), head[0])
+	if got, want := rest[1][5], fmt.Sprint(excelize.TotalRows); got != want {
+		t.Errorf("Port owners (2) starts at line %s, want %s (none lost, none repeated)", got, want)
+	}
+	if got, want := rest[len(rest)-1][5], fmt.Sprint(total); got != want {
+		t.Errorf("last line %s, want %s", got, want)
+	}
+	t.Logf("1,100,000 sockets: ingest %v, workbook %v, read back %v", ingested.Round(time.Millisecond),
+		written.Round(time.Millisecond), (time.Since(start) - ingested - written).Round(time.Millisecond))
+}
+
+// TestXLSXCutsLongCell: an event text of 40,000 characters is cut to
+// Excel's 32,767 with a note in front saying so.
+func TestXLSXCutsLongCell(t *testing.T) {
+	s := openStore(t)
+	long := strings.Repeat("0123456789", 4000) // 40,000 characters
+	ev := boot(base, 7)
+	ev.Message = long
+	id := ingest(t, s, "long", store.HostFacts{}, systemLog("long/System.evtx", ev))
+	f, _ := writeWorkbook(t, s, excelize.TotalRows, id)
+	rows := readRows(t, f, "Events", 10)
+	col := slices.Index(rows[0], "Message")
+	if len(rows) != 2 || col < 0 {
+		t.Fatalf("Events rows = %d, Message column %d", len(rows), col)
+	}
+	got := rows[1][col]
+	wantNote := "[cut: 40,000 characters in all, the first 32,"
+	if !strings.HasPrefix(got, wantNote) || !strings.Contains(got, "the full text is in the portmortem database] 0123456789") {
+		t.Errorf("cell starts %.120q, want the note %q", got, wantNote)
+	}
+	if n := utf16Len(got); n > excelize.TotalCellChars || n < excelize.TotalCellChars-10 {
+		t.Errorf("cell has %d characters, want just under %d", n, excelize.TotalCellChars)
+	}
+	body := got[strings.Index(got, "] ")+2:]
+	if !strings.HasPrefix(long, body) {
+		t.Errorf("the kept text is not the start of the message")
+	}
+	if !strings.Contains(got, fmt.Sprintf("the first %s shown", thousands(len(body)))) {
+		t.Errorf("the note does not say how much is shown (%d): %.100q", len(body), got)
+	}
+}
+
+func TestCutText(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    string
+		limit int
+		want  string
+	}{
+		{"fits", "short", 10, "short"},
+		{"exactly", "0123456789", 10, "0123456789"},
+		{"cut", strings.Repeat("x", 200), 100, "[cut: 200 characters in all, the first 26 shown; the full text is in db] " + strings.Repeat("x", 26)},
+		// A character outside the BMP is two UTF-16 units, as Excel counts.
+		{"surrogates", strings.Repeat("😀", 100), 100, "[cut: 200 characters in all, the first 26 shown; the full text is in db] " + strings.Repeat("😀", 13)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := cutText(tt.in, tt.limit, "db")
+			if got != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+			if utf16Len(got) > tt.limit {
+				t.Errorf("%d units, over the limit %d", utf16Len(got), tt.limit)
+			}
+		})
+	}
+}
+
+// TestXLSXDatesInHostZone: date cells are real dates (numbers with a date
+// format) showing the host's wall clock, and the header names the zone.
+func TestXLSXDatesInHostZone(t *testing.T) {
+	s := openStore(t)
+	id := iasCase(t, s, "ias", "dns.exe")
+	f, _ := writeWorkbook(t, s, excelize.TotalRows, id)
+	rows := readRows(t, f, "Findings", 5)
+	col := slices.Index(rows[0], "Failure time (UTC-06:00)")
+	if col < 0 {
+		t.Fatalf("Findings header %q names no zone", rows[0])
+	}
+	cell, _ := excelize.CoordinatesToCellName(col+1, 2)
+	typ, err := f.GetCellType("Findings", cell)
+	if err != nil {
+		t.Fatal(err)
+	}
+	style, _ := f.GetCellStyle("Findings", cell)
+	st, err := f.GetStyle(style)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber || st.CustomNumFmt == nil || *st.CustomNumFmt != dateFormat {
+		t.Errorf("%s: type %v, format %v; want a number with format %q", cell, typ, st.CustomNumFmt, dateFormat)
+	}
+	if got, want := rows[1][col], "2026-03-02 02:02:00"; got != want {
+		t.Errorf("failure time shown %q, want %q (08:02 UTC in UTC-06:00)", got, want)
+	}
+	raw, _ := f.GetCellValue("Findings", cell, excelize.Options{RawCellValue: true})
+	if _, err := fmt.Sscanf(raw, "%f", new(float64)); err != nil {
+		t.Errorf("raw value %q is not a serial date", raw)
+	}
+}
+
+// TestXLSXHostileText: bundle text is written as text, never as a formula.
+func TestXLSXHostileText(t *testing.T) {
+	s := openStore(t)
+	id := iasCase(t, s, "hostile", `=HYPERLINK("http://x","y")`)
+	f, _ := writeWorkbook(t, s, excelize.TotalRows, id)
+	rows := readRows(t, f, "Port owners", 5)
+	col := slices.Index(rows[0], "Image")
+	var found bool
+	for r := 1; r < len(rows); r++ {
+		cell, _ := excelize.CoordinatesToCellName(col+1, r+1)
+		if rows[r][col] == `=HYPERLINK("http://x","y")` {
+			found = true
+			if formula, _ := f.GetCellFormula("Port owners", cell); formula != "" {
+				t.Errorf("%s is a formula: %q", cell, formula)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("the hostile image name is not in Port owners: %q", rows)
+	}
+}
+
+// TestXLSXWritesAtomically: a failed write leaves neither a partial file
+// nor a temporary one, and an existing report in place.
+func TestXLSXWritesAtomically(t *testing.T) {
+	s := openStore(t)
+	id := iasCase(t, s, "ias", "dns.exe")
+	m, err := Load(context.Background(), s, []int64{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	name := filepath.Join(dir, "report.xlsx")
+	if err := os.WriteFile(name, []byte("previous"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := WriteXLSX(ctx, m, name); err == nil {
+		t.Fatal("a cancelled write succeeded")
+	}
+	if b, _ := os.ReadFile(name); !bytes.Equal(b, []byte("previous")) {
+		t.Errorf("the previous report was replaced")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("left behind: %v", entries)
+	}
+	if err := WriteXLSX(context.Background(), m, name); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("left behind: %v", entries)
+	}
+}
