@@ -36,7 +36,7 @@ const htmlCellLimit = 4000
 // WriteHTML writes the self-contained HTML report to path: a temporary
 // file in the same folder, renamed when complete.
 func WriteHTML(ctx context.Context, m *Model, path string) error {
-	if err := writeAtomic(path, func(w io.Writer) error { return writeHTML(ctx, m, w) }); err != nil {
+	if err := WriteFileAtomic(path, func(w io.Writer) error { return writeHTML(ctx, m, w) }); err != nil {
 		return fmt.Errorf("reports: %s: %w", path, err)
 	}
 	return nil

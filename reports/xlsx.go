@@ -39,7 +39,7 @@ const cutWhere = "the portmortem database"
 // WriteXLSX writes the workbook report to path: a temporary file in the
 // same folder, renamed when complete.
 func WriteXLSX(ctx context.Context, m *Model, path string) error {
-	err := writeAtomic(path, func(w io.Writer) error { return writeXLSX(ctx, m, w, excelize.TotalRows) })
+	err := WriteFileAtomic(path, func(w io.Writer) error { return writeXLSX(ctx, m, w, excelize.TotalRows) })
 	if err != nil {
 		return fmt.Errorf("reports: %s: %w", path, err)
 	}
