@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -117,6 +118,43 @@ type Entry struct {
 	// Depth is the number of archives around the entry: 0 for a file on
 	// disk.
 	Depth int
+
+	keep *keeper
+}
+
+// keeper is the state behind Entry.Keep for one yielded entry.
+type keeper struct {
+	w       *walker
+	kept    bool
+	expired bool // the yield returned
+}
+
+// Keep lets the consumer use File after the yield returns, e.g. to parse it
+// in another goroutine while the walk goes on. It works only during the
+// yield, once (else ok is false and File stays the walker's). release must
+// then be called once File is no longer needed (later calls do nothing):
+// it closes File and removes a temporary copy. Walk does not return before
+// every kept entry is released (its temporary directory is removed last),
+// so release must not wait for the goroutine ranging over Walk. Each kept
+// member holds its temporary copy on disk until released.
+func (e Entry) Keep() (release func(), ok bool) {
+	k := e.keep
+	if k == nil || k.expired || k.kept {
+		return func() {}, false
+	}
+	k.kept = true
+	k.w.kept.Add(1)
+	f, temp := e.File, e.Depth > 0
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.Close()
+			if temp {
+				os.Remove(f.Name())
+			}
+			k.w.kept.Done()
+		})
+	}, true
 }
 
 // BundleError is a problem with one file, archive or member of a bundle.
@@ -185,10 +223,12 @@ type walker struct {
 	entries int   // archive members seen
 	total   int64 // bytes extracted
 	buf     []byte
-	inflate io.ReadCloser // reused deflate decompressor
+	inflate io.ReadCloser  // reused deflate decompressor
+	kept    sync.WaitGroup // entries kept by the consumer, not yet released
 }
 
 func (w *walker) cleanup() {
+	w.kept.Wait()
 	if w.dir == "" {
 		return
 	}
@@ -216,10 +256,19 @@ func (w *walker) more() bool {
 	return w.alive() && w.spent == nil
 }
 
-func (w *walker) emit(e Entry) {
-	if !w.done && !w.yield(e, nil) {
+// emit yields e and reports whether the consumer kept its file (then the
+// consumer closes it and removes a copy).
+func (w *walker) emit(e Entry) bool {
+	if w.done {
+		return false
+	}
+	k := &keeper{w: w}
+	e.keep = k
+	if !w.yield(e, nil) {
 		w.done = true
 	}
+	k.expired = true
+	return k.kept
 }
 
 // fail yields err about the file, archive or member p.
@@ -326,7 +375,12 @@ func (w *walker) diskFile(p, name string, fi fs.FileInfo) {
 		w.fail(name, err)
 		return
 	}
-	defer f.Close()
+	kept := false
+	defer func() {
+		if !kept {
+			f.Close()
+		}
+	}()
 	st, err := f.Stat()
 	if err != nil {
 		w.fail(name, err)
@@ -336,7 +390,7 @@ func (w *walker) diskFile(p, name string, fi fs.FileInfo) {
 		w.fail(name, fmt.Errorf("%w: %v", ErrSpecialFile, st.Mode().Type()))
 		return
 	}
-	w.file(name, f, st.Size(), st.ModTime().UTC(), TimeFile, 0)
+	kept = w.file(name, f, st.Size(), st.ModTime().UTC(), TimeFile, 0)
 }
 
 // The archive formats Walk opens.
@@ -398,30 +452,31 @@ func isTarHeader(b []byte) bool {
 }
 
 // file yields f, or walks it when it is an archive. f is read with ReadAt
-// (or from a fresh section) and left at offset 0 when yielded.
-func (w *walker) file(name string, f *os.File, size int64, mt time.Time, src string, depth int) {
+// (or from a fresh section) and left at offset 0 when yielded. It reports
+// whether the consumer kept f (Entry.Keep): then f is no longer the
+// walker's to close.
+func (w *walker) file(name string, f *os.File, size int64, mt time.Time, src string, depth int) bool {
 	head := make([]byte, 512)
 	n, err := f.ReadAt(head, 0)
 	if err != nil && err != io.EOF {
 		w.fail(name, err)
-		return
+		return false
 	}
 	kind := archiveKind(head[:n])
 	if kind == notArchive {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			w.fail(name, err)
-			return
+			return false
 		}
-		w.emit(Entry{Name: name, File: f, Size: size, ModTime: mt, ModTimeSource: src, Depth: depth})
-		return
+		return w.emit(Entry{Name: name, File: f, Size: size, ModTime: mt, ModTimeSource: src, Depth: depth})
 	}
 	if depth >= w.lim.MaxDepth {
 		w.fail(name, fmt.Errorf("%w: archive at depth %d, limit %d", ErrTooDeep, depth+1, w.lim.MaxDepth))
-		return
+		return false
 	}
 	if w.spent != nil {
 		w.fail(name, fmt.Errorf("archive not read: %w", w.spent))
-		return
+		return false
 	}
 	switch kind {
 	case kindZip:
@@ -432,12 +487,14 @@ func (w *walker) file(name string, f *os.File, size int64, mt time.Time, src str
 	case kindGzip:
 		w.gzip(name, io.NewSectionReader(f, 0, size), mt, src, depth+1)
 	}
+	return false
 }
 
 // member hands an extracted member to file and removes it afterwards.
 func (w *walker) member(name string, f *os.File, size int64, mt time.Time, src string, depth int) {
-	defer w.drop(f)
-	w.file(name, f, size, mt, src, depth)
+	if !w.file(name, f, size, mt, src, depth) {
+		w.drop(f)
+	}
 }
 
 func (w *walker) drop(f *os.File) {

@@ -14,9 +14,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/portmortem/portmortem/correlate"
@@ -42,6 +45,7 @@ type analyzeOptions struct {
 	failOn        []string
 	keepAllEvents bool
 	quiet         bool
+	jobs          int
 	limits        limitFlags
 	report        reportOptions
 
@@ -68,7 +72,8 @@ func (o *analyzeOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.catalog, "catalog", "", "extra port catalog rows (correlate/catalog.tsv format)")
 	fs.StringSliceVar(&o.failOn, "fail-on", nil, "exit 4 when a finding has one of these verdicts (e.g. CONFIRMED,PROBABLE)")
 	fs.BoolVar(&o.keepAllEvents, "keep-all-events", false, "store every event in the database, not only failures and boot markers")
-	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the findings")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the findings (no warnings, no progress line)")
+	fs.IntVar(&o.jobs, "jobs", runtime.NumCPU(), "artifacts parsed at once (and bundles walked at once); the database has one writer")
 	o.limits.AddFlags(fs)
 	o.report.AddFlags(fs)
 }
@@ -123,6 +128,9 @@ func (o *analyzeOptions) validate(args []string) error {
 		if o.cat, err = correlate.LoadCatalog(f); err != nil {
 			return fmt.Errorf("%w: --catalog %s: %v", errUsage, o.catalog, err)
 		}
+	}
+	if o.jobs < 1 {
+		return fmt.Errorf("%w: --jobs %d: want 1 or more", errUsage, o.jobs)
 	}
 	if o.db == "" {
 		o.db = filepath.Join(o.out, "portmortem.db")
@@ -291,25 +299,89 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 	}
 	defer s.Close()
 
+	bundles := flags.Args()
+	con := &console{w: e.stderr}
+	prog := &progress{start: time.Now(), total: len(bundles)}
+	sizes := make([]int64, len(bundles))
+	if !o.quiet && isTerminal(e.stderr) {
+		for i, b := range bundles {
+			sizes[i] = inputSize(b)
+			prog.inTotal += sizes[i]
+		}
+		stop := startProgress(con, prog)
+		defer stop()
+	}
+	p := newPipeline(s, &o, con, prog, len(bundles))
+	writerDone := make(chan struct{})
+	go p.writer(writerDone)
+
+	// Up to --jobs bundles at once; their outcomes are taken in argument
+	// order, so the output does not depend on which finishes first.
+	var abandon atomic.Bool // no more bundles: printing failed
+	type outcome struct {
+		i   int
+		res caseResult
+		err error
+	}
+	next, outcomes := make(chan int), make(chan outcome)
+	var wg sync.WaitGroup
+	for range min(o.jobs, len(bundles)) {
+		wg.Go(func() {
+			for i := range next {
+				res, err := analyzeBundle(ctx, p, i, bundles[i], sizes[i])
+				outcomes <- outcome{i, res, err}
+			}
+		})
+	}
+	go func() {
+		for i := range bundles {
+			if ctx.Err() != nil || abandon.Load() {
+				break
+			}
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		close(outcomes)
+	}()
+
 	var results []caseResult
 	var cases []*reports.Case
 	var failed []string
-	for _, bundle := range flags.Args() {
-		res, err := analyzeBundle(ctx, e, &o, s, bundle)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+	var firstErr error
+	got := make([]*outcome, len(bundles))
+	taken := 0
+	for oc := range outcomes {
+		got[oc.i] = &oc
+		for ; taken < len(bundles) && got[taken] != nil; taken++ {
+			oc := got[taken]
+			got[taken] = nil
+			switch {
+			case ctx.Err() != nil || firstErr != nil:
+			case oc.err != nil:
+				con.printf("portmortem: %s: %v\n", bundles[oc.i], oc.err)
+				failed = append(failed, bundles[oc.i])
+			default:
+				results = append(results, oc.res)
+				var c *reports.Case
+				var err error
+				con.pause(func() { c, err = printCase(ctx, e, s, oc.res.caseID) })
+				if err != nil {
+					firstErr = err
+					abandon.Store(true)
+					continue
+				}
+				cases = append(cases, c)
 			}
-			fmt.Fprintf(e.stderr, "portmortem: %s: %v\n", bundle, err)
-			failed = append(failed, bundle)
-			continue
 		}
-		results = append(results, res)
-		c, err := printCase(ctx, e, s, res.caseID)
-		if err != nil {
-			return err
-		}
-		cases = append(cases, c)
+	}
+	close(p.writes)
+	<-writerDone
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if firstErr != nil {
+		return firstErr
 	}
 	all := []findingJSON{}
 	for _, r := range results {
@@ -328,10 +400,10 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 		written = append(written, filepath.Join(o.out, "findings.json"))
 	}
 	if !o.quiet {
-		printWritten(e, written, o.db)
+		con.pause(func() { printWritten(e, written, o.db) })
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("%d of %d bundle(s) could not be analyzed", len(failed), len(flags.Args()))
+		return fmt.Errorf("%d of %d bundle(s) could not be analyzed", len(failed), len(bundles))
 	}
 	for _, f := range all {
 		for _, v := range o.failOn {
@@ -344,76 +416,59 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 }
 
 // analyzeBundle ingests one bundle into the store as one case, then
-// correlates it and saves the findings.
-func analyzeBundle(ctx context.Context, e env, o *analyzeOptions, s *store.Store, bundle string) (caseResult, error) {
+// correlates it and saves the findings. i is its place among the
+// arguments; size is its bytes on disk (0 if not measured), for the
+// progress line.
+func analyzeBundle(ctx context.Context, p *pipeline, i int, bundle string, size int64) (caseResult, error) {
+	defer p.prog.bundles.Add(1)
+	var onDisk atomic.Int64 // bytes of the bundle's files on disk already counted as done
+	defer func() { p.prog.inDone.Add(max(0, size-onDisk.Load())) }()
+	o, s := p.o, p.s
+	begun := false
+	defer func() {
+		if !begun {
+			close(p.begun[i])
+		}
+	}()
 	hash, err := bundleHash(ctx, bundle)
 	if err != nil {
 		return caseResult{}, err
 	}
-	cw, err := s.BeginCase(ctx, store.CaseInfo{BundleHash: hash, BundlePath: bundle, KeepAllEvents: o.keepAllEvents})
+	if i > 0 {
+		<-p.begun[i-1]
+	}
+	var cw *store.CaseWriter
+	err = p.do(func() (err error) {
+		cw, err = s.BeginCase(ctx, store.CaseInfo{BundleHash: hash, BundlePath: bundle, KeepAllEvents: o.keepAllEvents})
+		return err
+	})
+	close(p.begun[i])
+	begun = true
 	if err != nil {
 		return caseResult{}, err
 	}
 	committed := false
 	defer func() {
 		if !committed {
-			cw.Abort(context.WithoutCancel(ctx))
+			p.do(func() error { return cw.Abort(context.WithoutCancel(ctx)) })
 		}
 	}()
+	arts, err := p.ingest(ctx, cw, bundle, &onDisk)
+	if cerr := ctx.Err(); cerr != nil {
+		return caseResult{}, cerr
+	}
+	if err != nil {
+		return caseResult{}, err
+	}
+	if len(arts) == 0 {
+		return caseResult{}, fmt.Errorf("no usable artifact (run 'portmortem inspect %s' to see what was found)", bundle)
+	}
 	var facts *parsers.SystemFacts
 	var factsHost string
-	usable := 0
-	for entry, err := range parsers.Walk(ctx, bundle, o.limits.Limits) {
-		if err := ctx.Err(); err != nil {
-			return caseResult{}, err
-		}
-		if err != nil {
-			if !o.quiet {
-				fmt.Fprintf(e.stderr, "warning: %s\n", oneLine(err.Error()))
-			}
-			continue
-		}
-		a, seq := parsers.Read(ctx, entry.Name, entry.File, "")
-		if a.Format == parsers.FormatUnknown {
-			continue
-		}
-		aw, err := cw.AddArtifact(ctx, store.ArtifactInfo{
-			Path: entry.Name, Format: a.Format, ParserVersion: a.ParserVersion, Encoding: a.Encoding,
-			Size: entry.Size, ModTime: entry.ModTime, ModTimeSource: entry.ModTimeSource,
-		})
-		if err != nil {
-			return caseResult{}, err
-		}
-		for rec, err := range seq {
-			var werr error
-			if err != nil {
-				var pe *parsers.ParseError
-				if errors.As(err, &pe) {
-					werr = aw.AddError(pe)
-				}
-			} else {
-				werr = aw.Add(rec)
-			}
-			if werr != nil {
-				aw.Rollback()
-				return caseResult{}, werr
-			}
-		}
-		at, local, src := captureTime(o, entry, a)
-		aw.SetCapture(at, local, src)
-		if err := aw.Commit(); err != nil {
-			return caseResult{}, err
-		}
+	for _, a := range arts {
 		if a.System != nil {
 			facts, factsHost = a.System, a.Host
 		}
-		usable++
-	}
-	if err := ctx.Err(); err != nil {
-		return caseResult{}, err
-	}
-	if usable == 0 {
-		return caseResult{}, fmt.Errorf("no usable artifact (run 'portmortem inspect %s' to see what was found)", bundle)
 	}
 	// The case is committed with its findings: an interrupted run leaves
 	// neither a half-ingested case nor a case without findings.
@@ -427,13 +482,16 @@ func analyzeBundle(ctx context.Context, e env, o *analyzeOptions, s *store.Store
 	if err != nil {
 		return caseResult{}, err
 	}
-	if err := s.SaveFindings(ctx, cw.ID(), findings, coverage); err != nil {
-		return caseResult{}, err
-	}
-	if err := cw.SetHostFacts(ctx, hf); err != nil {
-		return caseResult{}, err
-	}
-	if err := cw.Commit(ctx); err != nil {
+	err = p.do(func() error {
+		if err := s.SaveFindings(ctx, cw.ID(), findings, coverage); err != nil {
+			return err
+		}
+		if err := cw.SetHostFacts(ctx, hf); err != nil {
+			return err
+		}
+		return cw.Commit(ctx)
+	})
+	if err != nil {
 		return caseResult{}, err
 	}
 	committed = true

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/portmortem/portmortem/parsers"
+	"github.com/portmortem/portmortem/store"
+)
+
+// How analyze runs in parallel (--jobs N):
+//
+//   - up to N bundles are walked at once, each by its own goroutine;
+//   - every artifact is parsed by a goroutine holding one of N parse slots
+//     shared by all bundles, so at most N artifacts are parsed at once;
+//   - one writer goroutine owns every write to the store (SQLite has one
+//     writer): it runs the writes it is handed one after the other, and
+//     writes an artifact as a whole, in one transaction, before the next.
+//
+// A parser streams its records to the writer in chunks of chunkRecords
+// through a channel of chunkBuffer chunks, so memory is bounded by N ×
+// (chunkBuffer + 2) chunks whatever the artifacts' sizes. The walk hands
+// each artifact's file over to its parser with Entry.Keep (an archive
+// member's temporary copy lives until the parse is done) and submits the
+// artifact's write to the writer in walk order before it goes on: a case's
+// artifacts are stored in the order --jobs 1 stores them, and the writer
+// always waits on a parser that is running, never on one that waits for a
+// slot. Correlation reads the committed case and runs in the bundle's
+// goroutine; only its results go through the writer.
+const (
+	chunkRecords = 4096
+	chunkBuffer  = 2
+)
+
+// pipeline is the shared state of one parallel analyze run.
+type pipeline struct {
+	s      *store.Store
+	o      *analyzeOptions
+	con    *console
+	prog   *progress
+	writes chan func()   // run in order by the writer goroutine
+	slots  chan struct{} // parse slots
+	// begun[i] is closed once bundle i has its case (or will have none):
+	// cases begin in argument order, so their ids, which reports follow,
+	// are those of --jobs 1.
+	begun []chan struct{}
+}
+
+func newPipeline(s *store.Store, o *analyzeOptions, con *console, prog *progress, bundles int) *pipeline {
+	p := &pipeline{s: s, o: o, con: con, prog: prog, writes: make(chan func()), slots: make(chan struct{}, o.jobs)}
+	for range bundles {
+		p.begun = append(p.begun, make(chan struct{}))
+	}
+	return p
+}
+
+// halt keeps a bundle's first write error; the bundle's walk and parsers
+// stop on it. (Not a derived context: the commands' tests interrupt
+// through a context whose Err alone reports the cancellation.)
+type halt struct{ p atomic.Pointer[error] }
+
+func (h *halt) set(err error) { h.p.CompareAndSwap(nil, &err) }
+
+func (h *halt) err() error {
+	if e := h.p.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+// writer runs the writes until p.writes is closed, then closes done.
+func (p *pipeline) writer(done chan<- struct{}) {
+	for f := range p.writes {
+		f()
+	}
+	close(done)
+}
+
+// do runs f on the writer goroutine and waits for it.
+func (p *pipeline) do(f func() error) error {
+	errc := make(chan error, 1)
+	p.writes <- func() { errc <- f() }
+	return <-errc
+}
+
+// item is one parse result: a record or a parse error.
+type item struct {
+	rec parsers.Record
+	pe  *parsers.ParseError
+}
+
+// chunk is a batch of an artifact's parse results. The last chunk of an
+// artifact parsed to its end carries its capture time; an artifact whose
+// channel closes without one is rolled back.
+type chunk struct {
+	items []item
+	end   *capture
+}
+
+type capture struct {
+	at     time.Time
+	local  bool
+	source string
+}
+
+// pending is an artifact handed to a parser and to the writer.
+type pending struct {
+	a    *parsers.Artifact
+	done chan error // the write's outcome
+}
+
+// ingest walks a bundle and stores its artifacts into cw, parsing them in
+// parallel. It returns once every artifact it started is written or rolled
+// back, with the artifacts in walk order. The first write error stops the
+// rest of the bundle.
+func (p *pipeline) ingest(ctx context.Context, cw *store.CaseWriter, bundle string, onDisk *atomic.Int64) ([]*parsers.Artifact, error) {
+	h := &halt{}
+	var pend []pending
+	walkErr := func() error {
+		for entry, err := range parsers.Walk(ctx, bundle, p.o.limits.Limits) {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if h.err() != nil {
+				return nil
+			}
+			if err != nil {
+				if !p.o.quiet {
+					p.con.printf("warning: %s\n", oneLine(err.Error()))
+				}
+				continue
+			}
+			a, seq := parsers.Read(ctx, entry.Name, entry.File, "")
+			if a.Format == parsers.FormatUnknown {
+				continue
+			}
+			select {
+			case p.slots <- struct{}{}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			release, _ := entry.Keep() // in its yield: always kept
+			chunks := make(chan chunk, chunkBuffer)
+			go func() {
+				defer func() { <-p.slots }()
+				p.parse(ctx, h, entry, a, seq, release, chunks, onDisk)
+			}()
+			info := store.ArtifactInfo{
+				Path: entry.Name, Format: a.Format, ParserVersion: a.ParserVersion, Encoding: a.Encoding,
+				Size: entry.Size, ModTime: entry.ModTime, ModTimeSource: entry.ModTimeSource,
+			}
+			done := make(chan error, 1)
+			p.writes <- func() {
+				err := writeArtifact(ctx, h, cw, info, chunks)
+				if err != nil {
+					h.set(err)
+				}
+				done <- err
+			}
+			pend = append(pend, pending{a: a, done: done})
+		}
+		return ctx.Err()
+	}()
+	var arts []*parsers.Artifact
+	var first error
+	for _, pd := range pend {
+		if err := <-pd.done; err != nil && first == nil {
+			first = err
+		}
+		arts = append(arts, pd.a)
+	}
+	if first == nil {
+		first = walkErr
+	}
+	return arts, first
+}
+
+// parse streams an artifact's records to out in chunks, then releases its
+// file. Parse errors other than *parsers.ParseError are not records (as in
+// inspect). Cancellation or a halt ends the artifact without a capture
+// time: the writer rolls it back.
+func (p *pipeline) parse(ctx context.Context, h *halt, entry parsers.Entry, a *parsers.Artifact, seq func(func(parsers.Record, error) bool), release func(), out chan<- chunk, onDisk *atomic.Int64) {
+	defer close(out)
+	buf := make([]item, 0, chunkRecords)
+	for rec, err := range seq {
+		if h.err() != nil {
+			break
+		}
+		it := item{rec: rec}
+		if err != nil {
+			var pe *parsers.ParseError
+			if !errors.As(err, &pe) {
+				continue
+			}
+			it = item{pe: pe}
+		}
+		buf = append(buf, it)
+		if len(buf) == chunkRecords {
+			out <- chunk{items: buf}
+			p.prog.records.Add(chunkRecords)
+			buf = make([]item, 0, chunkRecords)
+		}
+	}
+	release()
+	if ctx.Err() != nil || h.err() != nil {
+		return
+	}
+	at, local, src := captureTime(p.o, entry, a)
+	out <- chunk{items: buf, end: &capture{at: at, local: local, source: src}}
+	p.prog.records.Add(int64(len(buf)))
+	p.prog.artifacts.Add(1)
+	p.prog.bytes.Add(entry.Size)
+	if entry.Depth == 0 {
+		onDisk.Add(entry.Size)
+		p.prog.inDone.Add(entry.Size)
+	}
+}
+
+// writeArtifact stores one artifact from its parser's chunks, in one
+// transaction. It always reads in to its end, so the parser never blocks.
+func writeArtifact(ctx context.Context, h *halt, cw *store.CaseWriter, info store.ArtifactInfo, in <-chan chunk) error {
+	aw, err := cw.AddArtifact(ctx, info)
+	ended := false
+	for c := range in {
+		if err != nil {
+			continue
+		}
+		for _, it := range c.items {
+			if it.pe != nil {
+				err = aw.AddError(it.pe)
+			} else {
+				err = aw.Add(it.rec)
+			}
+			if err != nil {
+				break
+			}
+		}
+		if err == nil && c.end != nil {
+			aw.SetCapture(c.end.at, c.end.local, c.end.source)
+			ended = true
+		}
+	}
+	switch {
+	case aw == nil:
+		return err
+	case err == nil && !ended:
+		cause := cmp.Or(h.err(), ctx.Err(), errors.New("parser stopped"))
+		err = fmt.Errorf("%s: not parsed to its end: %w", info.Path, cause)
+	case err == nil:
+		return aw.Commit()
+	}
+	aw.Rollback()
+	return err
+}
