@@ -278,6 +278,7 @@ type caseResult struct {
 	caseID   int64
 	findings []correlate.Finding
 	coverage []correlate.Coverage
+	view     *reports.Case // as loaded right after its commit
 }
 
 func runAnalyze(ctx context.Context, e env, args []string) error {
@@ -363,15 +364,16 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 				failed = append(failed, bundles[oc.i])
 			default:
 				results = append(results, oc.res)
-				var c *reports.Case
 				var err error
-				con.pause(func() { c, err = printCase(ctx, e, s, oc.res.caseID) })
+				con.pause(func() {
+					err = reports.WriteText(e.stdout, oc.res.view, reports.TextOptions{Color: colorOutput(e.stdout)})
+				})
 				if err != nil {
 					firstErr = err
 					abandon.Store(true)
 					continue
 				}
-				cases = append(cases, c)
+				cases = append(cases, oc.res.view)
 			}
 		}
 	}
@@ -482,6 +484,7 @@ func analyzeBundle(ctx context.Context, p *pipeline, i int, bundle string, size 
 	if err != nil {
 		return caseResult{}, err
 	}
+	var view *reports.Case
 	err = p.do(func() error {
 		if err := s.SaveFindings(ctx, cw.ID(), findings, coverage); err != nil {
 			return err
@@ -489,13 +492,19 @@ func analyzeBundle(ctx context.Context, p *pipeline, i int, bundle string, size 
 		if err := cw.SetHostFacts(ctx, hf); err != nil {
 			return err
 		}
-		return cw.Commit(ctx)
+		if err := cw.Commit(ctx); err != nil {
+			return err
+		}
+		committed = true
+		// Loaded before the writer goes on: a later case of the same
+		// content (the bundle given twice) replaces this one.
+		view, err = reports.LoadCase(ctx, s, cw.ID())
+		return err
 	})
 	if err != nil {
 		return caseResult{}, err
 	}
-	committed = true
-	return caseResult{bundle: bundle, caseID: cw.ID(), findings: findings, coverage: coverage}, nil
+	return caseResult{bundle: bundle, caseID: cw.ID(), findings: findings, coverage: coverage, view: view}, nil
 }
 
 // applyFacts fills what the case does not know from systeminfo and the

@@ -91,12 +91,17 @@ func (p *progress) line(now time.Time) string {
 	return s
 }
 
-// startProgress draws p's line on c about five times a second until the
-// returned stop is called, which clears it.
+// startProgress draws p's line on c at once and then five times a second
+// until the returned stop is called, which clears it. (A hand-written line
+// rather than github.com/schollz/progressbar: the line shows several
+// counters and an ETA from input bytes, and must give way to the warnings
+// and findings printed meanwhile; that is this much code, without a
+// dependency and its own terminal handling.)
 func startProgress(c *console, p *progress) (stop func()) {
 	quit, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
+		c.draw(p.line(time.Now()))
 		t := time.NewTicker(200 * time.Millisecond)
 		defer t.Stop()
 		for {
