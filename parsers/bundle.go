@@ -755,7 +755,7 @@ func memberName(raw string) (string, error) {
 	case len(s) >= 2 && s[1] == ':' && ('a' <= s[0]|0x20 && s[0]|0x20 <= 'z'):
 		return "", fmt.Errorf("%w: name with a drive letter", ErrUnsafePath)
 	case slices.Contains(strings.Split(s, "/"), ".."):
-		return "", fmt.Errorf("%w: name with ..", ErrUnsafePath)
+		return "", fmt.Errorf("%w: name with a \"..\" component", ErrUnsafePath)
 	}
 	c := path.Clean(s)
 	if c == "." {

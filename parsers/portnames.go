@@ -64,7 +64,7 @@ var portNames = map[string]uint16{
 	"ms-v-worlds/tcp": 2525, "ms-v-worlds/udp": 2525, "sms-rcinfo/tcp": 2701,
 	"sms-rcinfo/udp": 2701, "sms-xfer/tcp": 2702, "sms-xfer/udp": 2702,
 	"sms-chat/tcp": 2703, "sms-chat/udp": 2703, "sms-remctrl/tcp": 2704,
-	"sms-remctrl/udp": 2704, "mssmsc/tcp": 2704, "msolap-ptp2/tcp": 2725,
+	"sms-remctrl/udp": 2704, "msolap-ptp2/tcp": 2725,
 	"msolap-ptp2/udp": 2725, "icslap/tcp": 2869, "icslap/udp": 2869,
 	"cifs/tcp": 3020, "cifs/udp": 3020, "xbox/tcp": 3074, "xbox/udp": 3074,
 	"ms-dotnetster/tcp": 3126, "ms-dotnetster/udp": 3126, "ms-rule-engine/tcp": 3132,

@@ -68,24 +68,6 @@ func readRows(t testing.TB, f *excelize.File, sheet string, n int) [][]string {
 	return out
 }
 
-// countRows counts the rows of a sheet through the streaming reader.
-func countRows(t testing.TB, f *excelize.File, sheet string) int {
-	t.Helper()
-	rows, err := f.Rows(sheet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		n++
-	}
-	if err := rows.Error(); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 // filterRef returns a sheet's autofilter range, from its
 // _xlnm._FilterDatabase defined name.
 func filterRef(f *excelize.File, sheet string) string {
