@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/portmortem/portmortem/correlate"
 	"github.com/portmortem/portmortem/parsers"
@@ -55,20 +56,31 @@ func (r *reportOptions) want(format string) bool { return slices.Contains(r.form
 func writeReports(ctx context.Context, s *store.Store, db, dir string, cases []*reports.Case, r reportOptions) ([]string, error) {
 	m := reports.NewModel(s, cases...)
 	m.Database = db
-	var written []string
+	// The workbook and the page are written at the same time: each reads
+	// the store through its own connection and is mostly single-threaded.
+	type job struct {
+		name  string
+		write func(context.Context, *reports.Model, string) error
+	}
+	var jobs []job
 	if r.want("xlsx") {
-		name := filepath.Join(dir, "report.xlsx")
-		if err := reports.WriteXLSX(ctx, m, name); err != nil {
-			return written, err
-		}
-		written = append(written, name)
+		jobs = append(jobs, job{filepath.Join(dir, "report.xlsx"), reports.WriteXLSX})
 	}
 	if r.want("html") {
-		name := filepath.Join(dir, "report.html")
-		if err := reports.WriteHTML(ctx, m, name); err != nil {
-			return written, err
+		jobs = append(jobs, job{filepath.Join(dir, "report.html"), reports.WriteHTML})
+	}
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Go(func() { errs[i] = j.write(ctx, m, j.name) })
+	}
+	wg.Wait()
+	var written []string
+	for i, j := range jobs {
+		if errs[i] != nil {
+			return written, errs[i]
 		}
-		written = append(written, name)
+		written = append(written, j.name)
 	}
 	return written, nil
 }
