@@ -15,6 +15,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,6 +47,7 @@ type analyzeOptions struct {
 	keepAllEvents bool
 	quiet         bool
 	jobs          int
+	cpuProfile    string
 	limits        limitFlags
 	report        reportOptions
 
@@ -73,7 +75,8 @@ func (o *analyzeOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.failOn, "fail-on", nil, "exit 4 when a finding has one of these verdicts (e.g. CONFIRMED,PROBABLE)")
 	fs.BoolVar(&o.keepAllEvents, "keep-all-events", false, "store every event in the database, not only failures and boot markers")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the findings (no warnings, no progress line)")
-	fs.IntVar(&o.jobs, "jobs", runtime.NumCPU(), "artifacts parsed at once (and bundles walked at once); the database has one writer")
+	fs.IntVar(&o.jobs, "jobs", runtime.NumCPU(), "CPUs to use: artifacts parsed at once, bundles walked at once, event-log chunks decoded at once; the database has one writer")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the run to this file (for performance reports: go tool pprof)")
 	o.limits.AddFlags(fs)
 	o.report.AddFlags(fs)
 }
@@ -293,6 +296,16 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
+	}
+	// --jobs is the number of CPUs the run uses, the event-log decoder's
+	// chunk workers included: --jobs 1 runs on one core.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(o.jobs))
+	if o.cpuProfile != "" {
+		stop, err := startCPUProfile(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	s, err := store.Open(ctx, o.db)
 	if err != nil {
@@ -608,4 +621,20 @@ func writeJSONFile(name string, v any) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
 	})
+}
+
+// startCPUProfile writes a CPU profile to name until stop is called.
+func startCPUProfile(name string) (stop func(), err error) {
+	f, err := os.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
