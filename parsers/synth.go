@@ -13,6 +13,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -97,9 +98,26 @@ func SyntheticNetstat(w io.Writer, rows int, dnsPool bool) error {
 // 7000 with 1053, 7024 with exit code 1, 7000 with 1058). Times start at
 // start and advance by a few seconds a record.
 func SyntheticSystemLog(w *EVTXWriter, records, failureEvery int, start time.Time) error {
-	rng := rand.New(rand.NewPCG(2008, 956189))
-	const host = "SBS01.example.test"
-	t := start.UTC()
+	_, err := SyntheticHost{Name: "SBS01.example.test", Seed: 956189, Start: start, FailureEvery: failureEvery}.SystemLog(w, records)
+	return err
+}
+
+// SyntheticHost describes the made-up server whose logs the generators
+// write: its name, a seed (other seeds, other logs of the same shape), the
+// time of its first record and how often a service fails to start.
+type SyntheticHost struct {
+	Name         string
+	Seed         uint64
+	Start        time.Time
+	FailureEvery int // records between service-start failures; 0: none
+}
+
+// SystemLog writes records System-log events of h to w (see
+// SyntheticSystemLog) and returns the time of the last one.
+func (h SyntheticHost) SystemLog(w *EVTXWriter, records int) (time.Time, error) {
+	rng := rand.New(rand.NewPCG(2008, h.Seed))
+	host, failureEvery := h.Name, h.FailureEvery
+	t := h.Start.UTC()
 	services := []struct{ display, key string }{
 		{"Windows Update", "wuauserv"}, {"Print Spooler", "Spooler"}, {"Background Intelligent Transfer Service", "BITS"},
 		{"Windows Modules Installer", "TrustedInstaller"}, {"WinHTTP Web Proxy Auto-Discovery Service", "WinHttpAutoProxySvc"},
@@ -165,10 +183,121 @@ func SyntheticSystemLog(w *EVTXWriter, records, failureEvery int, start time.Tim
 		ev.Time = t
 		ev.RecordID = uint64(n + 1)
 		if err := w.Write(ev); err != nil {
-			return fmt.Errorf("synthetic record %d: %w", n+1, err)
+			return t, fmt.Errorf("synthetic record %d: %w", n+1, err)
 		}
 	}
-	return nil
+	return t, nil
+}
+
+// ApplicationLog writes records Application-log events of h to w and
+// returns the time of the last one: the everyday noise of a server
+// (Software Protection reschedules, Restart Manager sessions, MsiInstaller,
+// ESENT, Windows Error Reporting, application crashes) and, every
+// FailureEvery records, SQL Server failing to listen on its port (26023
+// then 17182 with 0x2740 = 10048).
+func (h SyntheticHost) ApplicationLog(w *EVTXWriter, records int) (time.Time, error) {
+	rng := rand.New(rand.NewPCG(7001, h.Seed))
+	t := h.Start.UTC()
+	classic := func(provider string, id uint16, level uint8, data ...string) Event {
+		ev := Event{Channel: "Application", Provider: provider, EventID: id, Level: level, Computer: h.Name}
+		for _, d := range data {
+			ev.Data = append(ev.Data, Field{Value: d})
+		}
+		return ev
+	}
+	apps := []string{"w3wp.exe", "sqlservr.exe", "BESClient.exe", "java.exe", "OUTLOOK.EXE"}
+	var pending []Event
+	for n := 0; n < records; n++ {
+		if len(pending) == 0 {
+			switch r := rng.IntN(100); {
+			case h.FailureEvery > 0 && n%h.FailureEvery == h.FailureEvery/3:
+				const port = "1433"
+				pending = append(pending,
+					Event{Channel: "Application", Provider: "MSSQLSERVER", EventID: 26023, Qualifiers: 49152, Level: 2, Computer: h.Name,
+						Data: []Field{{Value: "Server TCP provider failed to listen on [ 'any' <ipv4> " + port + "]. Tcp port is already in use."}}},
+					Event{Channel: "Application", Provider: "MSSQLSERVER", EventID: 17182, Qualifiers: 49152, Level: 2, Computer: h.Name,
+						Data: []Field{{Value: "TDSSNIClient initialization failed with error 0x2740, status code 0xa. Reason: Unable to initialize the TCP/IP listener. Only one usage of each socket address (protocol/network address/port) is normally permitted."}}})
+			case r < 30:
+				ev := classic("Microsoft-Windows-Security-SPP", 16384, 4, t.Add(time.Duration(rng.IntN(72))*time.Hour).Format(time.RFC3339), "RulesEngine")
+				ev.EventSource, ev.Qualifiers = "Software Protection Platform Service", 16384
+				ev.ProviderGUID = "{E23B33B0-C8C9-472C-A5F9-F2BDFEA0F156}"
+				pending = append(pending, ev)
+			case r < 50:
+				sid := strconv.Itoa(rng.IntN(64))
+				pending = append(pending,
+					Event{Channel: "Application", Provider: "Microsoft-Windows-RestartManager", ProviderGUID: "{0888E5EF-9B98-4695-979D-E92CE4247224}",
+						EventID: 10000, Level: 4, Computer: h.Name, Data: []Field{{Name: "RmSessionId", Value: sid}, {Name: "UTCStartTime", Value: t.Format(time.RFC3339Nano)}}},
+					Event{Channel: "Application", Provider: "Microsoft-Windows-RestartManager", ProviderGUID: "{0888E5EF-9B98-4695-979D-E92CE4247224}",
+						EventID: 10001, Level: 4, Computer: h.Name, Data: []Field{{Name: "RmSessionId", Value: sid}, {Name: "UTCStartTime", Value: t.Format(time.RFC3339Nano)}}})
+			case r < 65:
+				pending = append(pending, classic("MsiInstaller", 1035, 4, "Microsoft Visual C++ 2015-2022 Redistributable (x64)", "14.38.33135", "1033", "0", "Microsoft Corporation", "(NULL)", ""))
+			case r < 80:
+				pending = append(pending, classic("ESENT", 326, 4, "svchost", strconv.Itoa(900+rng.IntN(200)), "SRUJet: ", `C:\Windows\system32\SRU\SRUDB.dat`, "0"))
+			case r < 92:
+				pending = append(pending, classic("Windows Error Reporting", 1001, 4, strconv.FormatUint(rng.Uint64(), 10), "5", "WindowsUpdateFailure3", "Not available", "0",
+					"10.0.17763.1", "80072efe", "00000000-0000-0000-0000-000000000000", "", "", "", "", "", "", "", "", ""))
+			default:
+				app := apps[rng.IntN(len(apps))]
+				pending = append(pending, classic("Application Error", 1000, 2, app, "10.0.17763.1", "5c3ae1bc", "ntdll.dll", "10.0.17763.2931",
+					"7c1f5d3c", "c0000374", fmt.Sprintf("%016x", 0xf9000+rng.IntN(0x1000)), fmt.Sprintf("%x", 1000+4*rng.IntN(500)),
+					"01d8a1c2b3e4f5a6", `C:\Windows\System32\inetsrv\`+app, `C:\Windows\SYSTEM32\ntdll.dll`, "4b1f2c7e-1a2b-4c3d-8e9f-0a1b2c3d4e5f", "", ""))
+			}
+		}
+		ev := pending[0]
+		pending = pending[1:]
+		t = t.Add(time.Duration(500+rng.IntN(5000)) * time.Millisecond)
+		ev.Time = t
+		ev.RecordID = uint64(n + 1)
+		if err := w.Write(ev); err != nil {
+			return t, fmt.Errorf("synthetic record %d: %w", n+1, err)
+		}
+	}
+	return t, nil
+}
+
+// SyntheticTasklist writes `tasklist /svc` output (CRLF) naming every PID
+// SyntheticNetstat uses, after a timestamp line for at (the host's local
+// wall-clock time, as `echo %date% %time%` prints it).
+func SyntheticTasklist(w io.Writer, at time.Time) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "%s\r\n\r\nImage Name                     PID Services\r\n", at.Format("Mon 01/02/2006 15:04:05.00"))
+	fmt.Fprint(bw, "========================= ======== ============================================\r\n")
+	row := func(image string, pid int, services string) {
+		fmt.Fprintf(bw, "%-25s %8d %s\r\n", image, pid, services)
+	}
+	row("System Idle Process", 0, "N/A")
+	row("System", 4, "N/A")
+	fixed := []struct {
+		image    string
+		pid      int
+		services string
+	}{
+		{"services.exe", 540, "N/A"}, {"wininit.exe", 676, "N/A"}, {"svchost.exe", 924, "RpcEptMapper, RpcSs"},
+		{"svchost.exe", 1060, "TermService"}, {"svchost.exe", 1224, "EventLog"}, {"svchost.exe", 1400, "W32Time"},
+		{"spoolsv.exe", 1588, "Spooler"}, {"dns.exe", 1868, "DNS"}, {"lsass.exe", 2540, "KeyIso, Netlogon, SamSs"},
+		{"svchost.exe", 3100, "BFE, IKEEXT, PolicyAgent"}, {"svchost.exe", 3300, "SSDPSRV"},
+	}
+	images := []string{"w3wp.exe", "svchost.exe", "java.exe", "sqlservr.exe", "BESClient.exe", "explorer.exe"}
+	next := 0
+	for pid := 1000; pid < 3000; pid += 4 {
+		taken := false
+		for next < len(fixed) && fixed[next].pid <= pid {
+			row(fixed[next].image, fixed[next].pid, fixed[next].services)
+			taken = taken || fixed[next].pid == pid
+			next++
+		}
+		switch {
+		case taken:
+		case pid == 2000:
+			row("svchost.exe", pid, "Dnscache, FDResPub, LanmanWorkstation, NlaSvc")
+		default:
+			row(images[pid/4%len(images)], pid, "N/A")
+		}
+	}
+	for ; next < len(fixed); next++ {
+		row(fixed[next].image, fixed[next].pid, fixed[next].services)
+	}
+	return bw.Flush()
 }
 
 // utf16HexKey encodes a service key name as SCM events carry it in <Binary>.
