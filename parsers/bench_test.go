@@ -3,6 +3,8 @@ package parsers
 import (
 	"bufio"
 	"context"
+	"flag"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -86,24 +88,33 @@ func BenchmarkNetstatVsGrep(b *testing.B) {
 // and with libevtx's evtxexport, in the same run. Run with:
 //
 //	go test ./parsers -run '^$' -bench EVTXVsReaders -benchtime 3x -timeout 30m
+//
+// benchEVTXRecords sizes BenchmarkEVTXVsReaders' synthetic log: 460,000
+// records make 200 MB, 2,300,000 make 1 GB.
+var benchEVTXRecords = flag.Int("bench-evtx-records", 460000, "records of the synthetic log of BenchmarkEVTXVsReaders")
+
 func BenchmarkEVTXVsReaders(b *testing.B) {
 	quietLibraryLog(b)
-	synthetic := filepath.Join(b.TempDir(), "System-200MB.evtx")
+	synthetic := filepath.Join(b.TempDir(), "System-synthetic.evtx")
 	f, err := os.Create(synthetic)
 	if err != nil {
 		b.Fatal(err)
 	}
 	w := NewEVTXWriter(f)
-	if err := SyntheticSystemLog(w, 460000, 5000, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+	if err := SyntheticSystemLog(w, *benchEVTXRecords, 5000, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)); err != nil {
 		b.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
 		b.Fatal(err)
 	}
 	f.Close()
+	fi, err := os.Stat(synthetic)
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, file := range []struct{ name, path string }{
 		{"Corpus16MB", filepath.Join(evtxCorpus(b), "system", "museum_Win2012R2_StolenSzechuan_System_LARGE.evtx")},
-		{"Synthetic200MB", synthetic},
+		{fmt.Sprintf("Synthetic%dMB", (fi.Size()+500_000)/1_000_000), synthetic},
 	} {
 		info, err := os.Stat(file.path)
 		if err != nil {
