@@ -68,7 +68,10 @@ func writeXLSX(ctx context.Context, m *Model, out io.Writer, rowsPerSheet int) e
 			return err
 		}
 	}
-	f.SetActiveSheet(0)
+	// The first sheet (Index or Summary) took over the new file's Sheet1,
+	// which is the active, selected tab. (excelize's SetActiveSheet would
+	// read every streamed sheet back into memory to unselect it: seconds
+	// and hundreds of MB on a million-row sheet.)
 	if err := f.SetDocProps(&excelize.DocProperties{Title: "portmortem report", Creator: "portmortem",
 		Created: m.Generated.Format(time.RFC3339)}); err != nil {
 		return err

@@ -45,6 +45,16 @@ func writeWorkbook(t testing.TB, s *store.Store, rowsPerSheet int, ids ...int64)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
+	// The workbook opens on its first sheet, the only selected tab.
+	if got := f.GetActiveSheetIndex(); got != 0 {
+		t.Errorf("active sheet %d, want 0", got)
+	}
+	for i, sheet := range f.GetSheetList() {
+		selected := regexp.MustCompile(`<sheetView [^>]*tabSelected="(1|true)"`).MatchString(sheetHead(t, f, name, sheet))
+		if selected != (i == 0) {
+			t.Errorf("%s: tab selected %v, want %v", sheet, selected, i == 0)
+		}
+	}
 	return f, name
 }
 
