@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -51,16 +52,97 @@ func (a *ArtifactWriter) eventArgs(line int, offset int64, ev *parsers.Event) ([
 		ev.Message, ev.Recovered}, nil
 }
 
+// stored says whether an event is stored: when correlate decodes it as a
+// failure or a boot marker, or when the case keeps all events. Every event
+// is counted either way.
+func stored(ev *parsers.Event, keepAll bool) bool {
+	if keepAll {
+		return true
+	}
+	if _, ok := correlate.DecodeFailure(ev); ok {
+		return true
+	}
+	_, ok := correlate.DecodeBoot(ev)
+	return ok
+}
+
+// EventFilter drops, and counts, the events of one artifact that the
+// store would only count, so that a parser's goroutine can keep them from
+// ever reaching the writer: an event log of a million events then sends
+// the writer a few hundred. Hand the events it passes to
+// ArtifactWriter.Add as usual and the filter itself to
+// ArtifactWriter.AddDropped before Commit; the artifact's records and
+// event_counts are then those Add alone would give (for a log of more
+// than maxEventKeys kinds, the same totals with other kinds folded into
+// "(other)"). Not safe for concurrent use.
+type EventFilter struct {
+	keepAll bool
+	dropped int
+	counts  map[eventKey]int64
+}
+
+// NewEventFilter returns a filter for an artifact of a case that keeps all
+// events (CaseInfo.KeepAllEvents) or not.
+func NewEventFilter(keepAll bool) *EventFilter { return &EventFilter{keepAll: keepAll} }
+
+// Pass reports whether ev must go to the writer; when not, it is counted.
+func (f *EventFilter) Pass(ev *parsers.Event) bool {
+	if stored(ev, f.keepAll) {
+		return true
+	}
+	f.dropped++
+	if f.counts == nil {
+		f.counts = map[eventKey]int64{}
+	}
+	countEvent(f.counts, ev.Channel, ev.Provider, ev.EventID, 1)
+	return false
+}
+
+// AddDropped counts the events f kept from the writer in the artifact's
+// records and event_counts.
+func (a *ArtifactWriter) AddDropped(f *EventFilter) error {
+	if a.err != nil {
+		return a.err
+	}
+	if a.done {
+		return ErrClosed
+	}
+	if f.keepAll != a.keepAll {
+		return a.fail(errors.New("event filter made for another case"))
+	}
+	if a.counts == nil {
+		a.counts = map[eventKey]int64{}
+	}
+	// In a stable order, so that which kinds fall under otherEvents in a
+	// log of more than maxEventKeys kinds does not vary from run to run.
+	keys := make([]eventKey, 0, len(f.counts))
+	for k := range f.counts {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, compareKeys)
+	for _, k := range keys {
+		if k != otherEvents {
+			countEvent(a.counts, k.channel, k.provider, k.id, f.counts[k])
+		}
+	}
+	if n := f.counts[otherEvents]; n > 0 { // already folded: added last, not as a kind of its own
+		a.counts[otherEvents] += n
+	}
+	a.info.Records += f.dropped
+	f.counts, f.dropped = nil, 0
+	return nil
+}
+
 // addEvent counts an event and stores it when correlate decodes it as a
 // failure or a boot marker (then with its decoded row), or when the case
 // keeps all events.
 func (a *ArtifactWriter) addEvent(line int, offset int64, ev *parsers.Event) error {
 	a.count(ev)
-	f, isFailure := correlate.DecodeFailure(ev)
-	b, isBoot := correlate.DecodeBoot(ev)
-	if !isFailure && !isBoot && !a.keepAll {
+	if !stored(ev, a.keepAll) {
 		return nil
 	}
+	f, isFailure := correlate.DecodeFailure(ev)
+	b, isBoot := correlate.DecodeBoot(ev)
 	args, err := a.eventArgs(line, offset, ev)
 	if err != nil {
 		return err
@@ -92,11 +174,17 @@ func (a *ArtifactWriter) count(ev *parsers.Event) {
 	if a.counts == nil {
 		a.counts = map[eventKey]int64{}
 	}
-	k := eventKey{ev.Channel, ev.Provider, ev.EventID}
-	if _, ok := a.counts[k]; !ok && len(a.counts) >= maxEventKeys {
+	countEvent(a.counts, ev.Channel, ev.Provider, ev.EventID, 1)
+}
+
+// countEvent adds n events of a kind to counts, under otherEvents once
+// counts holds maxEventKeys kinds.
+func countEvent(counts map[eventKey]int64, channel, provider string, id uint16, n int64) {
+	k := eventKey{channel, provider, id}
+	if _, ok := counts[k]; !ok && len(counts) >= maxEventKeys {
 		k = otherEvents
 	}
-	a.counts[k]++
+	counts[k] += n
 }
 
 // flushCounts inserts event_counts, in a stable order.

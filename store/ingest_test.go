@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -488,5 +489,151 @@ func TestForeignKeysCascade(t *testing.T) {
 	}
 	if _, err := s.db.Exec("INSERT INTO artifacts (case_id, path, format) VALUES (999, 'p', 'netstat')"); err == nil {
 		t.Error("an artifact of a missing case was accepted")
+	}
+}
+
+// TestEventFilterSameAsAdd ingests one event log twice, once through Add
+// alone and once with an EventFilter in front of it (as analyze's parser
+// goroutines do): events, failures, boots, event_counts and the record
+// count must be the same, with and without KeepAllEvents.
+func TestEventFilterSameAsAdd(t *testing.T) {
+	var evs []parsers.Record
+	for i := range 3000 {
+		var ev *parsers.Event
+		switch i % 7 {
+		case 0:
+			ev = scmEvent(7023, uint64(i+1), "Internet Authentication Service", "%%10048")
+		case 1:
+			ev = &parsers.Event{Channel: "System", Provider: "EventLog", EventID: 6005, RecordID: uint64(i + 1), Time: testNow}
+		default:
+			ev = &parsers.Event{Channel: "System", Provider: fmt.Sprintf("Provider %d", i%13), EventID: uint16(7036 + i%5), RecordID: uint64(i + 1)}
+		}
+		evs = append(evs, parsers.Record{Kind: parsers.KindEvent, Offset: int64(i) * 100, Event: ev})
+	}
+	dump := func(s *Store) string {
+		var b strings.Builder
+		for _, q := range []string{
+			"SELECT channel, provider, event_id, count FROM event_counts ORDER BY channel, provider, event_id",
+			"SELECT record_id, byte_offset, provider, event_id FROM events ORDER BY id",
+			"SELECT kind, service, event_id FROM failures ORDER BY id",
+			"SELECT kind, event_id FROM boots ORDER BY id",
+			"SELECT records, warning_count FROM artifacts",
+		} {
+			rows, err := s.db.Query(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var a, b2, c, d sql.NullString
+				dst := []any{&a, &b2, &c, &d}
+				cols, _ := rows.Columns()
+				if err := rows.Scan(dst[:len(cols)]...); err != nil {
+					t.Fatal(err)
+				}
+				fmt.Fprintln(&b, a.String, b2.String, c.String, d.String)
+			}
+			rows.Close()
+			b.WriteString("--\n")
+		}
+		return b.String()
+	}
+	for _, keepAll := range []bool{false, true} {
+		info := CaseInfo{BundleHash: "h", BundlePath: "b", KeepAllEvents: keepAll}
+		art := ArtifactInfo{Path: "System.evtx", Format: parsers.FormatEVTX}
+		plain := openTest(t)
+		ingest(t, plain, info, testArtifact{info: art, recs: evs})
+
+		filtered := openTest(t)
+		ctx := context.Background()
+		c, err := filtered.BeginCase(ctx, info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := c.AddArtifact(ctx, art)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, passed := NewEventFilter(keepAll), 0
+		for _, r := range evs {
+			if f.Pass(r.Event) {
+				passed++
+				if err := a.Add(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := a.AddDropped(f); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{false: 858, true: 3000}[keepAll]; passed != want {
+			t.Errorf("keepAll %v: %d events passed to the writer, want %d (the failures and boots)", keepAll, passed, want)
+		}
+		if got, want := dump(filtered), dump(plain); got != want {
+			t.Errorf("keepAll %v: filtered ingest differs:\n%s\nwant\n%s", keepAll, got, want)
+		}
+	}
+
+	// A filter made for a case that keeps every event is refused by one
+	// that does not: the two would store different events.
+	s := openTest(t)
+	c, err := s.BeginCase(context.Background(), CaseInfo{BundleHash: "h2", BundlePath: "b2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := c.AddArtifact(context.Background(), ArtifactInfo{Path: "System.evtx", Format: parsers.FormatEVTX})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Rollback()
+	if err := a.AddDropped(NewEventFilter(true)); err == nil {
+		t.Error("a keep-all filter was accepted by a case that does not keep all events")
+	}
+}
+
+// TestEventFilterManyKinds: past maxEventKeys kinds, the filtered counts
+// keep the total and fold the rest into "(other)", the same way each run.
+func TestEventFilterManyKinds(t *testing.T) {
+	const kinds = maxEventKeys + 50
+	run := func() (rows int, total int64, other int64) {
+		s := openTest(t)
+		ctx := context.Background()
+		c, err := s.BeginCase(ctx, CaseInfo{BundleHash: "h", BundlePath: "b"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := c.AddArtifact(ctx, ArtifactInfo{Path: "System.evtx", Format: parsers.FormatEVTX})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := NewEventFilter(false)
+		for i := range kinds {
+			ev := &parsers.Event{Channel: "System", Provider: fmt.Sprintf("P%05d", kinds-i), EventID: 1}
+			if f.Pass(ev) {
+				t.Fatal("an ordinary event passed")
+			}
+		}
+		if err := a.AddDropped(f); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.db.QueryRow("SELECT count(*), sum(count), coalesce(sum(CASE WHEN provider = '(other)' THEN count END), 0) FROM event_counts").Scan(&rows, &total, &other); err != nil {
+			t.Fatal(err)
+		}
+		return rows, total, other
+	}
+	rows, total, other := run()
+	if total != kinds || rows != maxEventKeys+1 || other != 50 {
+		t.Errorf("%d rows, %d events, %d under (other); want %d rows, %d events, 50", rows, total, other, maxEventKeys+1, kinds)
+	}
+	if r2, t2, o2 := run(); r2 != rows || t2 != total || o2 != other {
+		t.Errorf("second run: %d %d %d, first %d %d %d", r2, t2, o2, rows, total, other)
 	}
 }

@@ -23,7 +23,12 @@ import (
 //
 // A parser streams its records to the writer in chunks of chunkRecords
 // through a channel of chunkBuffer chunks, so memory is bounded by N ×
-// (chunkBuffer + 2) chunks whatever the artifacts' sizes. The walk hands
+// (chunkBuffer + 2) chunks whatever the artifacts' sizes. Events the store
+// would only count are counted by the parser's goroutine (a
+// store.EventFilter) and never reach the writer, so an event log's parse
+// runs to its end without waiting for the writer, which is then busy for
+// milliseconds, not for the whole parse: the writer writes one artifact at
+// a time, and a parser that outruns it by chunkBuffer chunks waits. The walk hands
 // each artifact's file over to its parser with Entry.Keep (an archive
 // member's temporary copy lives until the parse is done) and submits the
 // artifact's write to the writer in walk order before it goes on: a case's
@@ -33,7 +38,7 @@ import (
 // goroutine; only its results go through the writer.
 const (
 	chunkRecords = 4096
-	chunkBuffer  = 2
+	chunkBuffer  = 16
 )
 
 // pipeline is the shared state of one parallel analyze run.
@@ -97,8 +102,9 @@ type item struct {
 // artifact parsed to its end carries its capture time; an artifact whose
 // channel closes without one is rolled back.
 type chunk struct {
-	items []item
-	end   *capture
+	items   []item
+	end     *capture
+	dropped *store.EventFilter // in the last chunk: the events counted, not sent
 }
 
 type capture struct {
@@ -186,9 +192,18 @@ func (p *pipeline) ingest(ctx context.Context, cw *store.CaseWriter, bundle stri
 func (p *pipeline) parse(ctx context.Context, h *halt, entry parsers.Entry, a *parsers.Artifact, seq func(func(parsers.Record, error) bool), release func(), out chan<- chunk, onDisk *atomic.Int64) {
 	defer close(out)
 	buf := make([]item, 0, chunkRecords)
+	filter := store.NewEventFilter(p.o.keepAllEvents)
+	parsed := 0 // records not yet counted in the progress line
 	for rec, err := range seq {
 		if h.err() != nil {
 			break
+		}
+		if parsed++; parsed == chunkRecords {
+			p.prog.records.Add(int64(parsed))
+			parsed = 0
+		}
+		if err == nil && rec.Kind == parsers.KindEvent && rec.Event != nil && !filter.Pass(rec.Event) {
+			continue
 		}
 		it := item{rec: rec}
 		if err != nil {
@@ -201,17 +216,16 @@ func (p *pipeline) parse(ctx context.Context, h *halt, entry parsers.Entry, a *p
 		buf = append(buf, it)
 		if len(buf) == chunkRecords {
 			out <- chunk{items: buf}
-			p.prog.records.Add(chunkRecords)
 			buf = make([]item, 0, chunkRecords)
 		}
 	}
+	p.prog.records.Add(int64(parsed))
 	release()
 	if ctx.Err() != nil || h.err() != nil {
 		return
 	}
 	at, local, src := captureTime(p.o, entry, a)
-	out <- chunk{items: buf, end: &capture{at: at, local: local, source: src}}
-	p.prog.records.Add(int64(len(buf)))
+	out <- chunk{items: buf, end: &capture{at: at, local: local, source: src}, dropped: filter}
 	p.prog.artifacts.Add(1)
 	p.prog.bytes.Add(entry.Size)
 	if entry.Depth == 0 {
@@ -241,7 +255,8 @@ func writeArtifact(ctx context.Context, h *halt, cw *store.CaseWriter, info stor
 		}
 		if err == nil && c.end != nil {
 			aw.SetCapture(c.end.at, c.end.local, c.end.source)
-			ended = true
+			err = aw.AddDropped(c.dropped)
+			ended = err == nil
 		}
 	}
 	switch {
