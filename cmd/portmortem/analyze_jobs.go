@@ -25,10 +25,11 @@ import (
 // through a channel of chunkBuffer chunks, so memory is bounded by N ×
 // (chunkBuffer + 2) chunks whatever the artifacts' sizes. Events the store
 // would only count are counted by the parser's goroutine (a
-// store.EventFilter) and never reach the writer, so an event log's parse
-// runs to its end without waiting for the writer, which is then busy for
-// milliseconds, not for the whole parse: the writer writes one artifact at
-// a time, and a parser that outruns it by chunkBuffer chunks waits. The walk hands
+// store.EventFilter) and never reach the writer: an event log sends it a
+// few hundred records, not millions. The writer writes one artifact at a
+// time, waiting for its parser when it gets there first; the other
+// parsers go on meanwhile, and only one that outruns the writer by
+// chunkBuffer chunks (a netstat of a million rows) waits for it. The walk hands
 // each artifact's file over to its parser with Entry.Keep (an archive
 // member's temporary copy lives until the parse is done) and submits the
 // artifact's write to the writer in walk order before it goes on: a case's
