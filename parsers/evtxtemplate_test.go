@@ -342,6 +342,52 @@ func overLimitChunk() (chunk []byte, recs []int, def int) {
 	return chunk, recs, def
 }
 
+// TestEVTXTemplateCacheMutations damages logs at random, a few bytes at a
+// time in the records, and decodes each damaged log both ways: a quick,
+// repeatable stand-in for FuzzEVTXTemplateCache.
+func TestEVTXTemplateCacheMutations(t *testing.T) {
+	quietLibraryLog(t)
+	logs := map[string][]byte{
+		"writer": writerLog(t, []Event{
+			templateTestEvent(1, "param1"), templateTestEvent(2, "param1"), templateTestEvent(3, "other"),
+		}),
+	}
+	for _, name := range []string{"deepblue_disablestop-eventlog.evtx", "attack-samples_discovery_4799_4798_Security-log_System-events-only-in-slack.evtx"} {
+		logs[name] = readEVTXTestdata(t, name)
+	}
+	r := rand.New(rand.NewPCG(7, 11))
+	le := binary.LittleEndian
+	compared := 0
+	for name, base := range logs {
+		chunk := base[evtxHeaderBlock : evtxHeaderBlock+evtxChunkSize]
+		free := int(le.Uint32(chunk[48:]))
+		for i := range 150 {
+			data := bytes.Clone(base)
+			for range 1 + r.IntN(4) {
+				at := evtxHeaderBlock + evtxRecordsStart + r.IntN(free-evtxRecordsStart)
+				if r.IntN(3) == 0 && at+4 <= len(data) {
+					// An offset somewhere in the chunk.
+					le.PutUint32(data[at:], uint32(r.IntN(evtxChunkSize+64)-32))
+				} else {
+					data[at] = byte(r.Uint32())
+				}
+			}
+			got, want := evtxOutput(t, data, false), evtxOutput(t, data, true)
+			if g, w := strings.Join(got, "\n"), strings.Join(want, "\n"); g != w {
+				if strings.Contains(g+w, errEVTXWork.Error()) || strings.Contains(g+w, errEVTXDepth.Error()) {
+					continue // the limits count reads, which the cache saves
+				}
+				t.Errorf("%s, mutation %d:\ncached:\n%s\nuncached:\n%s", name, i, g, w)
+				continue
+			}
+			compared++
+		}
+	}
+	if compared < 400 {
+		t.Errorf("only %d of 450 mutations compared", compared)
+	}
+}
+
 // TestEVTXTemplateOverLimit: a definition whose parse exceeds the work
 // limit fails its record, and the next record that starts with it fails
 // at once, charged the same reads, as the generic path fails it.
