@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	goevtx "github.com/0xrawsec/golang-evtx/evtx"
 )
@@ -92,7 +92,34 @@ var (
 // The event is built from the BinXML element tree, not from the library's
 // map form, which drops the Name attribute of classic providers and
 // reorders EventData.
-type evtx struct{}
+//
+// Templates are cached per chunk (evtxtemplate.go). The library parses a
+// template definition again for every instance nested in a substitution
+// value, and walking its element lists converts every name of every
+// record. So the decoder reads the few fixed bytes of a record's fragment
+// and template instance headers itself; has the library parse a
+// definition (TemplateDefinitionData.Parse) the first time the chunk uses
+// it, and caches it only if that parse ends without error; compiles it
+// once into operations whose names are Go strings; and has the library
+// parse only each record's values (ParseValueReader), nested instances
+// going through the same cache. Where the library would look for the
+// values is mirrored: after an inline definition it parsed, or after the
+// size an inline definition declares when its table already holds it. A
+// record that does not fit (no template instance, an odd token, a
+// definition or value that does not parse, an offset out of the chunk,
+// anything that fails while its event is built) is decoded again by the
+// generic path, goevtx.Parse and the walk of its element lists, which
+// decoded every record before: what damaged data gives is unchanged. Two
+// things differ by design: the work limits count the reads actually
+// made, which the cache saves, so a record or chunk just over a limit
+// before may now decode; and a definition whose parse alone exceeds a
+// record's work limit fails later records that start with it without
+// being parsed again.
+type evtx struct {
+	// uncached decodes every record by the generic path; tests compare
+	// the two paths.
+	uncached bool
+}
 
 func (evtx) Format() Format { return FormatEVTX }
 func (evtx) Version() int   { return 1 }
@@ -108,14 +135,14 @@ func (evtx) Sniff(head []byte) bool {
 // io.ReaderAt (an *os.File is): chunks are read at their offsets and
 // decoded in parallel. Without one Parse yields a single *ParseError
 // wrapping ErrNeedReaderAt.
-func (evtx) Parse(ctx context.Context, r io.Reader) iter.Seq2[Record, error] {
+func (p evtx) Parse(ctx context.Context, r io.Reader) iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
 		ra, ok := r.(io.ReaderAt)
 		if !ok {
 			yield(Record{}, &ParseError{Format: FormatEVTX, Err: ErrNeedReaderAt})
 			return
 		}
-		parseEVTX(ctx, ra, yield)
+		parseEVTX(ctx, ra, p.uncached, yield)
 	}
 }
 
@@ -145,8 +172,9 @@ func (j *evtxJob) fail(off int64, err error) {
 }
 
 // parseEVTX runs the scanner, the workers and the in-order consumer. It
-// returns only when every goroutine it started has ended.
-func parseEVTX(ctx context.Context, ra io.ReaderAt, yield func(Record, error) bool) {
+// returns only when every goroutine it started has ended. uncached turns
+// the template cache off.
+func parseEVTX(ctx context.Context, ra io.ReaderAt, uncached bool, yield func(Record, error) bool) {
 	workers := min(max(runtime.GOMAXPROCS(0), 1), evtxMaxWorkers)
 	inner, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -181,7 +209,7 @@ func parseEVTX(ctx context.Context, ra io.ReaderAt, yield func(Record, error) bo
 	for range workers {
 		wg.Go(func() {
 			for j := range jobs {
-				decodeEVTXJob(inner, j)
+				decodeEVTXJob(inner, j, uncached)
 				close(j.done)
 			}
 		})
@@ -301,7 +329,7 @@ func allZero(b []byte) bool {
 
 // decodeEVTXJob decodes the records of one job into j.items. Nothing it
 // calls may take the process down: the library runs inside recover().
-func decodeEVTXJob(ctx context.Context, j *evtxJob) {
+func decodeEVTXJob(ctx context.Context, j *evtxJob, uncached bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			j.fail(j.offset, fmt.Errorf("chunk: %v", r))
@@ -311,6 +339,7 @@ func decodeEVTXJob(ctx context.Context, j *evtxJob) {
 		return
 	}
 	d := newEVTXDecoder(j)
+	d.uncached = uncached
 	if !j.chunk {
 		if j.offset > 0 {
 			j.fail(j.offset, fmt.Errorf("no chunk header (magic %q), %d bytes searched for records", j.data[:min(8, len(j.data))], len(j.data)))
@@ -393,21 +422,33 @@ func evtxNextRecord(data []byte, from, end int) int {
 }
 
 // evtxDecoder decodes the records of one chunk with the library. The
-// chunk's template cache is shared by its records, so one decoder serves
+// chunk's template caches are shared by its records, so one decoder serves
 // one chunk, in one goroutine.
 type evtxDecoder struct {
 	job   *evtxJob
 	chunk goevtx.Chunk
 	rd    guardedReader
-	// known are the template offsets cached by records that decoded
-	// cleanly; a failed record's additions are dropped, because the
+	// known are the offsets of the templates in the library's own table
+	// (chunk.TemplateTable, which the generic path uses for the
+	// outermost template of a record): those of records that decoded
+	// cleanly. A failed record's additions are dropped, because the
 	// library caches a half-parsed template too.
 	known map[int32]bool
-	reads int
+	// templates is the cache of the fast path: compiled definitions by
+	// offset, nil for one that does not parse; overLimit are those whose
+	// parse alone exceeds a record's work limit.
+	templates map[int32]*evtxTemplate
+	overLimit map[int32]bool
+	uncached  bool
+	// reparsed marks a record whose own template the fast path parsed
+	// while the library's table holds it.
+	reparsed bool
+	reads    int
 }
 
 func newEVTXDecoder(j *evtxJob) *evtxDecoder {
-	d := &evtxDecoder{job: j, chunk: goevtx.NewChunk(), known: map[int32]bool{}}
+	d := &evtxDecoder{job: j, chunk: goevtx.NewChunk(), known: map[int32]bool{},
+		templates: map[int32]*evtxTemplate{}, overLimit: map[int32]bool{}}
 	d.chunk.Offset = j.offset
 	d.chunk.Data = j.data
 	return d
@@ -467,7 +508,20 @@ func (d *evtxDecoder) record(off, size int, recovered bool) error {
 	return nil
 }
 
+// decode decodes the record at off by the fast path, or else by the
+// generic path.
 func (d *evtxDecoder) decode(off, size int) (ev *Event, err error) {
+	if !d.uncached {
+		if ev, done, err := d.decodeCached(off, size); done {
+			return ev, err
+		}
+	}
+	return d.decodeGeneric(off, size)
+}
+
+// decodeGeneric decodes the record at off with goevtx.Parse and the walk
+// of the library's element lists.
+func (d *evtxDecoder) decodeGeneric(off, size int) (ev *Event, err error) {
 	cached := len(d.chunk.TemplateTable)
 	defer func() {
 		if r := recover(); r != nil {
@@ -537,9 +591,12 @@ func (g *guardedReader) Read(p []byte) (int, error) {
 
 // xmlNode is an element of a decoded record.
 type xmlNode struct {
-	name     string
-	attrs    []xmlAttr
-	text     []byte // appended to piece by piece
+	name  string
+	attrs []xmlAttr
+	// text is the element's text when it came in one piece (most do),
+	// pieces when it came in more.
+	text     string
+	pieces   []byte
 	children []*xmlNode
 	// array holds the items of an array value substituted as the
 	// element's content: Windows renders the element once per item.
@@ -580,19 +637,43 @@ func (n *xmlNode) textOf() string {
 	if n == nil {
 		return ""
 	}
-	return string(n.text)
+	if n.pieces != nil {
+		return string(n.pieces)
+	}
+	return n.text
 }
 
-// xmlTree turns the library's flat BinXML element lists into xmlNodes,
-// resolving substitutions against the template instance's values.
+func (n *xmlNode) hasText() bool { return n.text != "" || len(n.pieces) > 0 }
+
+// xmlTree turns the library's flat BinXML element lists (template) or a
+// compiled template (instance) into xmlNodes, resolving substitutions
+// against the template instance's values.
 type xmlTree struct {
 	data             []byte // the chunk, for values the library skips or misreads
 	recStart, recEnd int    // the record in data
 	nodes            int
 	text             int
-	starts           map[*goevtx.TemplateInstance]int
 }
 
+// evtxValues are the substitution values of one template instance.
+type evtxValues struct {
+	descs  []goevtx.ValueDescriptor
+	values []goevtx.Element
+	// nested holds, by index, the instances the fast path parsed from
+	// BinXML values (values holds nil there); nil in the generic path.
+	nested []*evtxInstance
+	// start is the offset of the value block in the chunk once raw has
+	// looked for it (-1: not found).
+	start    int
+	searched bool
+}
+
+func instanceValues(ti *goevtx.TemplateInstance) *evtxValues {
+	return &evtxValues{descs: ti.Data.ValDescs, values: ti.Data.Values}
+}
+
+// template walks the definition of ti, a template instance the library
+// parsed.
 func (t *xmlTree) template(parent *xmlNode, ti *goevtx.TemplateInstance, depth int) error {
 	if depth > evtxMaxDepth {
 		return errEVTXDepth
@@ -608,6 +689,7 @@ func (t *xmlTree) template(parent *xmlNode, ti *goevtx.TemplateInstance, depth i
 			}
 		}
 	}
+	vals := instanceValues(ti)
 	stack := []*xmlNode{parent}
 	for _, e := range ti.Definition.Data.Elements {
 		cur := stack[len(stack)-1]
@@ -618,7 +700,7 @@ func (t *xmlTree) template(parent *xmlNode, ti *goevtx.TemplateInstance, depth i
 			}
 			n := &xmlNode{name: e.Name.String()}
 			for _, a := range e.AttributeList.Attributes {
-				v, null, err := t.attrValue(a.AttributeData, ti)
+				v, null, err := t.attrValue(a.AttributeData, vals)
 				if err != nil {
 					return fmt.Errorf("attribute %s of %s: %w", a.Name.String(), n.name, err)
 				}
@@ -639,7 +721,7 @@ func (t *xmlTree) template(parent *xmlNode, ti *goevtx.TemplateInstance, depth i
 				if err := t.expand(parent, cur); err != nil {
 					return err
 				}
-			case cur.null && len(cur.text) == 0 && len(cur.children) == 0:
+			case cur.null && !cur.hasText() && len(cur.children) == 0:
 				parent.children = parent.children[:len(parent.children)-1]
 			}
 		case *goevtx.ValueText:
@@ -655,7 +737,7 @@ func (t *xmlTree) template(parent *xmlNode, ti *goevtx.TemplateInstance, depth i
 				return err
 			}
 		case *goevtx.NormalSubstitution:
-			if err := t.substitute(cur, int(e.SubID), ti, depth); err != nil {
+			if err := t.substitute(cur, int(e.SubID), vals, depth); err != nil {
 				return err
 			}
 		case *goevtx.OptionalSubstitution:
@@ -666,7 +748,7 @@ func (t *xmlTree) template(parent *xmlNode, ti *goevtx.TemplateInstance, depth i
 					continue
 				}
 			}
-			if err := t.substitute(cur, id, ti, depth); err != nil {
+			if err := t.substitute(cur, id, vals, depth); err != nil {
 				return err
 			}
 		default:
@@ -680,7 +762,15 @@ func (t *xmlTree) addText(n *xmlNode, s string) error {
 	if t.text += len(s); t.text > evtxMaxText {
 		return errEVTXLarge
 	}
-	n.text = append(n.text, s...)
+	switch {
+	case n.pieces != nil:
+		n.pieces = append(n.pieces, s...)
+	case n.text == "":
+		n.text = s
+	case s != "":
+		n.pieces = append(append(make([]byte, 0, len(n.text)+len(s)), n.text...), s...)
+		n.text = ""
+	}
 	return nil
 }
 
@@ -693,18 +783,18 @@ func (t *xmlTree) expand(parent, n *xmlNode) error {
 	parent.children = parent.children[:len(parent.children)-1]
 	for _, item := range n.array {
 		c := *n
-		c.array, c.isArray, c.text = nil, false, []byte(item)
+		c.array, c.isArray, c.text, c.pieces = nil, false, item, nil
 		parent.children = append(parent.children, &c)
 	}
 	return nil
 }
 
-func (t *xmlTree) substitute(n *xmlNode, id int, ti *goevtx.TemplateInstance, depth int) error {
-	if id < 0 || id >= len(ti.Data.Values) || id >= len(ti.Data.ValDescs) {
-		return fmt.Errorf("binxml: substitution %d of %d values", id, len(ti.Data.Values))
+func (t *xmlTree) substitute(n *xmlNode, id int, vals *evtxValues, depth int) error {
+	if id < 0 || id >= len(vals.values) || id >= len(vals.descs) {
+		return fmt.Errorf("binxml: substitution %d of %d values", id, len(vals.values))
 	}
-	if typ := uint8(ti.Data.ValDescs[id].ValType); typ&goevtx.ArrayType != 0 {
-		items := t.arrayItems(ti, id, typ)
+	if typ := uint8(vals.descs[id].ValType); typ&goevtx.ArrayType != 0 {
+		items := t.arrayItems(vals, id, typ)
 		for _, it := range items {
 			if t.text += len(it); t.text > evtxMaxText {
 				return errEVTXLarge
@@ -713,7 +803,10 @@ func (t *xmlTree) substitute(n *xmlNode, id int, ti *goevtx.TemplateInstance, de
 		n.array, n.isArray = items, true
 		return nil
 	}
-	switch v := ti.Data.Values[id].(type) {
+	if id < len(vals.nested) && vals.nested[id] != nil {
+		return t.instance(n, vals.nested[id], depth+1)
+	}
+	switch v := vals.values[id].(type) {
 	case *goevtx.Fragment:
 		inner, ok := v.BinXMLElement.(*goevtx.TemplateInstance)
 		if !ok {
@@ -731,7 +824,7 @@ func (t *xmlTree) substitute(n *xmlNode, id int, ti *goevtx.TemplateInstance, de
 	}
 }
 
-func (t *xmlTree) attrValue(e goevtx.Element, ti *goevtx.TemplateInstance) (string, bool, error) {
+func (t *xmlTree) attrValue(e goevtx.Element, vals *evtxValues) (string, bool, error) {
 	switch e := e.(type) {
 	case *goevtx.ValueText:
 		return e.String(), false, nil
@@ -740,30 +833,34 @@ func (t *xmlTree) attrValue(e goevtx.Element, ti *goevtx.TemplateInstance) (stri
 	case *goevtx.BinXMLEntityReference:
 		return e.String(), false, nil
 	case *goevtx.NormalSubstitution:
-		return t.attrSubst(int(e.SubID), ti)
+		return t.attrSubst(int(e.SubID), vals)
 	case *goevtx.OptionalSubstitution:
-		return t.attrSubst(int(e.SubID), ti)
+		return t.attrSubst(int(e.SubID), vals)
 	}
 	return "", false, fmt.Errorf("binxml: unexpected %T", e)
 }
 
-func (t *xmlTree) attrSubst(id int, ti *goevtx.TemplateInstance) (string, bool, error) {
-	if id < 0 || id >= len(ti.Data.Values) || id >= len(ti.Data.ValDescs) {
-		return "", false, fmt.Errorf("binxml: substitution %d of %d values", id, len(ti.Data.Values))
+func (t *xmlTree) attrSubst(id int, vals *evtxValues) (string, bool, error) {
+	if id < 0 || id >= len(vals.values) || id >= len(vals.descs) {
+		return "", false, fmt.Errorf("binxml: substitution %d of %d values", id, len(vals.values))
 	}
-	if typ := uint8(ti.Data.ValDescs[id].ValType); typ&goevtx.ArrayType != 0 {
-		return strings.Join(t.arrayItems(ti, id, typ), ", "), false, nil
+	if typ := uint8(vals.descs[id].ValType); typ&goevtx.ArrayType != 0 {
+		return strings.Join(t.arrayItems(vals, id, typ), ", "), false, nil
 	}
-	return t.value(ti.Data.Values[id])
+	if id < len(vals.nested) && vals.nested[id] != nil {
+		// The generic path fails such a record with its own message.
+		return "", false, errors.New("binxml: embedded BinXML in an attribute")
+	}
+	return t.value(vals.values[id])
 }
 
 // arrayItems renders the items of an array value from its raw bytes. The
 // library gets arrays wrong: it drops the empty strings of a string array
 // and takes every odd array type (Int32, GUID, …) for a string array.
-func (t *xmlTree) arrayItems(ti *goevtx.TemplateInstance, id int, typ uint8) []string {
-	raw, ok := t.raw(ti, id)
+func (t *xmlTree) arrayItems(vals *evtxValues, id int, typ uint8) []string {
+	raw, ok := t.raw(vals, id)
 	if !ok {
-		if st, ok := ti.Data.Values[id].(*goevtx.ValueStringTable); ok && typ == goevtx.ArrayType|goevtx.StringType {
+		if st, ok := vals.values[id].(*goevtx.ValueStringTable); ok && typ == goevtx.ArrayType|goevtx.StringType {
 			return st.Repr().([]string)
 		}
 		return []string{""}
@@ -785,7 +882,7 @@ func (t *xmlTree) arrayItems(ti *goevtx.TemplateInstance, id int, typ uint8) []s
 	default:
 		size := evtxScalarSize(base)
 		if size == 0 {
-			return []string{strings.ToUpper(hex.EncodeToString(raw))}
+			return []string{evtxUpperHex(raw)}
 		}
 		for i := 0; i+size <= len(raw); i += size {
 			items = append(items, evtxScalar(base, raw[i:i+size]))
@@ -794,34 +891,31 @@ func (t *xmlTree) arrayItems(ti *goevtx.TemplateInstance, id int, typ uint8) []s
 	return items
 }
 
-// raw returns the bytes of value id of ti. The library keeps no offsets,
-// so the value block is found by its descriptors, which precede it.
-func (t *xmlTree) raw(ti *goevtx.TemplateInstance, id int) ([]byte, bool) {
-	if t.starts == nil {
-		t.starts = map[*goevtx.TemplateInstance]int{}
-	}
-	start, ok := t.starts[ti]
-	if !ok {
-		start = -1
-		descs := binary.LittleEndian.AppendUint32(nil, uint32(len(ti.Data.ValDescs)))
-		for _, d := range ti.Data.ValDescs {
+// raw returns the bytes of value id of vals. The library keeps no
+// offsets, so the value block is found by its descriptors, which precede
+// it: the first place in the record that holds them.
+func (t *xmlTree) raw(vals *evtxValues, id int) ([]byte, bool) {
+	if !vals.searched {
+		vals.searched, vals.start = true, -1
+		descs := binary.LittleEndian.AppendUint32(nil, uint32(len(vals.descs)))
+		for _, d := range vals.descs {
 			descs = binary.LittleEndian.AppendUint16(descs, d.Size)
 			descs = append(descs, byte(d.ValType), byte(d.Unknown))
 		}
 		if rec := t.data[t.recStart:t.recEnd]; len(descs) > 4 {
 			if i := bytes.Index(rec, descs); i >= 0 {
-				start = t.recStart + i + len(descs)
+				vals.start = t.recStart + i + len(descs)
 			}
 		}
-		t.starts[ti] = start
 	}
+	start := vals.start
 	if start < 0 {
 		return nil, false
 	}
-	for _, d := range ti.Data.ValDescs[:id] {
+	for _, d := range vals.descs[:id] {
 		start += int(d.Size)
 	}
-	end := start + int(ti.Data.ValDescs[id].Size)
+	end := start + int(vals.descs[id].Size)
 	if end > t.recEnd {
 		return nil, false
 	}
@@ -840,24 +934,41 @@ func (t *xmlTree) value(e goevtx.Element) (s string, null bool, err error) {
 	case nil, *goevtx.ValueNull:
 		return "", true, nil
 	case *goevtx.ValueString:
-		return v.String(), false, nil
+		return evtxUTF16(v.Value().(goevtx.UTF16String)), false, nil
 	case *goevtx.AnsiString:
 		return strings.TrimRight(v.String(), "\x00"), false, nil
-	case *goevtx.ValueInt8, *goevtx.ValueUInt8, *goevtx.ValueInt16, *goevtx.ValueUInt16,
-		*goevtx.ValueInt32, *goevtx.ValueUInt32, *goevtx.ValueInt64, *goevtx.ValueUInt64,
-		*goevtx.ValueBool, *goevtx.ValueSID:
-		return v.(goevtx.Value).String(), false, nil
+	// The library renders these with fmt; strconv gives the same text.
+	case *goevtx.ValueInt8:
+		return strconv.FormatInt(int64(v.Value().(int8)), 10), false, nil
+	case *goevtx.ValueUInt8:
+		return strconv.FormatUint(uint64(v.Value().(uint8)), 10), false, nil
+	case *goevtx.ValueInt16:
+		return strconv.FormatInt(int64(v.Value().(int16)), 10), false, nil
+	case *goevtx.ValueUInt16:
+		return strconv.FormatUint(uint64(v.Value().(uint16)), 10), false, nil
+	case *goevtx.ValueInt32:
+		return strconv.FormatInt(int64(v.Value().(int32)), 10), false, nil
+	case *goevtx.ValueUInt32:
+		return strconv.FormatUint(uint64(v.Value().(uint32)), 10), false, nil
+	case *goevtx.ValueInt64:
+		return strconv.FormatInt(v.Value().(int64), 10), false, nil
+	case *goevtx.ValueUInt64:
+		return strconv.FormatUint(v.Value().(uint64), 10), false, nil
+	case *goevtx.ValueBool:
+		return strconv.FormatBool(v.Value().(bool)), false, nil
+	case *goevtx.ValueSID:
+		return evtxSID(v.Value().(goevtx.Sid)), false, nil
 	case *goevtx.ValueHexInt32:
-		return fmt.Sprintf("0x%x", v.ValueUInt32.Value()), false, nil
+		return evtxHex(uint64(v.ValueUInt32.Value().(uint32))), false, nil
 	case *goevtx.ValueHexInt64:
-		return fmt.Sprintf("0x%x", v.ValueUInt64.Value()), false, nil
+		return evtxHex(v.ValueUInt64.Value().(uint64)), false, nil
 	case *goevtx.ValueReal64:
 		return strconv.FormatFloat(v.Value().(float64), 'g', -1, 64), false, nil
 	case *goevtx.ValueBinary:
-		return strings.ToUpper(hex.EncodeToString(v.Value().([]byte))), false, nil
+		return evtxUpperHex(v.Value().([]byte)), false, nil
 	case *goevtx.ValueGUID:
 		g := v.Value().(goevtx.GUID)
-		return "{" + g.String() + "}", false, nil
+		return evtxGUID(g[:]), false, nil
 	case *goevtx.ValueFileTime:
 		return time.Time(v.Value().(goevtx.UTCTime)).UTC().Format(evtxTimeLayout), false, nil
 	case *goevtx.ValueSysTime:
@@ -889,7 +1000,7 @@ func (t *xmlTree) unknownValue(v *goevtx.UnkVal) string {
 	case evtxScalarSize(uint8(v.Token)) == int(size):
 		return evtxScalar(uint8(v.Token), b)
 	}
-	return strings.ToUpper(hex.EncodeToString(b))
+	return evtxUpperHex(b)
 }
 
 // evtxScalarSize is the size of the fixed-size value types, 0 for others.
@@ -937,18 +1048,18 @@ func evtxScalar(typ uint8, b []byte) string {
 	case goevtx.BoolType:
 		return strconv.FormatBool(le.Uint32(b) != 0)
 	case goevtx.HexInt32Type:
-		return fmt.Sprintf("0x%x", le.Uint32(b))
+		return evtxHex(uint64(le.Uint32(b)))
 	case goevtx.HexInt64Type:
-		return fmt.Sprintf("0x%x", le.Uint64(b))
+		return evtxHex(le.Uint64(b))
 	case goevtx.FileTimeType:
 		return fileTime(le.Uint64(b)).Format(evtxTimeLayout)
 	case goevtx.GuidType:
-		return fmt.Sprintf("{%08X-%04X-%04X-%X-%X}", le.Uint32(b), le.Uint16(b[4:]), le.Uint16(b[6:]), b[8:10], b[10:16])
+		return evtxGUID(b)
 	case goevtx.SysTimeType:
 		return time.Date(int(le.Uint16(b)), time.Month(le.Uint16(b[2:])), int(le.Uint16(b[6:])), int(le.Uint16(b[8:])),
 			int(le.Uint16(b[10:])), int(le.Uint16(b[12:])), int(le.Uint16(b[14:]))*int(time.Millisecond), time.UTC).Format(evtxTimeLayout)
 	}
-	return strings.ToUpper(hex.EncodeToString(b))
+	return evtxUpperHex(b)
 }
 
 func utf16String(b []byte) string {
@@ -957,6 +1068,78 @@ func utf16String(b []byte) string {
 		u[i] = binary.LittleEndian.Uint16(b[2*i:])
 	}
 	return string(utf16.Decode(u))
+}
+
+// evtxUTF16 is the library's UTF16String.ToString, the string with the
+// NULs at its end cut, in one allocation when it is ASCII.
+func evtxUTF16(u []uint16) string {
+	for len(u) > 0 && u[len(u)-1] == 0 {
+		u = u[:len(u)-1]
+	}
+	for _, c := range u {
+		if c >= utf8.RuneSelf {
+			return string(utf16.Decode(u))
+		}
+	}
+	var b strings.Builder
+	b.Grow(len(u))
+	for _, c := range u {
+		b.WriteByte(byte(c))
+	}
+	return b.String()
+}
+
+const evtxHexDigits = "0123456789ABCDEF"
+
+// evtxUpperHex is strings.ToUpper(hex.EncodeToString(b)).
+func evtxUpperHex(b []byte) string {
+	var s strings.Builder
+	s.Grow(2 * len(b))
+	for _, c := range b {
+		s.WriteByte(evtxHexDigits[c>>4])
+		s.WriteByte(evtxHexDigits[c&15])
+	}
+	return s.String()
+}
+
+// evtxHex is fmt.Sprintf("0x%x", v).
+func evtxHex(v uint64) string {
+	var buf [18]byte
+	return string(strconv.AppendUint(append(buf[:0], "0x"...), v, 16))
+}
+
+// evtxGUID renders a GUID's 16 bytes as Windows does in event XML,
+// "{%08X-%04X-%04X-%X-%X}" of its little-endian fields.
+func evtxGUID(b []byte) string {
+	var s strings.Builder
+	s.Grow(38)
+	s.WriteByte('{')
+	for i, j := range [16]int{3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15} {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			s.WriteByte('-')
+		}
+		s.WriteByte(evtxHexDigits[b[j]>>4])
+		s.WriteByte(evtxHexDigits[b[j]&15])
+	}
+	s.WriteByte('}')
+	return s.String()
+}
+
+// evtxSID is the library's ValueSID.String: S-revision-authority, then the
+// subauthorities.
+func evtxSID(sid goevtx.Sid) string {
+	b := make([]byte, 0, 64)
+	b = append(b, "S-"...)
+	b = strconv.AppendUint(b, uint64(sid.Revision), 10)
+	var auth uint64
+	for _, a := range sid.IdentifierAuthority {
+		auth = auth<<8 + uint64(a)
+	}
+	b = strconv.AppendUint(append(b, '-'), auth, 10)
+	for _, sa := range sid.SubAuthority {
+		b = strconv.AppendUint(append(b, '-'), uint64(sa), 10)
+	}
+	return string(b)
 }
 
 // eventFromXML reads the Event element of a decoded record.
@@ -1047,7 +1230,7 @@ func flattenXML(out []Field, n *xmlNode, path string) []Field {
 	if len(n.children) == 0 {
 		return append(out, Field{Name: path, Value: n.textOf()})
 	}
-	if len(bytes.TrimSpace(n.text)) > 0 {
+	if strings.TrimSpace(n.textOf()) != "" {
 		out = append(out, Field{Name: path, Value: n.textOf()})
 	}
 	for _, c := range n.children {
