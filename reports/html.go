@@ -81,8 +81,13 @@ type htmlCase struct {
 	Findings                       []htmlFinding
 	Gaps                           []correlate.Coverage
 	Timeline                       *timeline
-	Tables                         []htmlTable
+	// tables makes the case's tables when the template gets to them, so
+	// that a batch page holds one case's rows at a time, not every case's.
+	tables func() ([]htmlTable, error)
 }
+
+// Tables returns the case's tables, made now (see htmlCase.tables).
+func (hc *htmlCase) Tables() ([]htmlTable, error) { return hc.tables() }
 
 type htmlVerdictCount struct {
 	Verdict, Class string
@@ -254,18 +259,21 @@ func newHTMLCase(ctx context.Context, m *Model, c *Case) (*htmlCase, error) {
 		}
 	}
 	hc.Timeline = newTimeline(c)
-	tables := []func(context.Context, *Model, *Case) (htmlTable, error){
-		failuresTable, bootsTable, artifactsTable, coverageTable, rangesTable, socketsTable, processesTable, eventsTable,
-	}
-	for _, t := range tables {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	hc.tables = func() ([]htmlTable, error) {
+		var out []htmlTable
+		for _, t := range []func(context.Context, *Model, *Case) (htmlTable, error){
+			failuresTable, bootsTable, artifactsTable, coverageTable, rangesTable, socketsTable, processesTable, eventsTable,
+		} {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			tab, err := t(ctx, m, c)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, tab)
 		}
-		tab, err := t(ctx, m, c)
-		if err != nil {
-			return nil, err
-		}
-		hc.Tables = append(hc.Tables, tab)
+		return out, nil
 	}
 	return hc, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -47,12 +48,16 @@ func TestAnalyzeJobsSameResult(t *testing.T) {
 	args := append(bundles, zipped)
 
 	var want struct{ json, stdout, db string }
+	procs := runtime.GOMAXPROCS(0)
 	for _, jobs := range []int{1, 2, 4} {
 		out := t.TempDir()
 		var stdout, stderr bytes.Buffer
 		code := run(context.Background(), append([]string{"analyze", "--jobs", fmt.Sprint(jobs), "--format", "json", "-o", out}, args...), &stdout, &stderr)
 		if code != exitOK {
 			t.Fatalf("--jobs %d: exit %d: %s", jobs, code, stderr.String())
+		}
+		if got := runtime.GOMAXPROCS(0); got != procs {
+			t.Errorf("--jobs %d left GOMAXPROCS at %d, want %d back", jobs, got, procs)
 		}
 		js, err := os.ReadFile(filepath.Join(out, "findings.json"))
 		if err != nil {
