@@ -712,17 +712,9 @@ func (t *xmlTree) template(parent *xmlNode, ti *goevtx.TemplateInstance, depth i
 			stack = append(stack, n)
 		case *goevtx.BinXMLCloseStartElementTag, *goevtx.BinXMLEOF:
 		case *goevtx.BinXMLCloseEmptyElementTag, *goevtx.BinXMLEndElementTag:
-			if len(stack) == 1 {
-				return errors.New("binxml: unbalanced end of element")
-			}
-			stack = stack[:len(stack)-1]
-			switch parent := stack[len(stack)-1]; {
-			case cur.isArray:
-				if err := t.expand(parent, cur); err != nil {
-					return err
-				}
-			case cur.null && !cur.hasText() && len(cur.children) == 0:
-				parent.children = parent.children[:len(parent.children)-1]
+			var err error
+			if stack, err = t.end(stack); err != nil {
+				return err
 			}
 		case *goevtx.ValueText:
 			if err := t.addText(cur, e.String()); err != nil {
@@ -756,6 +748,26 @@ func (t *xmlTree) template(parent *xmlNode, ti *goevtx.TemplateInstance, depth i
 		}
 	}
 	return nil
+}
+
+// end closes the element on top of stack: an array value becomes one
+// copy of the element per item, and an element whose optional content
+// was NULL is left out.
+func (t *xmlTree) end(stack []*xmlNode) ([]*xmlNode, error) {
+	if len(stack) == 1 {
+		return nil, errors.New("binxml: unbalanced end of element")
+	}
+	cur := stack[len(stack)-1]
+	stack = stack[:len(stack)-1]
+	switch parent := stack[len(stack)-1]; {
+	case cur.isArray:
+		if err := t.expand(parent, cur); err != nil {
+			return nil, err
+		}
+	case cur.null && !cur.hasText() && len(cur.children) == 0:
+		parent.children = parent.children[:len(parent.children)-1]
+	}
+	return stack, nil
 }
 
 func (t *xmlTree) addText(n *xmlNode, s string) error {

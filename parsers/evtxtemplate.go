@@ -388,17 +388,9 @@ func (t *xmlTree) instance(parent *xmlNode, in *evtxInstance, depth int) error {
 			cur.children = append(cur.children, n)
 			stack = append(stack, n)
 		case evtxOpEnd:
-			if len(stack) == 1 {
-				return errors.New("binxml: unbalanced end of element")
-			}
-			stack = stack[:len(stack)-1]
-			switch parent := stack[len(stack)-1]; {
-			case cur.isArray:
-				if err := t.expand(parent, cur); err != nil {
-					return err
-				}
-			case cur.null && !cur.hasText() && len(cur.children) == 0:
-				parent.children = parent.children[:len(parent.children)-1]
+			var err error
+			if stack, err = t.end(stack); err != nil {
+				return err
 			}
 		case evtxOpText:
 			if err := t.addText(cur, op.text); err != nil {

@@ -177,14 +177,11 @@ func (h SyntheticHost) SystemLog(w *EVTXWriter, records int) (time.Time, error) 
 				pending = append(pending, scm(7036, 16384, 4, s.key+"/4", s.display, state))
 			}
 		}
-		ev := pending[0]
-		pending = pending[1:]
-		t = t.Add(time.Duration(500+rng.IntN(5000)) * time.Millisecond)
-		ev.Time = t
-		ev.RecordID = uint64(n + 1)
-		if err := w.Write(ev); err != nil {
-			return t, fmt.Errorf("synthetic record %d: %w", n+1, err)
+		var err error
+		if t, err = writeNext(w, rng, t, n, pending[0]); err != nil {
+			return t, err
 		}
+		pending = pending[1:]
 	}
 	return t, nil
 }
@@ -243,14 +240,11 @@ func (h SyntheticHost) ApplicationLog(w *EVTXWriter, records int) (time.Time, er
 					"01d8a1c2b3e4f5a6", `C:\Windows\System32\inetsrv\`+app, `C:\Windows\SYSTEM32\ntdll.dll`, "4b1f2c7e-1a2b-4c3d-8e9f-0a1b2c3d4e5f", "", ""))
 			}
 		}
-		ev := pending[0]
-		pending = pending[1:]
-		t = t.Add(time.Duration(500+rng.IntN(5000)) * time.Millisecond)
-		ev.Time = t
-		ev.RecordID = uint64(n + 1)
-		if err := w.Write(ev); err != nil {
-			return t, fmt.Errorf("synthetic record %d: %w", n+1, err)
+		var err error
+		if t, err = writeNext(w, rng, t, n, pending[0]); err != nil {
+			return t, err
 		}
+		pending = pending[1:]
 	}
 	return t, nil
 }
@@ -298,6 +292,17 @@ func SyntheticTasklist(w io.Writer, at time.Time) error {
 		row(fixed[next].image, fixed[next].pid, fixed[next].services)
 	}
 	return bw.Flush()
+}
+
+// writeNext writes ev as record n+1 (counting from 0), a few seconds
+// after t, and returns its time.
+func writeNext(w *EVTXWriter, rng *rand.Rand, t time.Time, n int, ev Event) (time.Time, error) {
+	t = t.Add(time.Duration(500+rng.IntN(5000)) * time.Millisecond)
+	ev.Time, ev.RecordID = t, uint64(n+1)
+	if err := w.Write(ev); err != nil {
+		return t, fmt.Errorf("synthetic record %d: %w", n+1, err)
+	}
+	return t, nil
 }
 
 // utf16HexKey encodes a service key name as SCM events carry it in <Binary>.
