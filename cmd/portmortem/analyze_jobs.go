@@ -195,13 +195,28 @@ func (p *pipeline) parse(ctx context.Context, h *halt, entry parsers.Entry, a *p
 	buf := make([]item, 0, chunkRecords)
 	filter := store.NewEventFilter(p.o.keepAllEvents)
 	parsed := 0 // records not yet counted in the progress line
+	// Bytes counted so far: a binary artifact's records carry their
+	// offset, so its MB advance while it is parsed, not only at its end.
+	var counted, upto int64
+	advance := func(to int64) {
+		if to = min(to, entry.Size); to > counted {
+			p.prog.bytes.Add(to - counted)
+			if entry.Depth == 0 {
+				onDisk.Add(to - counted)
+				p.prog.inDone.Add(to - counted)
+			}
+			counted = to
+		}
+	}
 	for rec, err := range seq {
 		if h.err() != nil {
 			break
 		}
+		upto = max(upto, rec.Offset)
 		if parsed++; parsed == chunkRecords {
 			p.prog.records.Add(int64(parsed))
 			parsed = 0
+			advance(upto)
 		}
 		if err == nil && rec.Kind == parsers.KindEvent && rec.Event != nil && !filter.Pass(rec.Event) {
 			continue
@@ -228,11 +243,7 @@ func (p *pipeline) parse(ctx context.Context, h *halt, entry parsers.Entry, a *p
 	at, local, src := captureTime(p.o, entry, a)
 	out <- chunk{items: buf, end: &capture{at: at, local: local, source: src}, dropped: filter}
 	p.prog.artifacts.Add(1)
-	p.prog.bytes.Add(entry.Size)
-	if entry.Depth == 0 {
-		onDisk.Add(entry.Size)
-		p.prog.inDone.Add(entry.Size)
-	}
+	advance(entry.Size)
 }
 
 // writeArtifact stores one artifact from its parser's chunks, in one
