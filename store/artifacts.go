@@ -246,6 +246,10 @@ func (a *ArtifactWriter) SetCapture(at time.Time, local bool, source string) {
 	a.info.CapturedAt, a.info.CapturedLocal, a.info.CaptureSource = at, local, source
 }
 
+// SetSHA256 sets the artifact's content hash (hex), when it is known only
+// once the artifact is read.
+func (a *ArtifactWriter) SetSHA256(hex string) { a.info.SHA256 = hex }
+
 // Commit inserts what is still batched, the event counts and the final
 // artifact row (counters and Meta facts), and commits the transaction.
 func (a *ArtifactWriter) Commit() error {
@@ -278,9 +282,9 @@ func (a *ArtifactWriter) commit() error {
 	}
 	if _, err := a.tx.ExecContext(a.ctx,
 		`UPDATE artifacts SET locale = ?, variant = ?, host = ?, captured_at = ?, captured_local = ?,
-		capture_source = ?, notes = ?, records = ?, warning_count = ? WHERE id = ?`,
+		capture_source = ?, notes = ?, records = ?, warning_count = ?, sha256 = ? WHERE id = ?`,
 		i.Locale, i.Variant, i.Host, timeArg(i.CapturedAt), i.CapturedLocal, i.CaptureSource, notes,
-		i.Records, i.WarningCount, a.id); err != nil {
+		i.Records, i.WarningCount, i.SHA256, a.id); err != nil {
 		return err
 	}
 	return a.tx.Commit()

@@ -3,8 +3,11 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"sync/atomic"
 	"time"
 
@@ -112,6 +115,7 @@ type capture struct {
 	at     time.Time
 	local  bool
 	source string
+	sha256 string // the artifact's content hash, hex
 }
 
 // pending is an artifact handed to a parser and to the writer.
@@ -236,12 +240,23 @@ func (p *pipeline) parse(ctx context.Context, h *halt, entry parsers.Entry, a *p
 		}
 	}
 	p.prog.records.Add(int64(parsed))
-	release()
 	if ctx.Err() != nil || h.err() != nil {
+		release()
 		return
 	}
-	at, local, src := captureTime(p.o, entry, a)
-	out <- chunk{items: buf, end: &capture{at: at, local: local, source: src}, dropped: filter}
+	// Hashed after the parse, while the file is in the page cache: a
+	// report names each artifact with its SHA-256 (chain of custody).
+	sum := sha256.New()
+	if _, err := io.Copy(sum, io.NewSectionReader(entry.File, 0, entry.Size)); err != nil {
+		sum = nil
+	}
+	release()
+	c := &capture{}
+	if sum != nil {
+		c.sha256 = hex.EncodeToString(sum.Sum(nil))
+	}
+	c.at, c.local, c.source = captureTime(p.o, entry, a)
+	out <- chunk{items: buf, end: c, dropped: filter}
 	p.prog.artifacts.Add(1)
 	advance(entry.Size)
 }
@@ -267,6 +282,7 @@ func writeArtifact(ctx context.Context, h *halt, cw *store.CaseWriter, info stor
 		}
 		if err == nil && c.end != nil {
 			aw.SetCapture(c.end.at, c.end.local, c.end.source)
+			aw.SetSHA256(c.end.sha256)
 			err = aw.AddDropped(c.dropped)
 			ended = err == nil
 		}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"os"
 	"path/filepath"
@@ -254,5 +256,58 @@ func TestAnalyzeCorpus(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(out, "findings.json"))
 	if err != nil || len(data) < 100 {
 		t.Fatalf("findings.json: %v (%d bytes)", err, len(data))
+	}
+}
+
+// TestAnalyzeArtifactHashes: every stored artifact carries the SHA-256 of
+// its content, for a file on disk and for a member of a zip inside the
+// bundle folder.
+func TestAnalyzeArtifactHashes(t *testing.T) {
+	src := filepath.Join(bundlesDir(), "sbs2003-ias-dns")
+	dir := t.TempDir()
+	want := map[string]string{}
+	for _, name := range []string{"System.evtx", "netstat-ano.txt", "tasklist-svc.txt", "systeminfo.txt"} {
+		data, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		if name == "netstat-ano.txt" {
+			if err := os.WriteFile(filepath.Join(dir, "capture.zip"), zipOf(t, map[string][]byte{"logs/" + name: data}, []string{"logs/" + name}), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			name = "capture.zip!/logs/" + name
+		} else if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want[name] = hex.EncodeToString(sum[:])
+	}
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"analyze", "-q", "--format", "json", "-o", out, dir}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	ctx := context.Background()
+	s, err := store.Open(ctx, filepath.Join(out, "portmortem.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cases, err := s.Cases(ctx)
+	if err != nil || len(cases) != 1 {
+		t.Fatalf("cases: %v %v", cases, err)
+	}
+	arts, err := s.Artifacts(ctx, cases[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, a := range arts {
+		got[strings.TrimPrefix(a.Path, filepath.ToSlash(dir)+"/")] = a.SHA256
+	}
+	for name, sum := range want {
+		if got[name] != sum {
+			t.Errorf("%s: sha256 %q, want %q (stored: %v)", name, got[name], sum, got)
+		}
 	}
 }
