@@ -311,3 +311,72 @@ func TestAnalyzeArtifactHashes(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeSkipKnown resumes a batch: bundles already in the database
+// keep their cases (same ids, not analyzed again), the new one is
+// analyzed, and what is printed and written is what a fresh run of the
+// whole batch gives.
+func TestAnalyzeSkipKnown(t *testing.T) {
+	b := func(name string) string { return filepath.Join(bundlesDir(), name) }
+	first := []string{b("sbs2003-ias-dns"), b("apache-httpsys")}
+	all := append(first[:len(first):len(first)], b("winnat-excluded"))
+	analyze := func(out string, extra []string, bundles []string) (string, map[string]int64) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		args := append(append([]string{"analyze", "--jobs", "2", "--format", "json", "-o", out}, extra...), bundles...)
+		if code := run(context.Background(), args, &stdout, &stderr); code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr.String())
+		}
+		s, err := store.Open(context.Background(), filepath.Join(out, "portmortem.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		cases, err := s.Cases(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := map[string]int64{}
+		for _, c := range cases {
+			ids[c.BundlePath] = c.ID
+		}
+		return strings.ReplaceAll(stdout.String(), out, "OUT"), ids
+	}
+	readJSON := func(out string) string {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(out, "findings.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+
+	fresh := t.TempDir()
+	wantOut, _ := analyze(fresh, nil, all)
+
+	out := t.TempDir()
+	_, before := analyze(out, nil, first)
+	gotOut, after := analyze(out, []string{"--skip-known"}, all)
+	for _, bundle := range first {
+		if before[bundle] == 0 || after[bundle] != before[bundle] {
+			t.Errorf("%s: case %d before, %d after: want it kept", bundle, before[bundle], after[bundle])
+		}
+	}
+	if after[all[2]] == 0 || len(after) != 3 {
+		t.Errorf("cases after: %v, want the new bundle added", after)
+	}
+	if gotOut != wantOut {
+		t.Errorf("printed:\n%s\nwant (a fresh run):\n%s", gotOut, wantOut)
+	}
+	if got, want := readJSON(out), readJSON(fresh); got != want {
+		t.Errorf("findings.json differs from a fresh run's:\n%s\nwant\n%s", got, want)
+	}
+
+	// Without the flag the known bundles are analyzed again: new cases.
+	_, again := analyze(out, nil, first)
+	for _, bundle := range first {
+		if again[bundle] == after[bundle] {
+			t.Errorf("%s: case %d kept without --skip-known", bundle, again[bundle])
+		}
+	}
+}

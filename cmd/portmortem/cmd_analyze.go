@@ -45,6 +45,7 @@ type analyzeOptions struct {
 	catalog       string
 	failOn        []string
 	keepAllEvents bool
+	skipKnown     bool
 	quiet         bool
 	jobs          int
 	cpuProfile    string
@@ -74,6 +75,7 @@ func (o *analyzeOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.catalog, "catalog", "", "extra port catalog rows (correlate/catalog.tsv format)")
 	fs.StringSliceVar(&o.failOn, "fail-on", nil, "exit 4 when a finding has one of these verdicts (e.g. CONFIRMED,PROBABLE)")
 	fs.BoolVar(&o.keepAllEvents, "keep-all-events", false, "store every event in the database, not only failures and boot markers")
+	fs.BoolVar(&o.skipKnown, "skip-known", false, "a bundle whose content already has a complete case in the database is not analyzed again: its stored findings are reported (to resume an interrupted batch, or add bundles to a database)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the findings (no warnings, no progress line)")
 	fs.IntVar(&o.jobs, "jobs", runtime.NumCPU(), "CPUs to use: artifacts parsed at once, bundles walked at once, event-log chunks decoded at once; the database has one writer")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the run to this file (for performance reports: go tool pprof)")
@@ -452,6 +454,11 @@ func analyzeBundle(ctx context.Context, p *pipeline, i int, bundle string, size 
 	if i > 0 {
 		<-p.begun[i-1]
 	}
+	if o.skipKnown { // after the previous bundle's case began: ids stay in argument order
+		if res, ok, err := knownCase(ctx, s, bundle, hash); ok || err != nil {
+			return res, err
+		}
+	}
 	var cw *store.CaseWriter
 	err = p.do(func() (err error) {
 		cw, err = s.BeginCase(ctx, store.CaseInfo{BundleHash: hash, BundlePath: bundle, KeepAllEvents: o.keepAllEvents})
@@ -518,6 +525,29 @@ func analyzeBundle(ctx context.Context, p *pipeline, i int, bundle string, size 
 		return caseResult{}, err
 	}
 	return caseResult{bundle: bundle, caseID: cw.ID(), findings: findings, coverage: coverage, view: view}, nil
+}
+
+// knownCase returns what the database holds of a bundle already analyzed
+// (--skip-known): ok is false when it has no complete case of that content.
+func knownCase(ctx context.Context, s *store.Store, bundle, hash string) (res caseResult, ok bool, err error) {
+	c, err := s.CaseByHash(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return caseResult{}, false, nil
+	}
+	if err != nil {
+		return caseResult{}, false, err
+	}
+	res = caseResult{bundle: bundle, caseID: c.ID}
+	if res.findings, err = s.Findings(ctx, c.ID); err != nil {
+		return caseResult{}, false, err
+	}
+	if res.coverage, err = s.Coverage(ctx, c.ID); err != nil {
+		return caseResult{}, false, err
+	}
+	if res.view, err = reports.LoadCase(ctx, s, c.ID); err != nil {
+		return caseResult{}, false, err
+	}
+	return res, true, nil
 }
 
 // applyFacts fills what the case does not know from systeminfo and the
