@@ -22,9 +22,21 @@ import (
 var templateFiles embed.FS
 
 // htmlRowLimit is how many rows of a large table (sockets, processes,
-// events) a case's section shows; the workbook and the database have
-// them all.
-const htmlRowLimit = 1000
+// events) a case's section shows at most; the workbook and the database
+// have them all. A batch page shares htmlPageRows among its cases, down to
+// htmlMinRows each: the page of 200 typical bundles was 98 MB at 1,000
+// rows a table, too big for a browser to open usefully.
+const (
+	htmlRowLimit = 1000
+	htmlPageRows = 20000
+	htmlMinRows  = 100
+)
+
+// rowLimit is how many rows of each large table a case's section shows on
+// a page of cases cases.
+func rowLimit(cases int) int {
+	return max(htmlMinRows, min(htmlRowLimit, htmlPageRows/max(cases, 1)))
+}
 
 // htmlCardLimit is how many verdict cards a case shows before it only
 // counts the rest (a log where one service failed a thousand ways).
@@ -432,15 +444,15 @@ func rangesTable(_ context.Context, _ *Model, c *Case) (htmlTable, error) {
 	return t, nil
 }
 
-// firstRows collects up to htmlRowLimit rows of a large table, and a note
+// firstRows collects up to limit rows of a large table, and a note
 // when there are more.
-func firstRows[T any](seq iter.Seq2[T, error], total int64, what, sheet string, row func(T) []htmlCell) ([][]htmlCell, string, error) {
+func firstRows[T any](seq iter.Seq2[T, error], limit int, total int64, what, sheet string, row func(T) []htmlCell) ([][]htmlCell, string, error) {
 	var rows [][]htmlCell
 	for v, err := range seq {
 		if err != nil {
 			return nil, "", err
 		}
-		if len(rows) == htmlRowLimit {
+		if len(rows) == limit {
 			break
 		}
 		rows = append(rows, row(v))
@@ -456,7 +468,7 @@ func socketsTable(ctx context.Context, m *Model, c *Case) (htmlTable, error) {
 	t := htmlTable{ID: c.Anchor + "-sockets", Title: "Port owners", Empty: "No socket listing with ports was collected.", Raw: true,
 		Head: []string{"Snapshot", "Line", "Proto", "Local address", "Port", "State", "PID", "Image", "Services", "Remote"}}
 	var err error
-	t.Rows, t.Note, err = firstRows(m.tables.CaseSockets(ctx, c.ID), c.Counts.Sockets, "sockets", SheetPortOwners,
+	t.Rows, t.Note, err = firstRows(m.tables.CaseSockets(ctx, c.ID), rowLimit(len(m.Cases)), c.Counts.Sockets, "sockets", SheetPortOwners,
 		func(r correlate.SocketRef) []htmlCell {
 			s := &r.Socket
 			state := s.State
@@ -484,7 +496,7 @@ func processesTable(ctx context.Context, m *Model, c *Case) (htmlTable, error) {
 		Empty: "No process listing (tasklist /svc, netstat -b, Tcpvcon) was collected.",
 		Head:  []string{"Artifact", "Line", "PID", "Image", "Services", "Sockets held"}}
 	var err error
-	t.Rows, t.Note, err = firstRows(m.tables.CaseProcesses(ctx, c.ID), c.Counts.Processes, "process rows", SheetProcesses,
+	t.Rows, t.Note, err = firstRows(m.tables.CaseProcesses(ctx, c.ID), rowLimit(len(m.Cases)), c.Counts.Processes, "process rows", SheetProcesses,
 		func(r store.ProcessRow) []htmlCell {
 			img := r.Process.Image
 			if r.Process.Truncated {
@@ -501,7 +513,7 @@ func eventsTable(ctx context.Context, m *Model, c *Case) (htmlTable, error) {
 	t := htmlTable{ID: c.Anchor + "-events", Title: "Events", Empty: "No event was stored.", Raw: true,
 		Head: []string{"Time (" + c.Zone.Label() + ")", "Channel", "Provider", "Event", "Record", "Message", "Data", "Artifact"}}
 	var err error
-	t.Rows, t.Note, err = firstRows(m.tables.CaseEvents(ctx, c.ID), c.Counts.Events, "events", SheetEvents,
+	t.Rows, t.Note, err = firstRows(m.tables.CaseEvents(ctx, c.ID), rowLimit(len(m.Cases)), c.Counts.Events, "events", SheetEvents,
 		func(r store.EventRow) []htmlCell {
 			e := &r.Event
 			return []htmlCell{timeCell(c, e.Time, false), cellText(e.Channel), cellText(e.Provider),

@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/portmortem/portmortem/parsers"
 	"github.com/portmortem/portmortem/store"
 	"golang.org/x/net/html"
 )
@@ -229,5 +231,37 @@ func TestZone(t *testing.T) {
 				t.Errorf("12:00 UTC shows as %s, want %s", got, want)
 			}
 		})
+	}
+}
+
+// TestHTMLRowLimitShared: a batch page shares its large-table rows among
+// its cases, so that a page of hundreds of bundles stays small enough to
+// open; each case's note says how many rows are shown and where the rest
+// are.
+func TestHTMLRowLimitShared(t *testing.T) {
+	for _, tt := range []struct{ cases, want int }{{1, 1000}, {20, 1000}, {21, 952}, {40, 500}, {200, 100}, {5000, 100}} {
+		if got := rowLimit(tt.cases); got != tt.want {
+			t.Errorf("rowLimit(%d) = %d, want %d", tt.cases, got, tt.want)
+		}
+	}
+	s := openStore(t)
+	var ids []int64
+	for i := range 40 {
+		var socks []parsers.Socket
+		for p := range 600 {
+			socks = append(socks, udp(uint16(2000+p), 1640, "dns.exe"))
+		}
+		ids = append(ids, ingest(t, s, fmt.Sprintf("bundle-%02d", i), store.HostFacts{}, netstat("netstat.txt", base, socks...)))
+	}
+	page := renderHTML(t, s, ids...)
+	if got := strings.Count(page, "Showing the first 500 of 600 sockets"); got != 40 {
+		t.Errorf("%d cases say they show 500 of 600 sockets, want 40", got)
+	}
+	// One socket row per port shown: 2000–2499 in every case, 2500 in none.
+	if got, want := strings.Count(page, `data-sort="2499">2499</td>`), 40; got != want {
+		t.Errorf("port 2499 shown %d times, want %d", got, want)
+	}
+	if strings.Contains(page, `data-sort="2500">2500</td>`) {
+		t.Error("port 2500 shown: more than 500 rows a case")
 	}
 }
