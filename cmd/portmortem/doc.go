@@ -8,7 +8,7 @@
 //	portmortem analyze [flags] BUNDLE... ingest bundles into SQLite, correlate, write the reports
 //	portmortem report [flags] [BUNDLE...] write the reports again from the database
 //	portmortem inspect [flags] PATH...   list every artifact found, with format, encoding and records
-//	portmortem synth evtx|netstat ...    write synthetic artifacts for benchmarks
+//	portmortem synth evtx|netstat|bundles ... write synthetic artifacts and bundles for benchmarks
 //	portmortem version                   print the version
 //	portmortem help [COMMAND]            print help
 //

@@ -47,7 +47,7 @@ func commands() []command {
 			reportUsage, runReport},
 		{"inspect", "list every artifact found in bundles: format, encoding, locale, records, warnings",
 			"portmortem inspect [flags] PATH...", runInspect},
-		{"synth", "write synthetic artifacts for benchmarks (evtx, netstat)", synthUsage, runSynth},
+		{"synth", "write synthetic artifacts and bundles for benchmarks (evtx, netstat, bundles)", synthUsage, runSynth},
 		{"version", "print the version", "portmortem version", runVersion},
 		{"help", "print help for a command", "portmortem help [COMMAND]", nil},
 	}
