@@ -380,3 +380,27 @@ func TestAnalyzeSkipKnown(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeCPUProfile: --cpuprofile writes a profile (gzip-compressed
+// protobuf, as go tool pprof reads it) even for a short run.
+func TestAnalyzeCPUProfile(t *testing.T) {
+	out := t.TempDir()
+	prof := filepath.Join(out, "cpu.pprof")
+	var stdout, stderr bytes.Buffer
+	args := []string{"analyze", "-q", "--format", "json", "--cpuprofile", prof, "-o", out, filepath.Join(bundlesDir(), "apache-httpsys")}
+	if code := run(context.Background(), args, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	data, err := os.ReadFile(prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
+		t.Errorf("profile of %d bytes does not start with the gzip magic", len(data))
+	}
+	var stderr2 bytes.Buffer
+	bad := []string{"analyze", "-q", "--cpuprofile", filepath.Join(out, "no", "such", "dir", "cpu.pprof"), "-o", out, filepath.Join(bundlesDir(), "apache-httpsys")}
+	if code := run(context.Background(), bad, &stdout, &stderr2); code != exitError {
+		t.Errorf("unwritable profile: exit %d, want %d (%s)", code, exitError, stderr2.String())
+	}
+}
