@@ -58,6 +58,22 @@ func findingFor(t *testing.T, fs []findingJSON, proto string, port uint16) findi
 	return findingJSON{}
 }
 
+// openCases opens the database an analyze run wrote into out (closed with
+// the test) and lists its cases.
+func openCases(t *testing.T, out string) (*store.Store, []store.Case) {
+	t.Helper()
+	s, err := store.Open(context.Background(), filepath.Join(out, "portmortem.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	cases, err := s.Cases(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, cases
+}
+
 // TestAnalyzeMutations changes one fact of the sbs2003 bundle and checks
 // the verdict moves with it.
 func TestAnalyzeMutations(t *testing.T) {
@@ -109,15 +125,7 @@ func TestAnalyzeTwiceOneCase(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, stderr.String())
 		}
 	}
-	s, err := store.Open(context.Background(), filepath.Join(out, "portmortem.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	cases, err := s.Cases(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, cases := openCases(t, out)
 	if len(cases) != 1 {
 		t.Fatalf("%d cases after two runs, want 1", len(cases))
 	}
@@ -287,17 +295,11 @@ func TestAnalyzeArtifactHashes(t *testing.T) {
 	if code := run(context.Background(), []string{"analyze", "-q", "--format", "json", "-o", out, dir}, &stdout, &stderr); code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	ctx := context.Background()
-	s, err := store.Open(ctx, filepath.Join(out, "portmortem.db"))
-	if err != nil {
-		t.Fatal(err)
+	s, cases := openCases(t, out)
+	if len(cases) != 1 {
+		t.Fatalf("cases: %v", cases)
 	}
-	defer s.Close()
-	cases, err := s.Cases(ctx)
-	if err != nil || len(cases) != 1 {
-		t.Fatalf("cases: %v %v", cases, err)
-	}
-	arts, err := s.Artifacts(ctx, cases[0].ID)
+	arts, err := s.Artifacts(context.Background(), cases[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,15 +329,7 @@ func TestAnalyzeSkipKnown(t *testing.T) {
 		if code := run(context.Background(), args, &stdout, &stderr); code != exitOK {
 			t.Fatalf("%v: exit %d: %s", args, code, stderr.String())
 		}
-		s, err := store.Open(context.Background(), filepath.Join(out, "portmortem.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		cases, err := s.Cases(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, cases := openCases(t, out)
 		ids := map[string]int64{}
 		for _, c := range cases {
 			ids[c.BundlePath] = c.ID

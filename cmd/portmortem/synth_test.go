@@ -10,7 +10,6 @@ import (
 
 	"github.com/portmortem/portmortem/correlate"
 	"github.com/portmortem/portmortem/parsers"
-	"github.com/portmortem/portmortem/store"
 )
 
 // TestSynthBundles writes three small synthetic bundles and checks what
@@ -83,14 +82,9 @@ func TestSynthBundles(t *testing.T) {
 	if code := run(ctx, append([]string{"analyze", "-q", "--jobs", "2", "--format", "json", "-o", out}, bundles...), &stdout, &stderr); code != exitOK {
 		t.Fatalf("analyze: exit %d: %s", code, stderr.String())
 	}
-	s, err := store.Open(ctx, filepath.Join(out, "portmortem.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	cases, err := s.Cases(ctx)
-	if err != nil || len(cases) != 3 {
-		t.Fatalf("%d cases (%v), want 3", len(cases), err)
+	s, cases := openCases(t, out)
+	if len(cases) != 3 {
+		t.Fatalf("%d cases, want 3", len(cases))
 	}
 	hosts := map[string]bool{}
 	for _, c := range cases {
