@@ -40,35 +40,24 @@ func runSynth(ctx context.Context, e env, args []string) error {
 	if fs.NArg() != 1 || o.out == "" || o.records < 0 || o.systemRecords < 0 || o.appRecords < 0 || o.netstatRows < 0 {
 		return fmt.Errorf("%w: %s", errUsage, synthUsage)
 	}
-	if fs.Arg(0) == "bundles" {
-		return synthBundles(ctx, &o)
-	}
-	f, err := os.Create(o.out)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
+	var write func(*os.File) error
 	switch fs.Arg(0) {
+	case "bundles":
+		return synthBundles(ctx, &o)
 	case "evtx":
-		w := parsers.NewEVTXWriter(f)
-		if err := parsers.SyntheticSystemLog(w, o.records, o.failureEvery, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)); err != nil {
-			return err
-		}
-		if err := w.Close(); err != nil {
-			return err
+		write = func(f *os.File) error {
+			w := parsers.NewEVTXWriter(f)
+			if err := parsers.SyntheticSystemLog(w, o.records, o.failureEvery, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+				return err
+			}
+			return w.Close()
 		}
 	case "netstat":
-		bw := bufio.NewWriter(f)
-		if err := parsers.SyntheticNetstat(bw, o.records, o.dnsPool); err != nil {
-			return err
-		}
-		if err := bw.Flush(); err != nil {
-			return err
-		}
+		write = func(f *os.File) error { return writeNetstat(f, "", o.records, o.dnsPool) }
 	default:
 		return fmt.Errorf("%w: synth writes evtx, netstat or bundles, not %q", errUsage, fs.Arg(0))
 	}
-	if err := f.Close(); err != nil {
+	if err := writeSynthFile(o.out, write); err != nil {
 		return err
 	}
 	return ctx.Err()
@@ -101,34 +90,29 @@ func synthBundles(ctx context.Context, o *synthOptions) error {
 			records int
 			write   func(*parsers.EVTXWriter, int) (time.Time, error)
 		}{{"System.evtx", o.systemRecords, h.SystemLog}, {"Application.evtx", o.appRecords, h.ApplicationLog}} {
-			last, err := writeSynthFile(filepath.Join(dir, l.name), func(f *os.File) (time.Time, error) {
+			err := writeSynthFile(filepath.Join(dir, l.name), func(f *os.File) error {
 				w := parsers.NewEVTXWriter(f)
 				last, err := l.write(w, l.records)
 				if err != nil {
-					return last, err
+					return err
 				}
-				return last, w.Close()
+				if last.After(end) {
+					end = last
+				}
+				return w.Close()
 			})
 			if err != nil {
 				return err
 			}
-			if last.After(end) {
-				end = last
-			}
 		}
 		local := end.Add(time.Minute + offset)
-		if _, err := writeSynthFile(filepath.Join(dir, "netstat-ano.txt"), func(f *os.File) (time.Time, error) {
-			bw := bufio.NewWriter(f)
-			fmt.Fprintf(bw, "%s\r\n", local.Format("Mon 01/02/2006 15:04:05.00"))
-			if err := parsers.SyntheticNetstat(bw, o.netstatRows, o.dnsPool); err != nil {
-				return time.Time{}, err
-			}
-			return time.Time{}, bw.Flush()
+		if err := writeSynthFile(filepath.Join(dir, "netstat-ano.txt"), func(f *os.File) error {
+			return writeNetstat(f, local.Format("Mon 01/02/2006 15:04:05.00"), o.netstatRows, o.dnsPool)
 		}); err != nil {
 			return err
 		}
-		if _, err := writeSynthFile(filepath.Join(dir, "tasklist-svc.txt"), func(f *os.File) (time.Time, error) {
-			return time.Time{}, parsers.SyntheticTasklist(f, local.Add(2*time.Second))
+		if err := writeSynthFile(filepath.Join(dir, "tasklist-svc.txt"), func(f *os.File) error {
+			return parsers.SyntheticTasklist(f, local.Add(2*time.Second))
 		}); err != nil {
 			return err
 		}
@@ -136,15 +120,28 @@ func synthBundles(ctx context.Context, o *synthOptions) error {
 	return nil
 }
 
-// writeSynthFile creates name and runs write on it.
-func writeSynthFile(name string, write func(*os.File) (time.Time, error)) (time.Time, error) {
+// writeNetstat writes a synthetic netstat -ano to f, after a timestamp
+// line when stamp is not empty.
+func writeNetstat(f *os.File, stamp string, rows int, dnsPool bool) error {
+	bw := bufio.NewWriter(f)
+	if stamp != "" {
+		fmt.Fprintf(bw, "%s\r\n", stamp)
+	}
+	if err := parsers.SyntheticNetstat(bw, rows, dnsPool); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// writeSynthFile creates name, runs write on it and closes it.
+func writeSynthFile(name string, write func(*os.File) error) error {
 	f, err := os.Create(name)
 	if err != nil {
-		return time.Time{}, err
+		return err
 	}
-	t, err := write(f)
+	err = write(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return t, err
+	return err
 }
