@@ -3,7 +3,10 @@ package correlate
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/portmortem/portmortem/parsers"
 )
@@ -22,6 +25,7 @@ const (
 	CheckOSVersion      = "os-version"
 	CheckUTCOffset      = "utc-offset"
 	CheckHistory        = "history"
+	CheckBundle         = "bundle"
 )
 
 // Coverage statuses.
@@ -34,6 +38,7 @@ const (
 var checkOrder = []string{
 	CheckFailures, CheckSystemLog, CheckBoots, CheckSnapshots, CheckSnapshotTime, CheckTcpvconPorts,
 	CheckProcessMap, CheckExcludedRanges, CheckDynamicRange, CheckOSVersion, CheckUTCOffset, CheckHistory,
+	CheckBundle,
 }
 
 type coverage struct {
@@ -76,6 +81,9 @@ func (a *analysis) initCoverage() {
 	}
 	if len(in.Boots) > 0 {
 		system = true
+	}
+	if len(in.Refused) > 0 {
+		a.cov.set(CheckBundle, StatusPartial, refusedReason(in.Refused))
 	}
 	if nFail == 0 {
 		a.cov.set(CheckFailures, StatusMissing, "No service failure or bind error was found in the logs supplied: there is nothing to explain, which is not the same as no problem.")
@@ -171,4 +179,34 @@ func (a *analysis) finishCoverage(findings []Finding) {
 	if a.historyFailed {
 		a.cov.set(CheckHistory, StatusMissing, "Ports a service's process held in earlier snapshots could not be read (the owner lookup cannot list a process's sockets).")
 	}
+}
+
+// maxRefusedListed bounds the refused entries the bundle check names.
+const maxRefusedListed = 5
+
+// refusedReason names the bundle's files that were not read, and why.
+func refusedReason(rs []Refused) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d file(s) of the bundle were not read, so nothing they hold is in this analysis: ", len(rs))
+	for i, r := range rs[:min(len(rs), maxRefusedListed)] {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(printable(r.Path) + " (" + printable(r.Reason) + ")")
+	}
+	if len(rs) > maxRefusedListed {
+		fmt.Fprintf(&b, "; and %d more (see the artifacts)", len(rs)-maxRefusedListed)
+	}
+	b.WriteString(".")
+	return b.String()
+}
+
+// printable quotes s when it is not valid UTF-8 or holds characters that
+// do not print (a hostile archive's member names): a reason is shown on
+// terminals and in reports.
+func printable(s string) string {
+	if !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return strconv.Quote(s)
+	}
+	return s
 }

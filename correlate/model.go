@@ -164,12 +164,22 @@ type Input struct {
 	Snapshots    []Snapshot
 	Processes    []ProcessRef
 	Ranges       []RangeRef
+	// Refused are the bundle's files and archive entries that were not
+	// read (refused by the bundle limits, unsafe, damaged beyond reading).
+	Refused []Refused
 	// UserPorts are extra needed ports from the user's --ports file, by
 	// service key or display name (lower-cased).
 	UserPorts map[string][]PortSpec
 	Owners    Owners
 	// Catalog is the port catalog; nil means DefaultCatalog().
 	Catalog *Catalog
+}
+
+// Refused is a file or archive entry of a bundle that was not read, and
+// why.
+type Refused struct {
+	Path   string
+	Reason string
 }
 
 // PortSpec is a protocol and port a service needs.

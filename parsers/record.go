@@ -12,6 +12,7 @@ type Format string
 // The formats portmortem reads.
 const (
 	FormatUnknown       Format = "unknown"
+	FormatRefused       Format = "refused"        // a file or archive entry the bundle walk did not read (why: the artifact's notes)
 	FormatNetstat       Format = "netstat"        // netstat -an, -ano, -anob, -anoq, -a
 	FormatTasklist      Format = "tasklist"       // tasklist /svc (table or /fo csv)
 	FormatTcpvcon       Format = "tcpvcon"        // tcpvcon -a [-c] [-n]

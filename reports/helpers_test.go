@@ -40,7 +40,7 @@ func openStore(t testing.TB) *store.Store {
 func ingest(t testing.TB, s *store.Store, bundle string, hf store.HostFacts, arts ...testArtifact) int64 {
 	t.Helper()
 	ctx := context.Background()
-	cw, err := s.BeginCase(ctx, store.CaseInfo{BundleHash: "hash-" + bundle, BundlePath: bundle, KeepAllEvents: true})
+	cw, err := s.BeginCase(ctx, store.CaseInfo{BundleHash: "hash-" + bundle, BundlePath: bundle})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,14 @@ func ingest(t testing.TB, s *store.Store, bundle string, hf store.HostFacts, art
 			t.Fatal(err)
 		}
 		for rec := range a.records {
-			if err := aw.Add(rec); err != nil {
+			// Every event stored, with what correlate decodes from it.
+			var err error
+			if rec.Kind == parsers.KindEvent {
+				err = aw.AddEvent(rec.Line, rec.Offset, rec.Event, correlate.Decode(rec.Event))
+			} else {
+				err = aw.Add(rec)
+			}
+			if err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -14,15 +14,10 @@ import (
 // only counted in artifacts.warning_count.
 const maxWarnings = 200
 
-// CaptureTimestampLine is the capture source recorded when the artifact
-// states its own capture time (a Meta record).
-const CaptureTimestampLine = "timestamp-line"
-
 // ArtifactInfo describes one artifact: what the bundle walk knows (path,
 // size, modification time), what detection found (format, encoding) and
 // what the caller decided about its capture time. Meta records update
-// Locale, Variant, Host, Notes and, unless CaptureSource is "flag",
-// CapturedAt.
+// Locale, Variant, Host and Notes.
 type ArtifactInfo struct {
 	Path          string
 	Format        parsers.Format
@@ -73,14 +68,13 @@ type Warning struct {
 // returns it, and the transaction is rolled back. Call Commit, or Rollback
 // (which is safe after Commit, so it can be deferred).
 type ArtifactWriter struct {
-	c       *CaseWriter
-	ctx     context.Context
-	tx      *sql.Tx
-	id      int64
-	info    ArtifactInfo
-	keepAll bool
-	err     error
-	done    bool
+	c    *CaseWriter
+	ctx  context.Context
+	tx   *sql.Tx
+	id   int64
+	info ArtifactInfo
+	err  error
+	done bool
 
 	sockets, processes, ranges, servicePorts, warnings, events *batch
 	eventRow, failure, boot                                    *sql.Stmt
@@ -103,7 +97,7 @@ func (c *CaseWriter) AddArtifact(ctx context.Context, info ArtifactInfo) (*Artif
 		return nil, fmt.Errorf("store: add artifact %s: %w", info.Path, err)
 	}
 	info.Records, info.WarningCount = 0, 0
-	a := &ArtifactWriter{c: c, ctx: ctx, tx: tx, info: info, keepAll: c.info.KeepAllEvents}
+	a := &ArtifactWriter{c: c, ctx: ctx, tx: tx, info: info}
 	notes, err := jsonText(info.Notes)
 	if err == nil {
 		err = tx.QueryRowContext(ctx,
@@ -151,9 +145,7 @@ func (a *ArtifactWriter) finish() {
 
 // Add stores one record as its kind says. A Meta record updates the
 // artifact row (at Commit); every other kind counts in artifacts.records.
-// Events are stored only when correlate decodes them as a failure or a
-// boot marker (or with CaseInfo.KeepAllEvents), but all are counted in
-// event_counts.
+// Events go through AddEvent (stored) or EventCounts (only counted).
 func (a *ArtifactWriter) Add(rec parsers.Record) error {
 	if a.err != nil {
 		return a.err
@@ -180,8 +172,8 @@ func (a *ArtifactWriter) Add(rec parsers.Record) error {
 	case rec.Kind == parsers.KindServicePort && rec.ServicePort != nil:
 		p := rec.ServicePort
 		err = a.servicePorts.add(a.ctx, a.id, rec.Line, p.Name, p.Port, string(p.Proto), joinList(p.Aliases))
-	case rec.Kind == parsers.KindEvent && rec.Event != nil:
-		err = a.addEvent(rec.Line, rec.Offset, rec.Event)
+	case rec.Kind == parsers.KindEvent:
+		err = errors.New("an event goes through AddEvent, with what correlate decoded from it")
 	default:
 		err = fmt.Errorf("record of kind %q without its payload", rec.Kind)
 	}
@@ -193,8 +185,8 @@ func (a *ArtifactWriter) Add(rec parsers.Record) error {
 }
 
 // addMeta merges what the artifact says about itself, as parsers.Artifact
-// does. A capture time stated by the artifact beats every source but the
-// user's flag.
+// does. Its capture time is not taken here: the caller decides the
+// capture time (correlate.CaptureTime) and sets it with SetCapture.
 func (a *ArtifactWriter) addMeta(m *parsers.Meta) {
 	if m.Locale != "" {
 		a.info.Locale = m.Locale
@@ -207,9 +199,6 @@ func (a *ArtifactWriter) addMeta(m *parsers.Meta) {
 	}
 	if m.Note != "" {
 		a.info.Notes = append(a.info.Notes, m.Note)
-	}
-	if !m.CapturedAt.IsZero() && a.info.CaptureSource != "flag" {
-		a.info.CapturedAt, a.info.CapturedLocal, a.info.CaptureSource = m.CapturedAt, false, CaptureTimestampLine
 	}
 }
 

@@ -41,6 +41,7 @@ func ingestPaths(t *testing.T, s *Store, hash string, paths ...string) (int64, m
 				t.Fatal(err)
 			}
 			ta := &tally{art: art}
+			var counts EventCounts
 			for rec, err := range seq {
 				var pe *parsers.ParseError
 				if errors.As(err, &pe) {
@@ -49,7 +50,7 @@ func ingestPaths(t *testing.T, s *Store, hash string, paths ...string) (int64, m
 					}
 					continue
 				}
-				if err := w.Add(rec); err != nil {
+				if err := addRecord(w, rec, false, &counts); err != nil {
 					t.Fatal(err)
 				}
 				switch {
@@ -70,6 +71,9 @@ func ingestPaths(t *testing.T, s *Store, hash string, paths ...string) (int64, m
 						ta.boots++
 					}
 				}
+			}
+			if err := w.AddCounts(&counts); err != nil {
+				t.Fatal(err)
 			}
 			if err := w.Commit(); err != nil {
 				t.Fatal(err)

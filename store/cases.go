@@ -23,9 +23,6 @@ type CaseInfo struct {
 	// Host names the host when the caller knows it; otherwise Commit takes
 	// the host most artifacts name, or the computer most stored events name.
 	Host string
-	// KeepAllEvents stores every event, not only those correlate decodes
-	// as failures or boot markers.
-	KeepAllEvents bool
 }
 
 // Case is a stored case, as Cases and CaseByHash return it.

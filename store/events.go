@@ -52,102 +52,95 @@ func (a *ArtifactWriter) eventArgs(line int, offset int64, ev *parsers.Event) ([
 		ev.Message, ev.Recovered}, nil
 }
 
-// stored says whether an event is stored: when correlate decodes it as a
-// failure or a boot marker, or when the case keeps all events. Every event
-// is counted either way.
-func stored(ev *parsers.Event, keepAll bool) bool {
-	if keepAll {
-		return true
-	}
-	if _, ok := correlate.DecodeFailure(ev); ok {
-		return true
-	}
-	_, ok := correlate.DecodeBoot(ev)
-	return ok
+// EventCounts counts events by channel, provider and ID for
+// event_counts, without storing them: an ingest counts there the events
+// correlation has no use for, in the parser's goroutine, so that a log of
+// a million events sends the single writer only the few hundred it
+// stores (ArtifactWriter.AddEvent). Hand it to ArtifactWriter.AddCounts
+// before Commit. For a log of more than maxEventKeys kinds the other
+// kinds are folded into "(other)". The zero value is ready to use; it is
+// not safe for concurrent use.
+type EventCounts struct {
+	n      int
+	counts map[eventKey]int64
 }
 
-// EventFilter drops, and counts, the events of one artifact that the
-// store would only count, so that a parser's goroutine can keep them from
-// ever reaching the writer: an event log of a million events then sends
-// the writer a few hundred. Hand the events it passes to
-// ArtifactWriter.Add as usual and the filter itself to
-// ArtifactWriter.AddDropped before Commit; the artifact's records and
-// event_counts are then those Add alone would give (for a log of more
-// than maxEventKeys kinds, the same totals with other kinds folded into
-// "(other)"). Not safe for concurrent use.
-type EventFilter struct {
-	keepAll bool
-	dropped int
-	counts  map[eventKey]int64
+// Add counts one event.
+func (c *EventCounts) Add(ev *parsers.Event) {
+	c.n++
+	if c.counts == nil {
+		c.counts = map[eventKey]int64{}
+	}
+	countEvent(c.counts, ev.Channel, ev.Provider, ev.EventID, 1)
 }
 
-// NewEventFilter returns a filter for an artifact of a case that keeps all
-// events (CaseInfo.KeepAllEvents) or not.
-func NewEventFilter(keepAll bool) *EventFilter { return &EventFilter{keepAll: keepAll} }
+// Len is the number of events counted.
+func (c *EventCounts) Len() int { return c.n }
 
-// Pass reports whether ev must go to the writer; when not, it is counted.
-func (f *EventFilter) Pass(ev *parsers.Event) bool {
-	if stored(ev, f.keepAll) {
-		return true
-	}
-	f.dropped++
-	if f.counts == nil {
-		f.counts = map[eventKey]int64{}
-	}
-	countEvent(f.counts, ev.Channel, ev.Provider, ev.EventID, 1)
-	return false
-}
-
-// AddDropped counts the events f kept from the writer in the artifact's
-// records and event_counts.
-func (a *ArtifactWriter) AddDropped(f *EventFilter) error {
+// AddCounts adds the events c counted to the artifact's records and
+// event_counts, and empties c.
+func (a *ArtifactWriter) AddCounts(c *EventCounts) error {
 	if a.err != nil {
 		return a.err
 	}
 	if a.done {
 		return ErrClosed
 	}
-	if f.keepAll != a.keepAll {
-		return a.fail(errors.New("event filter made for another case"))
-	}
 	if a.counts == nil {
 		a.counts = map[eventKey]int64{}
 	}
 	// In a stable order, so that which kinds fall under otherEvents in a
 	// log of more than maxEventKeys kinds does not vary from run to run.
-	keys := make([]eventKey, 0, len(f.counts))
-	for k := range f.counts {
+	keys := make([]eventKey, 0, len(c.counts))
+	for k := range c.counts {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, compareKeys)
 	for _, k := range keys {
 		if k != otherEvents {
-			countEvent(a.counts, k.channel, k.provider, k.id, f.counts[k])
+			countEvent(a.counts, k.channel, k.provider, k.id, c.counts[k])
 		}
 	}
-	if n := f.counts[otherEvents]; n > 0 { // already folded: added last, not as a kind of its own
+	if n := c.counts[otherEvents]; n > 0 { // already folded: added last, not as a kind of its own
 		a.counts[otherEvents] += n
 	}
-	a.info.Records += f.dropped
-	f.counts, f.dropped = nil, 0
+	a.info.Records += c.n
+	c.counts, c.n = nil, 0
 	return nil
 }
 
-// addEvent counts an event and stores it when correlate decodes it as a
-// failure or a boot marker (then with its decoded row), or when the case
-// keeps all events.
-func (a *ArtifactWriter) addEvent(line int, offset int64, ev *parsers.Event) error {
-	a.count(ev)
-	if !stored(ev, a.keepAll) {
-		return nil
+// AddEvent stores one event, counted in event_counts, with the rows
+// correlate decoded from it (correlate.Decode): a failure, a boot marker,
+// both or neither. The store does not decode events itself. line and
+// offset say where the event was read (an XML export's line, a binary
+// log's byte offset).
+func (a *ArtifactWriter) AddEvent(line int, offset int64, ev *parsers.Event, d correlate.Decoded) error {
+	if a.err != nil {
+		return a.err
 	}
-	f, isFailure := correlate.DecodeFailure(ev)
-	b, isBoot := correlate.DecodeBoot(ev)
+	if a.done {
+		return ErrClosed
+	}
+	if err := a.ctx.Err(); err != nil {
+		return a.fail(err)
+	}
+	if ev == nil {
+		return a.fail(errors.New("event record without its event"))
+	}
+	if err := a.addEvent(line, offset, ev, d); err != nil {
+		return a.fail(err)
+	}
+	a.info.Records++
+	return nil
+}
+
+func (a *ArtifactWriter) addEvent(line int, offset int64, ev *parsers.Event, d correlate.Decoded) error {
+	a.count(ev)
 	args, err := a.eventArgs(line, offset, ev)
 	if err != nil {
 		return err
 	}
-	if !isFailure && !isBoot {
+	if !d.Kept() {
 		return a.events.add(a.ctx, args...)
 	}
 	if a.eventRow == nil {
@@ -159,13 +152,13 @@ func (a *ArtifactWriter) addEvent(line int, offset int64, ev *parsers.Event) err
 	if err := a.eventRow.QueryRowContext(a.ctx, args...).Scan(&rowID); err != nil {
 		return err
 	}
-	if isFailure {
-		if err := a.addFailure(rowID, &f); err != nil {
+	if d.Failure != nil {
+		if err := a.addFailure(rowID, d.Failure); err != nil {
 			return err
 		}
 	}
-	if isBoot {
-		return a.addBoot(rowID, &b)
+	if d.Boot != nil {
+		return a.addBoot(rowID, d.Boot)
 	}
 	return nil
 }

@@ -103,14 +103,14 @@ func TestRecordKindsRoundTrip(t *testing.T) {
 		{Kind: parsers.KindEvent, Line: 12, Offset: 4096, Event: other},
 		{Kind: parsers.KindMeta, Meta: &parsers.Meta{CapturedAt: evTime, Note: "second"}},
 	}
-	c, err := s.BeginCase(ctx, CaseInfo{BundleHash: "h", BundlePath: "b", KeepAllEvents: true})
+	c, err := s.BeginCase(ctx, CaseInfo{BundleHash: "h", BundlePath: "b"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	info := ArtifactInfo{Path: "mixed.txt", Format: parsers.FormatTasklist, ParserVersion: 3, Encoding: parsers.EncCP850,
 		Size: 1234, SHA256: "abc", ModTime: evTime, ModTimeSource: parsers.TimeZipDOS, CapturedAt: evTime.Add(time.Hour),
 		CapturedLocal: true, CaptureSource: parsers.TimeZipDOS, Records: 99, WarningCount: 99}
-	aid := addArtifact(t, c, testArtifact{info: info, recs: recs,
+	aid := addArtifact(t, c, testArtifact{info: info, recs: recs, keepAll: true,
 		errs: []*parsers.ParseError{{Line: 3, Err: errors.New("bad line")}, {Offset: 0x11000, Err: errors.New("bad chunk")}}})
 	if err := c.Commit(ctx); err != nil {
 		t.Fatal(err)
@@ -126,7 +126,8 @@ func TestRecordKindsRoundTrip(t *testing.T) {
 		}
 		want := info
 		want.Locale, want.Variant, want.Host, want.Notes = "de", "svc", "SRV01", []string{"first", "second"}
-		want.CapturedAt, want.CapturedLocal, want.CaptureSource = evTime, false, CaptureTimestampLine
+		// A capture time the artifact states is the caller's to weigh
+		// (correlate.CaptureTime): the store keeps the one it is given.
 		want.Records, want.WarningCount = 6, 2
 		if got := arts[0].ArtifactInfo; !reflect.DeepEqual(got, want) {
 			t.Errorf("got  %+v\nwant %+v", got, want)
@@ -492,11 +493,13 @@ func TestForeignKeysCascade(t *testing.T) {
 	}
 }
 
-// TestEventFilterSameAsAdd ingests one event log twice, once through Add
-// alone and once with an EventFilter in front of it (as analyze's parser
-// goroutines do): events, failures, boots, event_counts and the record
-// count must be the same, with and without KeepAllEvents.
-func TestEventFilterSameAsAdd(t *testing.T) {
+// TestEventCountsSameAsStored ingests one event log twice: once with
+// every event stored through AddEvent, and once with the events
+// correlation has no use for only counted through EventCounts (as an
+// ingest's parser goroutines do). event_counts, failures, boots and the
+// record count must be the same; the events table holds only the kept
+// ones.
+func TestEventCountsSameAsStored(t *testing.T) {
 	var evs []parsers.Record
 	for i := range 3000 {
 		var ev *parsers.Event
@@ -514,7 +517,6 @@ func TestEventFilterSameAsAdd(t *testing.T) {
 		var b strings.Builder
 		for _, q := range []string{
 			"SELECT channel, provider, event_id, count FROM event_counts ORDER BY channel, provider, event_id",
-			"SELECT record_id, byte_offset, provider, event_id FROM events ORDER BY id",
 			"SELECT kind, service, event_id FROM failures ORDER BY id",
 			"SELECT kind, event_id FROM boots ORDER BY id",
 			"SELECT records, warning_count FROM artifacts",
@@ -537,68 +539,26 @@ func TestEventFilterSameAsAdd(t *testing.T) {
 		}
 		return b.String()
 	}
-	for _, keepAll := range []bool{false, true} {
-		info := CaseInfo{BundleHash: "h", BundlePath: "b", KeepAllEvents: keepAll}
-		art := ArtifactInfo{Path: "System.evtx", Format: parsers.FormatEVTX}
-		plain := openTest(t)
-		ingest(t, plain, info, testArtifact{info: art, recs: evs})
-
-		filtered := openTest(t)
-		ctx := context.Background()
-		c, err := filtered.BeginCase(ctx, info)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := c.AddArtifact(ctx, art)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, passed := NewEventFilter(keepAll), 0
-		for _, r := range evs {
-			if f.Pass(r.Event) {
-				passed++
-				if err := a.Add(r); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		if err := a.AddDropped(f); err != nil {
-			t.Fatal(err)
-		}
-		if err := a.Commit(); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Commit(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if want := map[bool]int{false: 858, true: 3000}[keepAll]; passed != want {
-			t.Errorf("keepAll %v: %d events passed to the writer, want %d (the failures and boots)", keepAll, passed, want)
-		}
-		if got, want := dump(filtered), dump(plain); got != want {
-			t.Errorf("keepAll %v: filtered ingest differs:\n%s\nwant\n%s", keepAll, got, want)
-		}
+	info := CaseInfo{BundleHash: "h", BundlePath: "b"}
+	art := ArtifactInfo{Path: "System.evtx", Format: parsers.FormatEVTX}
+	all := openTest(t)
+	ingest(t, all, info, testArtifact{info: art, recs: evs, keepAll: true})
+	counted := openTest(t)
+	ingest(t, counted, info, testArtifact{info: art, recs: evs})
+	if got, want := dump(counted), dump(all); got != want {
+		t.Errorf("counted ingest differs:\n%s\nwant\n%s", got, want)
 	}
-
-	// A filter made for a case that keeps every event is refused by one
-	// that does not: the two would store different events.
-	s := openTest(t)
-	c, err := s.BeginCase(context.Background(), CaseInfo{BundleHash: "h2", BundlePath: "b2"})
-	if err != nil {
-		t.Fatal(err)
+	if got, want := count(t, all, "events"), 3000; got != want {
+		t.Errorf("every event stored: %d events, want %d", got, want)
 	}
-	a, err := c.AddArtifact(context.Background(), ArtifactInfo{Path: "System.evtx", Format: parsers.FormatEVTX})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Rollback()
-	if err := a.AddDropped(NewEventFilter(true)); err == nil {
-		t.Error("a keep-all filter was accepted by a case that does not keep all events")
+	if got, want := count(t, counted, "events"), 858; got != want {
+		t.Errorf("kept events stored: %d events, want %d (the failures and boots)", got, want)
 	}
 }
 
-// TestEventFilterManyKinds: past maxEventKeys kinds, the filtered counts
+// TestEventCountsManyKinds: past maxEventKeys kinds, the counts
 // keep the total and fold the rest into "(other)", the same way each run.
-func TestEventFilterManyKinds(t *testing.T) {
+func TestEventCountsManyKinds(t *testing.T) {
 	const kinds = maxEventKeys + 50
 	run := func() (rows int, total int64, other int64) {
 		s := openTest(t)
@@ -611,14 +571,11 @@ func TestEventFilterManyKinds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f := NewEventFilter(false)
+		var f EventCounts
 		for i := range kinds {
-			ev := &parsers.Event{Channel: "System", Provider: fmt.Sprintf("P%05d", kinds-i), EventID: 1}
-			if f.Pass(ev) {
-				t.Fatal("an ordinary event passed")
-			}
+			f.Add(&parsers.Event{Channel: "System", Provider: fmt.Sprintf("P%05d", kinds-i), EventID: 1})
 		}
-		if err := a.AddDropped(f); err != nil {
+		if err := a.AddCounts(&f); err != nil {
 			t.Fatal(err)
 		}
 		if err := a.Commit(); err != nil {

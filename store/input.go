@@ -63,6 +63,9 @@ func (s *Store) input(ctx context.Context, caseID int64) (correlate.Input, error
 	if in.Ranges, err = rangeRefs(ctx, tx, caseID); err != nil {
 		return correlate.Input{}, err
 	}
+	if in.Refused, err = refused(ctx, tx, caseID); err != nil {
+		return correlate.Input{}, err
+	}
 	return in, tx.Commit()
 }
 
@@ -99,6 +102,26 @@ func snapshots(ctx context.Context, q querier, caseID int64, host string) ([]cor
 			return nil, err
 		}
 		out = append(out, sn)
+	}
+	return out, rows.Err()
+}
+
+// refused lists the files of a case's bundle that were not read: the
+// artifacts of format parsers.FormatRefused, whose first note says why.
+func refused(ctx context.Context, q querier, caseID int64) ([]correlate.Refused, error) {
+	rows, err := q.QueryContext(ctx, `SELECT path, COALESCE(json_extract(notes, '$[0]'), '') FROM artifacts
+		WHERE case_id = ? AND format = ? ORDER BY id`, caseID, string(parsers.FormatRefused))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []correlate.Refused
+	for rows.Next() {
+		var r correlate.Refused
+		if err := rows.Scan(&r.Path, &r.Reason); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
 	}
 	return out, rows.Err()
 }

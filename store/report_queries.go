@@ -17,11 +17,12 @@ import (
 // events) come back as iterators over an open query, so that a report of
 // a million sockets never holds them all.
 
-// Zone sources: where HostFacts.ZoneOffset came from.
+// Zone sources: where HostFacts.ZoneOffset came from (correlate.DecideHost
+// decides it).
 const (
-	ZoneFromFlag       = "flag"
-	ZoneFromEvent6008  = "event-6008"
-	ZoneFromSysteminfo = "systeminfo"
+	ZoneFromFlag       = correlate.ZoneFromFlag
+	ZoneFromEvent6008  = correlate.ZoneFromEvent6008
+	ZoneFromSysteminfo = correlate.ZoneFromSysteminfo
 )
 
 // HostFacts are what the caller learned about a case's host beyond what

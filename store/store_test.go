@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portmortem/portmortem/correlate"
 	"github.com/portmortem/portmortem/parsers"
 )
 
@@ -28,10 +29,29 @@ func openTest(t testing.TB) *Store {
 }
 
 // testArtifact is one artifact to ingest: its info, records and errors.
+// Its events are stored when correlate decodes them, or all of them with
+// keepAll, and only counted otherwise, as an ingest does.
 type testArtifact struct {
-	info ArtifactInfo
-	recs []parsers.Record
-	errs []*parsers.ParseError
+	info    ArtifactInfo
+	recs    []parsers.Record
+	errs    []*parsers.ParseError
+	keepAll bool
+}
+
+// addRecord stores one record as an ingest does: an event correlate
+// decodes (or every event with keepAll) through AddEvent with what was
+// decoded, another event only counted in counts, any other record
+// through Add.
+func addRecord(a *ArtifactWriter, r parsers.Record, keepAll bool, counts *EventCounts) error {
+	if r.Kind != parsers.KindEvent || r.Event == nil {
+		return a.Add(r)
+	}
+	d := correlate.Decode(r.Event)
+	if !d.Kept() && !keepAll {
+		counts.Add(r.Event)
+		return nil
+	}
+	return a.AddEvent(r.Line, r.Offset, r.Event, d)
 }
 
 // addArtifact writes one artifact and commits it.
@@ -43,10 +63,14 @@ func addArtifact(t testing.TB, c *CaseWriter, ta testArtifact) int64 {
 		t.Fatal(err)
 	}
 	defer a.Rollback()
+	var counts EventCounts
 	for _, r := range ta.recs {
-		if err := a.Add(r); err != nil {
+		if err := addRecord(a, r, ta.keepAll, &counts); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := a.AddCounts(&counts); err != nil {
+		t.Fatal(err)
 	}
 	for _, pe := range ta.errs {
 		if err := a.AddError(pe); err != nil {

@@ -1,16 +1,11 @@
 package main
 
 import (
-	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/csv"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -19,14 +14,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/portmortem/portmortem/correlate"
-	"github.com/portmortem/portmortem/parsers"
 	"github.com/portmortem/portmortem/reports"
 	"github.com/portmortem/portmortem/store"
+	"github.com/portmortem/portmortem/store/ingest"
 	"github.com/spf13/pflag"
 )
 
@@ -53,17 +46,10 @@ type analyzeOptions struct {
 	report        reportOptions
 
 	// parsed
-	captures []captureFlag
+	captures []correlate.CaptureRule
 	offset   *time.Duration
 	user     map[string][]correlate.PortSpec
 	cat      *correlate.Catalog
-}
-
-// captureFlag is one --captured-at PATTERN=TIME.
-type captureFlag struct {
-	pattern string
-	at      time.Time
-	local   bool
 }
 
 func (o *analyzeOptions) AddFlags(fs *pflag.FlagSet) {
@@ -95,11 +81,11 @@ func (o *analyzeOptions) validate(args []string) error {
 		if _, err := path.Match(pat, "x"); err != nil {
 			return fmt.Errorf("%w: --captured-at %q: %v", errUsage, v, err)
 		}
-		c := captureFlag{pattern: pat}
+		c := correlate.CaptureRule{Pattern: pat}
 		if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
-			c.at = t.UTC()
+			c.At = t.UTC()
 		} else if t, err := time.Parse("2006-01-02T15:04:05", strings.Replace(ts, " ", "T", 1)); err == nil {
-			c.at, c.local = t, true
+			c.At, c.Local = t, true
 		} else {
 			return fmt.Errorf("%w: --captured-at %q: time must be RFC 3339 (2026-03-02T08:30:00Z) or local 2026-03-02 08:30:00", errUsage, v)
 		}
@@ -180,45 +166,14 @@ func parseOffset(s string) (time.Duration, error) {
 	return sign * (time.Duration(h)*time.Hour + time.Duration(m)*time.Minute), nil
 }
 
-// readPortsFile reads service,proto,port lines (# comments allowed).
+// readPortsFile reads a --ports file (correlate.LoadPorts).
 func readPortsFile(name string) (map[string][]correlate.PortSpec, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
-	r.Comment = '#'
-	r.FieldsPerRecord = 3
-	r.TrimLeadingSpace = true
-	out := map[string][]correlate.PortSpec{}
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		line, _ := r.FieldPos(0)
-		proto := parsers.Proto(strings.ToUpper(strings.TrimSpace(rec[1])))
-		if proto != parsers.TCP && proto != parsers.UDP {
-			return nil, fmt.Errorf("%s:%d: protocol %q: want tcp or udp", name, line, rec[1])
-		}
-		lo, hi, isRange := strings.Cut(strings.TrimSpace(rec[2]), "-")
-		if !isRange {
-			hi = lo
-		}
-		a, err1 := strconv.ParseUint(lo, 10, 16)
-		b, err2 := strconv.ParseUint(hi, 10, 16)
-		if err1 != nil || err2 != nil || a == 0 || b < a || b-a > 1024 {
-			return nil, fmt.Errorf("%s:%d: port %q: want a number or a range a-b of at most 1024 ports", name, line, rec[2])
-		}
-		key := strings.ToLower(strings.TrimSpace(rec[0]))
-		for p := a; p <= b; p++ {
-			out[key] = append(out[key], correlate.PortSpec{Proto: proto, Port: uint16(p)})
-		}
-	}
+	return correlate.LoadPorts(f, name)
 }
 
 // findingJSON is one element of findings.json. The field names are stable.
@@ -277,15 +232,6 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// caseResult is what one analyzed bundle gave.
-type caseResult struct {
-	bundle   string
-	caseID   int64
-	findings []correlate.Finding
-	coverage []correlate.Coverage
-	view     *reports.Case // as loaded right after its commit
-}
-
 func runAnalyze(ctx context.Context, e env, args []string) error {
 	var o analyzeOptions
 	flags := newFlagSet(e, "analyze", analyzeUsage)
@@ -318,8 +264,9 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 	bundles := flags.Args()
 	con := &console{w: e.stderr}
 	prog := &progress{start: time.Now(), total: len(bundles)}
-	sizes := make([]int64, len(bundles))
+	var sizes []int64
 	if !o.quiet && isTerminal(e.stderr) {
+		sizes = make([]int64, len(bundles))
 		for i, b := range bundles {
 			sizes[i] = inputSize(b)
 			prog.inTotal += sizes[i]
@@ -327,82 +274,25 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 		stop := startProgress(con, prog)
 		defer stop()
 	}
-	p := newPipeline(s, &o, con, prog, len(bundles))
-	writerDone := make(chan struct{})
-	go p.writer(writerDone)
-
-	// Up to --jobs bundles at once; their outcomes are taken in argument
-	// order, so the output does not depend on which finishes first.
-	var abandon atomic.Bool // no more bundles: printing failed
-	type outcome struct {
-		i   int
-		res caseResult
-		err error
-	}
-	next, outcomes := make(chan int), make(chan outcome)
-	var wg sync.WaitGroup
-	for range min(o.jobs, len(bundles)) {
-		wg.Go(func() {
-			for i := range next {
-				res, err := analyzeBundle(ctx, p, i, bundles[i], sizes[i])
-				outcomes <- outcome{i, res, err}
-			}
-		})
-	}
-	go func() {
-		for i := range bundles {
-			if ctx.Err() != nil || abandon.Load() {
-				break
-			}
-			next <- i
-		}
-		close(next)
-		wg.Wait()
-		close(outcomes)
-	}()
-
-	var results []caseResult
-	var cases []*reports.Case
-	var failed []string
-	var firstErr error
-	got := make([]*outcome, len(bundles))
-	taken := 0
-	for oc := range outcomes {
-		got[oc.i] = &oc
-		for ; taken < len(bundles) && got[taken] != nil; taken++ {
-			oc := got[taken]
-			got[taken] = nil
-			switch {
-			case ctx.Err() != nil || firstErr != nil:
-			case oc.err != nil:
-				con.printf("portmortem: %s: %v\n", bundles[oc.i], oc.err)
-				failed = append(failed, bundles[oc.i])
-			default:
-				results = append(results, oc.res)
-				var err error
-				con.pause(func() {
-					err = reports.WriteText(e.stdout, oc.res.view, reports.TextOptions{Color: colorOutput(e.stdout)})
-				})
-				if err != nil {
-					firstErr = err
-					abandon.Store(true)
-					continue
-				}
-				cases = append(cases, oc.res.view)
-			}
-		}
-	}
-	close(p.writes)
-	<-writerDone
-	if err := ctx.Err(); err != nil {
+	obs := &analyzeObserver{e: e, o: &o, s: s, con: con, views: make([]*reports.Case, len(bundles))}
+	results, err := ingest.Run(ctx, s, bundles, ingest.Options{
+		Jobs: o.jobs, Limits: o.limits.Limits, KeepAllEvents: o.keepAllEvents, SkipKnown: o.skipKnown,
+		Captures: o.captures, Offset: o.offset, UserPorts: o.user, Catalog: o.cat,
+		Progress: &prog.Progress, Sizes: sizes,
+	}, obs)
+	if err != nil {
 		return err
 	}
-	if firstErr != nil {
-		return firstErr
-	}
 	all := []findingJSON{}
+	var cases []*reports.Case
+	failed := 0
 	for _, r := range results {
-		for _, f := range r.findings {
+		if r.Err != nil {
+			failed++
+			continue
+		}
+		cases = append(cases, obs.views[r.Index])
+		for _, f := range r.Findings {
 			all = append(all, toFindingJSON(f))
 		}
 	}
@@ -419,8 +309,8 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 	if !o.quiet {
 		con.pause(func() { printWritten(e, written, o.db) })
 	}
-	if len(failed) > 0 {
-		return fmt.Errorf("%d of %d bundle(s) could not be analyzed", len(failed), len(bundles))
+	if failed > 0 {
+		return fmt.Errorf("%d of %d bundle(s) could not be analyzed", failed, len(bundles))
 	}
 	for _, f := range all {
 		for _, v := range o.failOn {
@@ -432,215 +322,37 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-// analyzeBundle ingests one bundle into the store as one case, then
-// correlates it and saves the findings. i is its place among the
-// arguments; size is its bytes on disk (0 if not measured), for the
-// progress line.
-func analyzeBundle(ctx context.Context, p *pipeline, i int, bundle string, size int64) (caseResult, error) {
-	defer p.prog.bundles.Add(1)
-	var onDisk atomic.Int64 // bytes of the bundle's files on disk already counted as done
-	defer func() { p.prog.inDone.Add(max(0, size-onDisk.Load())) }()
-	o, s := p.o, p.s
-	begun := false
-	defer func() {
-		if !begun {
-			close(p.begun[i])
-		}
-	}()
-	hash, err := bundleHash(ctx, bundle)
-	if err != nil {
-		return caseResult{}, err
-	}
-	if i > 0 {
-		<-p.begun[i-1]
-	}
-	if o.skipKnown { // after the previous bundle's case began: ids stay in argument order
-		if res, ok, err := knownCase(ctx, s, bundle, hash); ok || err != nil {
-			return res, err
-		}
-	}
-	var cw *store.CaseWriter
-	err = p.do(func() (err error) {
-		cw, err = s.BeginCase(ctx, store.CaseInfo{BundleHash: hash, BundlePath: bundle, KeepAllEvents: o.keepAllEvents})
-		return err
-	})
-	close(p.begun[i])
-	begun = true
-	if err != nil {
-		return caseResult{}, err
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			p.do(func() error { return cw.Abort(context.WithoutCancel(ctx)) })
-		}
-	}()
-	arts, err := p.ingest(ctx, cw, bundle, &onDisk)
-	if cerr := ctx.Err(); cerr != nil {
-		return caseResult{}, cerr
-	}
-	if err != nil {
-		return caseResult{}, err
-	}
-	if len(arts) == 0 {
-		return caseResult{}, fmt.Errorf("no usable artifact (run 'portmortem inspect %s' to see what was found)", bundle)
-	}
-	var facts *parsers.SystemFacts
-	var factsHost string
-	for _, a := range arts {
-		if a.System != nil {
-			facts, factsHost = a.System, a.Host
-		}
-	}
-	// The case is committed with its findings: an interrupted run leaves
-	// neither a half-ingested case nor a case without findings.
-	in, err := s.Input(ctx, cw.ID())
-	if err != nil {
-		return caseResult{}, err
-	}
-	hf := hostFacts(in, facts, o)
-	applyFacts(&in, facts, factsHost, o)
-	findings, coverage, err := correlate.Analyze(ctx, in)
-	if err != nil {
-		return caseResult{}, err
-	}
-	var view *reports.Case
-	err = p.do(func() error {
-		if err := s.SaveFindings(ctx, cw.ID(), findings, coverage); err != nil {
-			return err
-		}
-		if err := cw.SetHostFacts(ctx, hf); err != nil {
-			return err
-		}
-		if err := cw.Commit(ctx); err != nil {
-			return err
-		}
-		committed = true
-		// Loaded before the writer goes on: a later case of the same
-		// content (the bundle given twice) replaces this one.
-		view, err = reports.LoadCase(ctx, s, cw.ID())
-		return err
-	})
-	if err != nil {
-		return caseResult{}, err
-	}
-	return caseResult{bundle: bundle, caseID: cw.ID(), findings: findings, coverage: coverage, view: view}, nil
+// analyzeObserver prints what an analyze run reports: warnings, each
+// bundle's findings table as its turn comes, and the bundles that failed.
+type analyzeObserver struct {
+	e     env
+	o     *analyzeOptions
+	s     *store.Store
+	con   *console
+	views []*reports.Case // each case as loaded right after its commit
 }
 
-// knownCase returns what the database holds of a bundle already analyzed
-// (--skip-known): ok is false when it has no complete case of that content.
-func knownCase(ctx context.Context, s *store.Store, bundle, hash string) (res caseResult, ok bool, err error) {
-	c, err := s.CaseByHash(ctx, hash)
-	if errors.Is(err, store.ErrNotFound) {
-		return caseResult{}, false, nil
+func (a *analyzeObserver) Warning(bundle string, err error) {
+	if !a.o.quiet {
+		a.con.printf("warning: %s\n", oneLine(err.Error()))
 	}
-	if err != nil {
-		return caseResult{}, false, err
-	}
-	res = caseResult{bundle: bundle, caseID: c.ID}
-	if res.findings, err = s.Findings(ctx, c.ID); err != nil {
-		return caseResult{}, false, err
-	}
-	if res.coverage, err = s.Coverage(ctx, c.ID); err != nil {
-		return caseResult{}, false, err
-	}
-	if res.view, err = reports.LoadCase(ctx, s, c.ID); err != nil {
-		return caseResult{}, false, err
-	}
-	return res, true, nil
 }
 
-// applyFacts fills what the case does not know from systeminfo and the
-// flags: the OS version, the UTC offset (--tz wins), the user's ports and
-// catalog.
-func applyFacts(in *correlate.Input, facts *parsers.SystemFacts, host string, o *analyzeOptions) {
-	if facts != nil {
-		if in.OSVersion == "" {
-			// "5.2.3790 Service Pack 2 Build 3790": the version is the first word.
-			in.OSVersion, _, _ = strings.Cut(facts.OSVersion, " ")
-		}
-		if !in.HasUTCOffset && facts.HasUTCOffset {
-			in.UTCOffset, in.HasUTCOffset = facts.UTCOffset, true
-		}
-		if in.Host == "" {
-			in.Host = host
-		}
-	}
-	if o.offset != nil {
-		in.UTCOffset, in.HasUTCOffset = *o.offset, true
-	}
-	in.UserPorts = o.user
-	in.Catalog = o.cat
+func (a *analyzeObserver) Committed(ctx context.Context, i int, caseID int64) error {
+	c, err := reports.LoadCase(ctx, a.s, caseID)
+	a.views[i] = c
+	return err
 }
 
-// captureTime decides an artifact's capture time: --captured-at, then what
-// the artifact says (a timestamp line), then a time in its file name, then
-// the archive entry's or the file's time.
-func captureTime(o *analyzeOptions, entry parsers.Entry, a *parsers.Artifact) (time.Time, bool, string) {
-	base := path.Base(entry.Name)
-	for _, c := range o.captures {
-		if m, _ := path.Match(c.pattern, base); m {
-			return c.at, c.local, "flag"
-		}
-		if m, _ := path.Match(c.pattern, entry.Name); m {
-			return c.at, c.local, "flag"
-		}
-	}
-	if !a.CapturedAt.IsZero() {
-		return a.CapturedAt, a.CapturedLocal, cmp.Or(a.CaptureSource, "timestamp-line")
-	}
-	if t, ok := parsers.FileNameTime(base); ok {
-		return t, true, "file-name"
-	}
-	local := entry.ModTimeSource == "zip-dos-local"
-	return entry.ModTime, local, entry.ModTimeSource
-}
-
-// bundleHash is the content hash that keys a case: the SHA-256 of a file,
-// or of the sorted names and contents of a folder's files.
-func bundleHash(ctx context.Context, root string) (string, error) {
-	info, err := os.Stat(root)
-	if err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	if !info.IsDir() {
-		if err := hashFile(h, root); err != nil {
-			return "", err
-		}
-		return hex.EncodeToString(h.Sum(nil)), nil
-	}
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil // Walk reports unreadable entries; they do not change the key
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		rel, _ := filepath.Rel(root, p)
-		fh := sha256.New()
-		if err := hashFile(fh, p); err != nil {
-			return nil
-		}
-		fmt.Fprintf(h, "%s\x00%x\n", filepath.ToSlash(rel), fh.Sum(nil))
+func (a *analyzeObserver) Done(r ingest.Result) error {
+	if r.Err != nil {
+		a.con.printf("portmortem: %s: %v\n", r.Bundle, r.Err)
 		return nil
+	}
+	var err error
+	a.con.pause(func() {
+		err = reports.WriteText(a.e.stdout, a.views[r.Index], reports.TextOptions{Color: colorOutput(a.e.stdout)})
 	})
-	if err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func hashFile(w io.Writer, p string) error {
-	f, err := os.Open(p)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = io.Copy(w, f)
 	return err
 }
 

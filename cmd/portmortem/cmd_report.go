@@ -12,10 +12,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/portmortem/portmortem/correlate"
-	"github.com/portmortem/portmortem/parsers"
 	"github.com/portmortem/portmortem/reports"
 	"github.com/portmortem/portmortem/store"
+	"github.com/portmortem/portmortem/store/ingest"
 	"github.com/spf13/pflag"
 )
 
@@ -109,29 +108,6 @@ func colorOutput(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// hostFacts decides what reports say about a case's host: the OS and zone
-// names from systeminfo, and the offset times are shown in — --tz, else
-// event 6008 (in, as the store built it), else systeminfo.
-func hostFacts(in correlate.Input, facts *parsers.SystemFacts, o *analyzeOptions) store.HostFacts {
-	var hf store.HostFacts
-	if facts != nil {
-		hf.OSName = strings.TrimSpace(facts.OSName + " " + facts.OSVersion)
-		hf.TimeZone = facts.TimeZone
-	}
-	switch {
-	case o.offset != nil:
-		hf.ZoneOffset, hf.HasZone, hf.ZoneSource = *o.offset, true, store.ZoneFromFlag
-	case in.HasUTCOffset:
-		hf.ZoneOffset, hf.HasZone, hf.ZoneSource = in.UTCOffset, true, store.ZoneFromEvent6008
-	case facts != nil && facts.HasUTCOffset:
-		hf.ZoneOffset, hf.HasZone, hf.ZoneSource = facts.UTCOffset, true, store.ZoneFromSysteminfo
-	}
-	if hf.ZoneSource != store.ZoneFromSysteminfo {
-		hf.TimeZone = "" // the name would not match the offset shown
-	}
-	return hf
 }
 
 // reportCmdOptions are the flags of `portmortem report`.
@@ -232,7 +208,7 @@ func bundleNamed(ctx context.Context, c store.Case, names []string) bool {
 		if filepath.Clean(n) == filepath.Clean(c.BundlePath) {
 			return true
 		}
-		if h, err := bundleHash(ctx, n); err == nil && h == c.BundleHash {
+		if h, err := ingest.Hash(ctx, n); err == nil && h == c.BundleHash {
 			return true
 		}
 	}

@@ -8,8 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/portmortem/portmortem/store/ingest"
 )
 
 // console serialises what analyze's goroutines print on stderr with the
@@ -65,26 +66,22 @@ func (c *console) draw(s string) {
 // progress counts analyze's work. The counters are always kept; the line
 // is drawn only when stderr is a terminal (see startProgress).
 type progress struct {
-	start     time.Time
-	total     int   // bundles
-	inTotal   int64 // input bytes of all bundles, 0 if unknown
-	bundles   atomic.Int64
-	artifacts atomic.Int64
-	records   atomic.Int64
-	bytes     atomic.Int64 // artifact bytes parsed (archive members extracted)
-	inDone    atomic.Int64 // input bytes done: files on disk parsed, bundles finished
+	ingest.Progress
+	start   time.Time
+	total   int   // bundles
+	inTotal int64 // input bytes of all bundles, 0 if unknown
 }
 
 // line renders the status line.
 func (p *progress) line(now time.Time) string {
 	el := now.Sub(p.start).Seconds()
-	mb := float64(p.bytes.Load()) / (1 << 20)
-	s := fmt.Sprintf("%d/%d bundles, %d artifacts, %.1f MB, %d records", p.bundles.Load(), p.total,
-		p.artifacts.Load(), mb, p.records.Load())
+	mb := float64(p.Bytes.Load()) / (1 << 20)
+	s := fmt.Sprintf("%d/%d bundles, %d artifacts, %.1f MB, %d records", p.Bundles.Load(), p.total,
+		p.Artifacts.Load(), mb, p.Records.Load())
 	if el >= 1 {
 		s += fmt.Sprintf(", %.1f MB/s", mb/el)
 	}
-	if done := p.inDone.Load(); done > 0 && p.inTotal > 0 && el >= 1 {
+	if done := p.InputDone.Load(); done > 0 && p.inTotal > 0 && el >= 1 {
 		left := time.Duration(el * float64(p.inTotal-min(done, p.inTotal)) / float64(done) * float64(time.Second))
 		s += ", ETA " + left.Round(time.Second).String()
 	}

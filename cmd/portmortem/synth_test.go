@@ -10,6 +10,7 @@ import (
 
 	"github.com/portmortem/portmortem/correlate"
 	"github.com/portmortem/portmortem/parsers"
+	"github.com/portmortem/portmortem/store/ingest"
 )
 
 // TestSynthBundles writes three small synthetic bundles and checks what
@@ -35,7 +36,7 @@ func TestSynthBundles(t *testing.T) {
 	wantFailures := map[string]int{}
 	lastEvent := map[string]time.Time{}
 	for _, b := range bundles {
-		h, err := bundleHash(ctx, b)
+		h, err := ingest.Hash(ctx, b)
 		if err != nil {
 			t.Fatal(err)
 		}

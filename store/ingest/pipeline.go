@@ -1,4 +1,4 @@
-package main
+package ingest
 
 import (
 	"cmp"
@@ -11,11 +11,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/portmortem/portmortem/correlate"
 	"github.com/portmortem/portmortem/parsers"
 	"github.com/portmortem/portmortem/store"
 )
 
-// How analyze runs in parallel (--jobs N):
+// How a run goes in parallel (Options.Jobs = N):
 //
 //   - up to N bundles are walked at once, each by its own goroutine;
 //   - every artifact is parsed by a goroutine holding one of N parse slots
@@ -26,50 +27,43 @@ import (
 //
 // A parser streams its records to the writer in chunks of chunkRecords
 // through a channel of chunkBuffer chunks, so memory is bounded by N ×
-// (chunkBuffer + 2) chunks whatever the artifacts' sizes. Events the store
-// would only count are counted by the parser's goroutine (a
-// store.EventFilter) and never reach the writer: an event log sends it a
-// few hundred records, not millions. The writer writes one artifact at a
+// (chunkBuffer + 2) chunks whatever the artifacts' sizes. Each event is
+// decoded once, by the parser's goroutine (an eventFilter); the events
+// the store would only count are counted there and never reach the
+// writer: an event log sends it a few hundred records, not millions, each
+// with what was decoded from it. The writer writes one artifact at a
 // time, waiting for its parser when it gets there first; the other
 // parsers go on meanwhile, and only one that outruns the writer by
-// chunkBuffer chunks (a netstat of a million rows) waits for it. The walk hands
-// each artifact's file over to its parser with Entry.Keep (an archive
-// member's temporary copy lives until the parse is done) and submits the
-// artifact's write to the writer in walk order before it goes on: a case's
-// artifacts are stored in the order --jobs 1 stores them, and the writer
-// always waits on a parser that is running, never on one that waits for a
-// slot. Correlation reads the committed case and runs in the bundle's
-// goroutine; only its results go through the writer.
+// chunkBuffer chunks (a netstat of a million rows) waits for it. The walk
+// hands each artifact's file over to its parser with Entry.Keep (an
+// archive member's temporary copy lives until the parse is done) and
+// submits the artifact's write to the writer in walk order before it goes
+// on: a case's artifacts are stored in the order Jobs = 1 stores them,
+// and the writer always waits on a parser that is running, never on one
+// that waits for a slot. Correlation reads the committed case and runs in
+// the bundle's goroutine; only its results go through the writer.
 const (
 	chunkRecords = 4096
 	chunkBuffer  = 16
 )
 
-// pipeline is the shared state of one parallel analyze run.
+// pipeline is the shared state of one run.
 type pipeline struct {
 	s      *store.Store
-	o      *analyzeOptions
-	con    *console
-	prog   *progress
+	o      *Options
+	obs    Observer
+	prog   *Progress
 	writes chan func()   // run in order by the writer goroutine
 	slots  chan struct{} // parse slots
 	// begun[i] is closed once bundle i has its case (or will have none):
 	// cases begin in argument order, so their ids, which reports follow,
-	// are those of --jobs 1.
+	// are those of Jobs = 1.
 	begun []chan struct{}
 }
 
-func newPipeline(s *store.Store, o *analyzeOptions, con *console, prog *progress, bundles int) *pipeline {
-	p := &pipeline{s: s, o: o, con: con, prog: prog, writes: make(chan func()), slots: make(chan struct{}, o.jobs)}
-	for range bundles {
-		p.begun = append(p.begun, make(chan struct{}))
-	}
-	return p
-}
-
 // halt keeps a bundle's first write error; the bundle's walk and parsers
-// stop on it. (Not a derived context: the commands' tests interrupt
-// through a context whose Err alone reports the cancellation.)
+// stop on it. (Not a derived context: callers interrupt through a context
+// whose Err alone reports the cancellation.)
 type halt struct{ p atomic.Pointer[error] }
 
 func (h *halt) set(err error) { h.p.CompareAndSwap(nil, &err) }
@@ -96,9 +90,11 @@ func (p *pipeline) do(f func() error) error {
 	return <-errc
 }
 
-// item is one parse result: a record or a parse error.
+// item is one parse result: a record (an event with what was decoded from
+// it) or a parse error.
 type item struct {
 	rec parsers.Record
+	dec correlate.Decoded
 	pe  *parsers.ParseError
 }
 
@@ -108,7 +104,7 @@ type item struct {
 type chunk struct {
 	items   []item
 	end     *capture
-	dropped *store.EventFilter // in the last chunk: the events counted, not sent
+	counted *store.EventCounts // in the last chunk: the events counted, not sent
 }
 
 type capture struct {
@@ -120,19 +116,46 @@ type capture struct {
 
 // pending is an artifact handed to a parser and to the writer.
 type pending struct {
-	a    *parsers.Artifact
-	done chan error // the write's outcome
+	a    *parsers.Artifact // nil for a refused entry
+	done chan error        // the write's outcome
 }
 
 // ingest walks a bundle and stores its artifacts into cw, parsing them in
 // parallel. It returns once every artifact it started is written or rolled
-// back, with the artifacts in walk order. The first write error stops the
-// rest of the bundle.
-func (p *pipeline) ingest(ctx context.Context, cw *store.CaseWriter, bundle string, onDisk *atomic.Int64) ([]*parsers.Artifact, error) {
+// back, with the artifacts read in walk order. The first write error
+// stops the rest of the bundle. A file the walk refuses is stored as an
+// artifact of format parsers.FormatRefused, with the reason as its note;
+// a damaged member the walk yields after its error gets the error as a
+// note instead.
+func (p *pipeline) ingest(ctx context.Context, cw *store.CaseWriter, bundlePath string, onDisk *atomic.Int64) ([]*parsers.Artifact, error) {
 	h := &halt{}
 	var pend []pending
+	submit := func(write func() error) chan error {
+		done := make(chan error, 1)
+		p.writes <- func() {
+			err := write()
+			if err != nil {
+				h.set(err)
+			}
+			done <- err
+		}
+		return done
+	}
+	var refused []*bundleError // yielded, not yet known to be refused
+	flush := func(keep string) (notes []string) {
+		for _, be := range refused {
+			if be.Path == keep {
+				notes = append(notes, be.Err.Error())
+				continue
+			}
+			info := store.ArtifactInfo{Path: be.Path, Format: parsers.FormatRefused, Notes: []string{be.Err.Error()}}
+			pend = append(pend, pending{done: submit(func() error { return writeRefused(ctx, cw, info) })})
+		}
+		refused = refused[:0]
+		return notes
+	}
 	walkErr := func() error {
-		for entry, err := range parsers.Walk(ctx, bundle, p.o.limits.Limits) {
+		for entry, err := range walkBundle(ctx, bundlePath, p.o.Limits) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -140,11 +163,14 @@ func (p *pipeline) ingest(ctx context.Context, cw *store.CaseWriter, bundle stri
 				return nil
 			}
 			if err != nil {
-				if !p.o.quiet {
-					p.con.printf("warning: %s\n", oneLine(err.Error()))
+				p.obs.Warning(bundlePath, err)
+				var be *bundleError
+				if errors.As(err, &be) {
+					refused = append(refused, be)
 				}
 				continue
 			}
+			notes := flush(entry.Name)
 			a, seq := parsers.Read(ctx, entry.Name, entry.File, "")
 			if a.Format == parsers.FormatUnknown {
 				continue
@@ -162,17 +188,12 @@ func (p *pipeline) ingest(ctx context.Context, cw *store.CaseWriter, bundle stri
 			}()
 			info := store.ArtifactInfo{
 				Path: entry.Name, Format: a.Format, ParserVersion: a.ParserVersion, Encoding: a.Encoding,
-				Size: entry.Size, ModTime: entry.ModTime, ModTimeSource: entry.ModTimeSource,
+				Size: entry.Size, ModTime: entry.ModTime, ModTimeSource: entry.ModTimeSource, Notes: notes,
 			}
-			done := make(chan error, 1)
-			p.writes <- func() {
-				err := writeArtifact(ctx, h, cw, info, chunks)
-				if err != nil {
-					h.set(err)
-				}
-				done <- err
-			}
-			pend = append(pend, pending{a: a, done: done})
+			pend = append(pend, pending{a: a, done: submit(func() error { return writeArtifact(ctx, h, cw, info, chunks) })})
+		}
+		if ctx.Err() == nil && h.err() == nil {
+			flush("")
 		}
 		return ctx.Err()
 	}()
@@ -182,7 +203,9 @@ func (p *pipeline) ingest(ctx context.Context, cw *store.CaseWriter, bundle stri
 		if err := <-pd.done; err != nil && first == nil {
 			first = err
 		}
-		arts = append(arts, pd.a)
+		if pd.a != nil {
+			arts = append(arts, pd.a)
+		}
 	}
 	if first == nil {
 		first = walkErr
@@ -194,20 +217,20 @@ func (p *pipeline) ingest(ctx context.Context, cw *store.CaseWriter, bundle stri
 // file. Parse errors other than *parsers.ParseError are not records (as in
 // inspect). Cancellation or a halt ends the artifact without a capture
 // time: the writer rolls it back.
-func (p *pipeline) parse(ctx context.Context, h *halt, entry parsers.Entry, a *parsers.Artifact, seq func(func(parsers.Record, error) bool), release func(), out chan<- chunk, onDisk *atomic.Int64) {
+func (p *pipeline) parse(ctx context.Context, h *halt, entry bundleEntry, a *parsers.Artifact, seq func(func(parsers.Record, error) bool), release func(), out chan<- chunk, onDisk *atomic.Int64) {
 	defer close(out)
 	buf := make([]item, 0, chunkRecords)
-	filter := store.NewEventFilter(p.o.keepAllEvents)
-	parsed := 0 // records not yet counted in the progress line
+	filter := &eventFilter{keepAll: p.o.KeepAllEvents}
+	parsed := 0 // records not yet counted in the progress
 	// Bytes counted so far: a binary artifact's records carry their
 	// offset, so its MB advance while it is parsed, not only at its end.
 	var counted, upto int64
 	advance := func(to int64) {
 		if to = min(to, entry.Size); to > counted {
-			p.prog.bytes.Add(to - counted)
+			p.prog.Bytes.Add(to - counted)
 			if entry.Depth == 0 {
 				onDisk.Add(to - counted)
-				p.prog.inDone.Add(to - counted)
+				p.prog.InputDone.Add(to - counted)
 			}
 			counted = to
 		}
@@ -218,20 +241,23 @@ func (p *pipeline) parse(ctx context.Context, h *halt, entry parsers.Entry, a *p
 		}
 		upto = max(upto, rec.Offset)
 		if parsed++; parsed == chunkRecords {
-			p.prog.records.Add(int64(parsed))
+			p.prog.Records.Add(int64(parsed))
 			parsed = 0
 			advance(upto)
 		}
-		if err == nil && rec.Kind == parsers.KindEvent && rec.Event != nil && !filter.Pass(rec.Event) {
-			continue
-		}
 		it := item{rec: rec}
-		if err != nil {
+		switch {
+		case err != nil:
 			var pe *parsers.ParseError
 			if !errors.As(err, &pe) {
 				continue
 			}
 			it = item{pe: pe}
+		case rec.Kind == parsers.KindEvent && rec.Event != nil:
+			var pass bool
+			if it.dec, pass = filter.pass(rec.Event); !pass {
+				continue
+			}
 		}
 		buf = append(buf, it)
 		if len(buf) == chunkRecords {
@@ -239,7 +265,7 @@ func (p *pipeline) parse(ctx context.Context, h *halt, entry parsers.Entry, a *p
 			buf = make([]item, 0, chunkRecords)
 		}
 	}
-	p.prog.records.Add(int64(parsed))
+	p.prog.Records.Add(int64(parsed))
 	if ctx.Err() != nil || h.err() != nil {
 		release()
 		return
@@ -255,9 +281,12 @@ func (p *pipeline) parse(ctx context.Context, h *halt, entry parsers.Entry, a *p
 	if sum != nil {
 		c.sha256 = hex.EncodeToString(sum.Sum(nil))
 	}
-	c.at, c.local, c.source = captureTime(p.o, entry, a)
-	out <- chunk{items: buf, end: c, dropped: filter}
-	p.prog.artifacts.Add(1)
+	c.at, c.local, c.source = correlate.CaptureTime(p.o.Captures, correlate.CaptureClues{
+		Name: entry.Name, Stated: a.CapturedAt, StatedLocal: a.CapturedLocal, StatedSource: a.CaptureSource,
+		ModTime: entry.ModTime, ModTimeSource: entry.ModTimeSource,
+	})
+	out <- chunk{items: buf, end: c, counted: &filter.counted}
+	p.prog.Artifacts.Add(1)
 	advance(entry.Size)
 }
 
@@ -271,9 +300,12 @@ func writeArtifact(ctx context.Context, h *halt, cw *store.CaseWriter, info stor
 			continue
 		}
 		for _, it := range c.items {
-			if it.pe != nil {
+			switch {
+			case it.pe != nil:
 				err = aw.AddError(it.pe)
-			} else {
+			case it.rec.Kind == parsers.KindEvent:
+				err = aw.AddEvent(it.rec.Line, it.rec.Offset, it.rec.Event, it.dec)
+			default:
 				err = aw.Add(it.rec)
 			}
 			if err != nil {
@@ -283,7 +315,7 @@ func writeArtifact(ctx context.Context, h *halt, cw *store.CaseWriter, info stor
 		if err == nil && c.end != nil {
 			aw.SetCapture(c.end.at, c.end.local, c.end.source)
 			aw.SetSHA256(c.end.sha256)
-			err = aw.AddDropped(c.dropped)
+			err = aw.AddCounts(c.counted)
 			ended = err == nil
 		}
 	}
@@ -298,4 +330,13 @@ func writeArtifact(ctx context.Context, h *halt, cw *store.CaseWriter, info stor
 	}
 	aw.Rollback()
 	return err
+}
+
+// writeRefused stores a file the walk did not read.
+func writeRefused(ctx context.Context, cw *store.CaseWriter, info store.ArtifactInfo) error {
+	aw, err := cw.AddArtifact(ctx, info)
+	if err != nil {
+		return err
+	}
+	return aw.Commit()
 }

@@ -1,0 +1,67 @@
+package correlate
+
+import (
+	"cmp"
+	"path"
+	"time"
+
+	"github.com/portmortem/portmortem/parsers"
+)
+
+// Capture sources the user or the bundle gives, beside those of parsers
+// (parsers.CaptureTimestampLine, CaptureFileName, CaptureArtifact).
+const (
+	// CaptureFlag is a time the user gave with --captured-at.
+	CaptureFlag = "flag"
+	// CaptureZipDOSLocal is a zip member's DOS time: the host's wall
+	// clock, its zone unknown.
+	CaptureZipDOSLocal = "zip-dos-local"
+)
+
+// CaptureRule is one --captured-at PATTERN=TIME: the files whose base
+// name or bundle path matches Pattern (path.Match) were taken at At, the
+// host's wall-clock time when Local is set.
+type CaptureRule struct {
+	Pattern string
+	At      time.Time
+	Local   bool
+}
+
+// CaptureClues are what is known of when one artifact was taken.
+type CaptureClues struct {
+	// Name is the artifact's path in its bundle ("outer.zip!/netstat.txt").
+	Name string
+	// Stated is the capture time the artifact states (a timestamp line,
+	// a time in its content), with its source; zero when it states none.
+	Stated       time.Time
+	StatedLocal  bool
+	StatedSource string
+	// ModTime is the file's or the archive entry's time, ModTimeSource
+	// where it came from (bundle.Entry.ModTimeSource).
+	ModTime       time.Time
+	ModTimeSource string
+}
+
+// CaptureTime decides an artifact's capture time, in this order: the
+// user's --captured-at rules (the first that matches), what the artifact
+// states, a time in its file name, then the file's or archive entry's
+// time. local says the time is the host's wall clock (its zone still to
+// be applied); source names where it came from.
+func CaptureTime(rules []CaptureRule, c CaptureClues) (at time.Time, local bool, source string) {
+	base := path.Base(c.Name)
+	for _, r := range rules {
+		if m, _ := path.Match(r.Pattern, base); m {
+			return r.At, r.Local, CaptureFlag
+		}
+		if m, _ := path.Match(r.Pattern, c.Name); m {
+			return r.At, r.Local, CaptureFlag
+		}
+	}
+	if !c.Stated.IsZero() {
+		return c.Stated, c.StatedLocal, cmp.Or(c.StatedSource, parsers.CaptureTimestampLine)
+	}
+	if t, ok := parsers.FileNameTime(base); ok {
+		return t, true, parsers.CaptureFileName
+	}
+	return c.ModTime, c.ModTimeSource == CaptureZipDOSLocal, c.ModTimeSource
+}

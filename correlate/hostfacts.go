@@ -1,0 +1,87 @@
+package correlate
+
+import (
+	"strings"
+	"time"
+
+	"github.com/portmortem/portmortem/parsers"
+)
+
+// Zone sources: where HostFacts.UTCOffset came from.
+const (
+	ZoneFromFlag       = "flag"
+	ZoneFromEvent6008  = "event-6008"
+	ZoneFromSysteminfo = "systeminfo"
+)
+
+// HostClues are what is known of a case's host before deciding: what its
+// event logs and artifacts say (Input as the store builds it: the host
+// most artifacts name, the latest 6009's OS version, the latest 6008's
+// UTC offset), its systeminfo, and the user's --tz.
+type HostClues struct {
+	// Logs is the case as stored, before any decision.
+	Logs Input
+	// System is the bundle's systeminfo (the last one read), and
+	// SystemHost the host that artifact names; nil when there is none.
+	System     *parsers.SystemFacts
+	SystemHost string
+	// Offset is the user's --tz; nil when not given.
+	Offset *time.Duration
+}
+
+// HostFacts are what portmortem decides about a case's host: for the
+// correlation (Host, OSVersion, UTCOffset) and for the reports (OSName,
+// TimeZone, ZoneSource).
+type HostFacts struct {
+	Host string
+	// OSVersion is "5.2.3790": the latest 6009's, else systeminfo's first
+	// word.
+	OSVersion string
+	// UTCOffset (local − UTC) is the user's --tz, else the latest 6008's,
+	// else systeminfo's standard offset; ZoneSource says which
+	// (ZoneFromFlag, ZoneFromEvent6008, ZoneFromSysteminfo).
+	UTCOffset    time.Duration
+	HasUTCOffset bool
+	ZoneSource   string
+	// OSName is systeminfo's OS name and version, as printed.
+	OSName string
+	// TimeZone is systeminfo's zone name, kept only when the offset is
+	// systeminfo's (it would not match another).
+	TimeZone string
+}
+
+// DecideHost decides a case's host facts: the one place their precedence
+// is written.
+func DecideHost(c HostClues) HostFacts {
+	f := HostFacts{Host: c.Logs.Host, OSVersion: c.Logs.OSVersion}
+	if c.Logs.HasUTCOffset {
+		f.UTCOffset, f.HasUTCOffset, f.ZoneSource = c.Logs.UTCOffset, true, ZoneFromEvent6008
+	}
+	if s := c.System; s != nil {
+		if f.OSVersion == "" {
+			// "5.2.3790 Service Pack 2 Build 3790": the version is the first word.
+			f.OSVersion, _, _ = strings.Cut(s.OSVersion, " ")
+		}
+		if !f.HasUTCOffset && s.HasUTCOffset {
+			f.UTCOffset, f.HasUTCOffset, f.ZoneSource = s.UTCOffset, true, ZoneFromSysteminfo
+		}
+		if f.Host == "" {
+			f.Host = c.SystemHost
+		}
+		f.OSName = strings.TrimSpace(s.OSName + " " + s.OSVersion)
+		f.TimeZone = s.TimeZone
+	}
+	if c.Offset != nil {
+		f.UTCOffset, f.HasUTCOffset, f.ZoneSource = *c.Offset, true, ZoneFromFlag
+	}
+	if f.ZoneSource != ZoneFromSysteminfo {
+		f.TimeZone = ""
+	}
+	return f
+}
+
+// Apply sets the facts decided in a case's correlation input.
+func (f HostFacts) Apply(in *Input) {
+	in.Host, in.OSVersion = f.Host, f.OSVersion
+	in.UTCOffset, in.HasUTCOffset = f.UTCOffset, f.HasUTCOffset
+}
