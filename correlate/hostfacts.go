@@ -21,10 +21,10 @@ const (
 type HostClues struct {
 	// Logs is the case as stored, before any decision.
 	Logs Input
-	// System is the bundle's systeminfo (the last one read), and
-	// SystemHost the host that artifact names; nil when there is none.
-	System     *parsers.SystemFacts
-	SystemHost string
+	// System is the bundle's systeminfo (the last one read); nil when
+	// there is none. (The host it names is already among the artifacts'
+	// hosts Logs.Host is chosen from.)
+	System *parsers.SystemFacts
 	// Offset is the user's --tz; nil when not given.
 	Offset *time.Duration
 }
@@ -64,9 +64,6 @@ func DecideHost(c HostClues) HostFacts {
 		}
 		if !f.HasUTCOffset && s.HasUTCOffset {
 			f.UTCOffset, f.HasUTCOffset, f.ZoneSource = s.UTCOffset, true, ZoneFromSysteminfo
-		}
-		if f.Host == "" {
-			f.Host = c.SystemHost
 		}
 		f.OSName = strings.TrimSpace(s.OSName + " " + s.OSVersion)
 		f.TimeZone = s.TimeZone

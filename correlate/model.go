@@ -31,6 +31,10 @@ const (
 	NoSnapshot Verdict = "NO_SNAPSHOT"
 )
 
+// Verdicts lists every verdict, in the order they are ranked and listed:
+// the ones that name a culprit first.
+var Verdicts = []Verdict{Confirmed, Probable, ReservedRange, NoConflictSeen, PortUnknown, NotPortRelated, NoSnapshot}
+
 // Evidence points at the place in an artifact that supports a claim: a
 // line of a text artifact, or a record of an event log.
 type Evidence struct {

@@ -48,10 +48,10 @@ func TestDecideHostPrecedence(t *testing.T) {
 		want  HostFacts
 	}{
 		{"logs alone", HostClues{Logs: logs}, HostFacts{Host: "WEB01", OSVersion: "6.1.7601", UTCOffset: 2 * time.Hour, HasUTCOffset: true, ZoneSource: ZoneFromEvent6008}},
-		{"6008 beats systeminfo, whose zone name is dropped", HostClues{Logs: logs, System: sys, SystemHost: "OTHER"},
+		{"6008 beats systeminfo, whose zone name is dropped", HostClues{Logs: logs, System: sys},
 			HostFacts{Host: "WEB01", OSVersion: "6.1.7601", UTCOffset: 2 * time.Hour, HasUTCOffset: true, ZoneSource: ZoneFromEvent6008,
 				OSName: "Microsoft Windows Server 2003 5.2.3790 Service Pack 2 Build 3790"}},
-		{"systeminfo fills what the logs lack", HostClues{System: sys, SystemHost: "IAS01"},
+		{"systeminfo fills what the logs lack", HostClues{Logs: Input{Host: "IAS01"}, System: sys},
 			HostFacts{Host: "IAS01", OSVersion: "5.2.3790", UTCOffset: time.Hour, HasUTCOffset: true, ZoneSource: ZoneFromSysteminfo,
 				OSName: "Microsoft Windows Server 2003 5.2.3790 Service Pack 2 Build 3790", TimeZone: "(UTC+01:00) Paris"}},
 		{"--tz beats everything", HostClues{Logs: logs, System: sys, Offset: &tz},
@@ -64,7 +64,7 @@ func TestDecideHostPrecedence(t *testing.T) {
 		}
 	}
 	var in Input
-	DecideHost(HostClues{System: sys, SystemHost: "IAS01", Offset: &tz}).Apply(&in)
+	DecideHost(HostClues{Logs: Input{Host: "IAS01"}, System: sys, Offset: &tz}).Apply(&in)
 	if in.Host != "IAS01" || in.OSVersion != "5.2.3790" || in.UTCOffset != tz || !in.HasUTCOffset {
 		t.Errorf("Apply: %+v", in)
 	}

@@ -99,8 +99,8 @@ func (o *analyzeOptions) validate(args []string) error {
 		o.offset = &d
 	}
 	for _, v := range o.failOn {
-		if !slices.Contains(allVerdicts, correlate.Verdict(strings.ToUpper(v))) {
-			return fmt.Errorf("%w: --fail-on %q: verdicts are %v", errUsage, v, allVerdicts)
+		if !slices.Contains(correlate.Verdicts, correlate.Verdict(strings.ToUpper(v))) {
+			return fmt.Errorf("%w: --fail-on %q: verdicts are %v", errUsage, v, correlate.Verdicts)
 		}
 	}
 	if o.ports != "" {
@@ -131,9 +131,6 @@ func (o *analyzeOptions) validate(args []string) error {
 	}
 	return o.limits.validate()
 }
-
-var allVerdicts = []correlate.Verdict{correlate.Confirmed, correlate.Probable, correlate.ReservedRange,
-	correlate.NoConflictSeen, correlate.PortUnknown, correlate.NotPortRelated, correlate.NoSnapshot}
 
 // parseOffset reads +01:00, -0500, +1, UTC.
 func parseOffset(s string) (time.Duration, error) {

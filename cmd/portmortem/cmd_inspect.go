@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/portmortem/portmortem/parsers"
@@ -261,10 +262,12 @@ func dash(s string) string {
 	return s
 }
 
-// oneLine keeps hostile input from breaking the table.
+// oneLine keeps hostile input from breaking the table or the terminal:
+// C0 and C1 control characters (C1 0x9b is a CSI to many terminals) and
+// bidirectional controls, which reorder what is shown, become spaces.
 func oneLine(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
 			return ' '
 		}
 		return r

@@ -176,3 +176,16 @@ func TestInspectTarSymlink(t *testing.T) {
 		t.Errorf("netstat.txt: format %s, %d records; want netstat, 1", a.Format, a.Records)
 	}
 }
+
+// TestOneLine: no control character of any kind, nor a bidirectional
+// control, reaches the terminal from a hostile name.
+func TestOneLine(t *testing.T) {
+	in := "a\x1b[31mb\tc\nd\x7fe\u009b31mf\u0085g\u202eh\u2066i"
+	want := "a [31mb c d e 31mf g h i"
+	if got := oneLine(in); got != want {
+		t.Errorf("oneLine(%q) = %q, want %q", in, got, want)
+	}
+	if got := oneLine("Dienst für Überwachung 日本"); got != "Dienst für Überwachung 日本" {
+		t.Errorf("printable text changed: %q", got)
+	}
+}

@@ -218,7 +218,7 @@ func (p *pipeline) analyze(ctx context.Context, i int, bundlePath string) (id in
 	clues := correlate.HostClues{Offset: o.Offset}
 	for _, a := range arts {
 		if a.System != nil {
-			clues.System, clues.SystemHost = a.System, a.Host
+			clues.System = a.System
 		}
 	}
 	// The case is committed with its findings: an interrupted run leaves
