@@ -1,12 +1,16 @@
 // Package store keeps portmortem's database: the only package that speaks
-// SQL. It writes parsed records into SQLite (github.com/mattn/go-sqlite3,
-// cgo: build with CGO_ENABLED=1 and gcc, or mingw-w64 for Windows), builds
-// correlate's Input from them, and keeps correlate's findings. The file is
-// a deliverable: analysts query it, so every table and view below is part
-// of the product.
+// SQL. It writes the records and decoded rows it is handed into SQLite
+// (github.com/mattn/go-sqlite3, cgo: build with CGO_ENABLED=1 and gcc, or
+// mingw-w64 for Windows), builds correlate's Input from them, and keeps
+// correlate's findings. It decides nothing: what an event means
+// (correlate.Decode), which capture time and host facts win
+// (correlate.CaptureTime, correlate.DecideHost) and what is stored at all
+// are decided before a row reaches it, by the analyze engine in
+// store/ingest. The file is a deliverable: analysts query it, so every
+// table and view below is part of the product.
 //
-// It imports parsers (record types) and correlate (Input, Finding), and is
-// imported by reports and cmd.
+// It imports parsers (record types) and correlate (Input, Decoded,
+// Finding), and is imported by store/ingest, reports and cmd.
 //
 // # Lifecycle
 //
@@ -14,6 +18,8 @@
 //	c, _ := s.BeginCase(ctx, store.CaseInfo{BundleHash: h, BundlePath: p})
 //	a, _ := c.AddArtifact(ctx, info)          // one transaction per artifact
 //	a.Add(rec) / a.AddError(pe) …             // batched, prepared statements
+//	a.AddEvent(line, off, ev, correlate.Decode(ev)) // an event with its decoded rows
+//	counts.Add(ev); a.AddCounts(&counts)      // events only counted (EventCounts)
 //	a.Commit()                                // or a.Rollback(); c.Abort(ctx) on error
 //	in, _ := s.Input(ctx, c.ID())             // → correlate.Analyze
 //	s.SaveFindings(ctx, c.ID(), findings, coverage)
@@ -70,8 +76,10 @@
 // artifacts — one file of the bundle. case_id; path (inside archives
 // "outer.zip!/inner/netstat.txt"; not unique, a zip may repeat a name);
 // format (netstat, tasklist, tcpvcon, netsh-excluded, netsh-dynamic,
-// ps-nettcp, ps-netudp, services, evtx, evtx-xml, evt, unknown, or what the
-// caller records for refused entries); parser_version (bumped whenever the
+// ps-nettcp, ps-netudp, services, evtx, evtx-xml, evt, systeminfo, or
+// refused: a file or archive entry the bundle walk did not read — unsafe
+// name, link, over a limit, damaged — with the reason as its first note,
+// which the case's "bundle" coverage line repeats); parser_version (bumped whenever the
 // parser's output changes); encoding (utf-8, utf-16le-bom, cp850 …,
 // binary); locale (UI language detected, e.g. de); variant (the command
 // variant, e.g. anob); host (as the artifact states it); size (bytes);
@@ -120,7 +128,7 @@
 // provider '(other)'.)
 //
 // events — the events correlate decodes as a failure or a boot marker
-// (every event with KeepAllEvents). artifact_id; record_id
+// (every event with analyze --keep-all-events). artifact_id; record_id
 // (EventRecordID; an ID of 2^63 or more, only in damaged logs, reads as
 // negative); line (XML exports) or byte_offset (binary formats): where in
 // the file; channel;

@@ -20,4 +20,13 @@
 //	3    the run finished but some input could not be parsed, and --strict was given
 //	4    analyze --fail-on: a finding has one of the named verdicts
 //	130  interrupted (Ctrl-C)
+//
+// This package is the command line only. Each cmd_<name>.go holds one
+// command: its options (a struct with AddFlags and validate) and its run
+// function; run.go dispatches and maps errors to exit codes; progress.go
+// draws the progress line and keeps it out of the way of what is printed.
+// The work is elsewhere: store/ingest runs an analysis, correlate decides
+// (decoding, capture times, host facts, verdicts), store keeps the
+// database, reports writes the terminal table, the workbook, the page and
+// findings.json, and parsers/synth makes synthetic input.
 package main
