@@ -55,11 +55,11 @@ func Analyze(ctx context.Context, in Input) ([]Finding, []Coverage, error) {
 		return nil, nil, err
 	}
 	var findings []Finding
-	for _, c := range a.buildCases() {
+	for _, c := range a.buildIncidents() {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
-		fs, err := a.analyzeCase(ctx, c)
+		fs, err := a.analyzeIncident(ctx, c)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -185,10 +185,10 @@ func TestFolding(t *testing.T) {
 		return failure(t, sysEvtx, scmAt(at(d), rec, id, "IAS", "Network Policy Server", code))
 	}
 	tests := []struct {
-		name      string
-		failures  []FailureRef
-		boots     []BootRef
-		wantCases int
+		name          string
+		failures      []FailureRef
+		boots         []BootRef
+		wantIncidents int
 	}{
 		{"7023_then_7031_same_incident", []FailureRef{iasAt(2*time.Minute, 1, 7023, "%%10048"), iasAt(3*time.Minute, 2, 7031, "")}, nil, 1},
 		{"two_boots_two_incidents", []FailureRef{iasAt(2*time.Minute, 1, 7023, "%%10048"), iasAt(26*time.Hour, 2, 7023, "%%10048")},
@@ -206,8 +206,8 @@ func TestFolding(t *testing.T) {
 			for _, f := range fs {
 				keys[[3]any{f.FailureTime, f.EventID, f.ServiceKey}] = true
 			}
-			if got := len(keys); got != tt.wantCases {
-				t.Errorf("got %d incidents, want %d", got, tt.wantCases)
+			if got := len(keys); got != tt.wantIncidents {
+				t.Errorf("got %d incidents, want %d", got, tt.wantIncidents)
 			}
 		})
 	}

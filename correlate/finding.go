@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-func (a *analysis) analyzeCase(ctx context.Context, c *failureCase) ([]Finding, error) {
+func (a *analysis) analyzeIncident(ctx context.Context, c *incident) ([]Finding, error) {
 	if c.class == ClassNotPort {
 		return []Finding{a.notPortFinding(c)}, nil
 	}
@@ -29,8 +29,8 @@ func (a *analysis) analyzeCase(ctx context.Context, c *failureCase) ([]Finding, 
 	return out, nil
 }
 
-// newFinding fills what every finding of a case shares.
-func (a *analysis) newFinding(c *failureCase) Finding {
+// newFinding fills what every finding of an incident shares.
+func (a *analysis) newFinding(c *incident) Finding {
 	f := c.primary.Failure
 	fd := Finding{
 		Bundle: a.in.Bundle, Host: a.in.Host,
@@ -53,7 +53,7 @@ func (a *analysis) newFinding(c *failureCase) Finding {
 	return fd
 }
 
-func (a *analysis) failureSummary(c *failureCase) string {
+func (a *analysis) failureSummary(c *incident) string {
 	f := c.primary.Failure
 	s := fmt.Sprintf("%s failed at %s: event %d from %s%s.", c.label(), fmtTime(f.Time), f.EventID, orDefault(f.Provider, "an unknown provider"), errorPart(f))
 	for _, r := range c.related {
@@ -104,7 +104,7 @@ func failureEvidence(r FailureRef) Evidence {
 }
 
 // sessionReason places the failure in its boot session.
-func (a *analysis) sessionReason(c *failureCase) (string, []Evidence) {
+func (a *analysis) sessionReason(c *incident) (string, []Evidence) {
 	if len(a.sessions) == 0 || c.primary.Failure.Time.IsZero() {
 		return "", nil
 	}
@@ -129,7 +129,7 @@ func bootEvidence(s Session) []Evidence {
 	return out
 }
 
-func (a *analysis) notPortFinding(c *failureCase) Finding {
+func (a *analysis) notPortFinding(c *incident) Finding {
 	fd := a.newFinding(c)
 	f := c.primary.Failure
 	fd.Verdict, fd.Confidence = NotPortRelated, 0.9
@@ -175,7 +175,7 @@ func shortErrorText(info ErrorInfo) string {
 	return "the error is not a bind error"
 }
 
-func (a *analysis) dependencyFailure(c *failureCase, dep string) *FailureRef {
+func (a *analysis) dependencyFailure(c *incident, dep string) *FailureRef {
 	var best *FailureRef
 	for i := range a.in.Failures {
 		f := &a.in.Failures[i]
@@ -195,7 +195,7 @@ func (a *analysis) dependencyFailure(c *failureCase, dep string) *FailureRef {
 	return best
 }
 
-func (a *analysis) portUnknownFinding(c *failureCase) Finding {
+func (a *analysis) portUnknownFinding(c *incident) Finding {
 	fd := a.newFinding(c)
 	fd.Verdict = PortUnknown
 	fd.Reasons = append(fd.Reasons, fmt.Sprintf(

@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// failureCase is one incident: a failure, with the events of the same
-// service folded into it (an SCM 7024 and the Apache 3299 that names the
+// incident is one failure, with the events of the same service folded
+// into it (an SCM 7024 and the Apache 3299 that names the
 // address, a SQL 26023 and its 17182).
-type failureCase struct {
+type incident struct {
 	primary FailureRef
 	related []FailureRef
 	key     string // resolved service key, "" when unknown
@@ -19,12 +19,12 @@ type failureCase struct {
 	session int
 }
 
-func (c *failureCase) all() []FailureRef {
+func (c *incident) all() []FailureRef {
 	return append([]FailureRef{c.primary}, c.related...)
 }
 
 // displayName prefers the SCM display name, else the primary's service.
-func (c *failureCase) displayName() string {
+func (c *incident) displayName() string {
 	for _, f := range c.all() {
 		if f.Failure.Kind == KindServiceFailure && f.Failure.Service != "" {
 			return f.Failure.Service
@@ -36,8 +36,8 @@ func (c *failureCase) displayName() string {
 	return c.key
 }
 
-// names are the display names of the case, for catalog and user lookups.
-func (c *failureCase) names() []string {
+// names are the display names of the incident, for catalog and user lookups.
+func (c *incident) names() []string {
 	var out []string
 	for _, f := range c.all() {
 		if n := strings.TrimSpace(f.Failure.Service); n != "" && !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, n) }) {
@@ -48,7 +48,7 @@ func (c *failureCase) names() []string {
 }
 
 // label is "Internet Authentication Service (IAS)".
-func (c *failureCase) label() string {
+func (c *incident) label() string {
 	name := c.displayName()
 	switch {
 	case name == "" && c.key == "":
@@ -89,7 +89,7 @@ func (a *analysis) resolveKey(f Failure) (key, why string) {
 	return "", ""
 }
 
-func sameService(a, b *failureCase) bool {
+func sameService(a, b *incident) bool {
 	if a.key != "" && b.key != "" {
 		return strings.EqualFold(a.key, b.key)
 	}
@@ -119,31 +119,31 @@ func within(a, b time.Time, d time.Duration) bool {
 	return x <= d && x >= -d
 }
 
-// buildCases groups the failures into incidents: every bind error that
-// names its port is a case and takes in the other failures of the same
-// service within foldWindow; the remaining failures of one service within
-// foldWindow form one case; a not-port-related SCM failure is always its
-// own case.
-func (a *analysis) buildCases() []*failureCase {
-	var singles []*failureCase
+// buildIncidents groups the failures into incidents: every bind error that
+// names its port is an incident and takes in the other failures of the
+// same service within foldWindow; the remaining failures of one service
+// within foldWindow form one incident; a not-port-related SCM failure is
+// always its own incident.
+func (a *analysis) buildIncidents() []*incident {
+	var singles []*incident
 	for _, f := range a.in.Failures {
 		if f.Failure.Kind == KindSignal {
 			continue
 		}
-		c := &failureCase{primary: f, class: f.Failure.Class}
+		c := &incident{primary: f, class: f.Failure.Class}
 		c.key, c.keyWhy = a.resolveKey(f.Failure)
 		singles = append(singles, c)
 	}
-	slices.SortStableFunc(singles, func(x, y *failureCase) int { return x.primary.Failure.Time.Compare(y.primary.Failure.Time) })
+	slices.SortStableFunc(singles, func(x, y *incident) int { return x.primary.Failure.Time.Compare(y.primary.Failure.Time) })
 
-	var cases []*failureCase
+	var incidents []*incident
 	folded := make([]bool, len(singles))
-	isPortBind := func(c *failureCase) bool {
+	isPortBind := func(c *incident) bool {
 		return c.primary.Failure.Kind == KindBindError && c.primary.Failure.HasPort
 	}
 	for i, c := range singles {
 		if isPortBind(c) {
-			cases = append(cases, c)
+			incidents = append(incidents, c)
 			folded[i] = true
 		}
 	}
@@ -151,7 +151,7 @@ func (a *analysis) buildCases() []*failureCase {
 		if folded[i] || c.class == ClassNotPort {
 			continue
 		}
-		for _, p := range cases {
+		for _, p := range incidents {
 			if isPortBind(p) && sameService(p, c) && within(p.primary.Failure.Time, c.primary.Failure.Time, foldWindow) {
 				p.related = append(p.related, c.primary)
 				if p.key == "" {
@@ -161,7 +161,7 @@ func (a *analysis) buildCases() []*failureCase {
 			}
 		}
 	}
-	var rest []*failureCase
+	var rest []*incident
 	for i, c := range singles {
 		if folded[i] {
 			continue
@@ -177,8 +177,8 @@ func (a *analysis) buildCases() []*failureCase {
 		}
 		rest = append(rest, c)
 	}
-	cases = append(cases, rest...)
-	for _, c := range cases {
+	incidents = append(incidents, rest...)
+	for _, c := range incidents {
 		// The primary is the strongest evidence of a conflict.
 		all := c.all()
 		best := 0
@@ -199,6 +199,6 @@ func (a *analysis) buildCases() []*failureCase {
 		slices.SortStableFunc(c.related, func(x, y FailureRef) int { return x.Failure.Time.Compare(y.Failure.Time) })
 		c.session = a.sessions.At(c.primary.Failure.Time)
 	}
-	slices.SortStableFunc(cases, func(x, y *failureCase) int { return x.primary.Failure.Time.Compare(y.primary.Failure.Time) })
-	return cases
+	slices.SortStableFunc(incidents, func(x, y *incident) int { return x.primary.Failure.Time.Compare(y.primary.Failure.Time) })
+	return incidents
 }

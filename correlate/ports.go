@@ -19,7 +19,7 @@ const (
 	SourceHistory = "history"
 )
 
-// neededPort is one port a case needs, with where it comes from.
+// neededPort is one port an incident needs, with where it comes from.
 type neededPort struct {
 	PortSpec
 	Addr   netip.Addr
@@ -28,7 +28,7 @@ type neededPort struct {
 	Ev     []Evidence
 }
 
-func (a *analysis) neededPorts(ctx context.Context, c *failureCase) ([]neededPort, error) {
+func (a *analysis) neededPorts(ctx context.Context, c *incident) ([]neededPort, error) {
 	f := c.primary.Failure
 	if f.HasPort && f.Port != 0 {
 		proto := f.Proto
@@ -77,7 +77,7 @@ func specsText(ps []PortSpec) string {
 	return strings.Join(parts, ", ")
 }
 
-func (a *analysis) userPorts(c *failureCase) ([]PortSpec, string) {
+func (a *analysis) userPorts(c *incident) ([]PortSpec, string) {
 	if len(a.in.UserPorts) == 0 {
 		return nil, ""
 	}
@@ -92,9 +92,9 @@ func (a *analysis) userPorts(c *failureCase) ([]PortSpec, string) {
 	return nil, ""
 }
 
-// catalogEntry finds the case's service in the catalog: by key, then by
+// catalogEntry finds the incident's service in the catalog: by key, then by
 // display name, then by the image of a process that hosted the service.
-func (a *analysis) catalogEntry(c *failureCase) (CatalogEntry, string, bool) {
+func (a *analysis) catalogEntry(c *incident) (CatalogEntry, string, bool) {
 	if c.key != "" {
 		if e, ok := a.cat.ByKey(c.key); ok {
 			return e, "by its key " + c.key, true
@@ -119,7 +119,7 @@ func (a *analysis) catalogEntry(c *failureCase) (CatalogEntry, string, bool) {
 
 // serviceImage is the image of a process that hosted the failed service
 // in any snapshot or listing, when it is not a shared host.
-func (a *analysis) serviceImage(c *failureCase) string {
+func (a *analysis) serviceImage(c *incident) string {
 	if c.key == "" {
 		return ""
 	}
@@ -137,7 +137,7 @@ func hostsKey(services []string, key string) bool {
 
 // historyPorts are the listening and UDP ports the service's own process
 // held in a snapshot where it ran: the latest before the failure first.
-func (a *analysis) historyPorts(ctx context.Context, c *failureCase) ([]neededPort, error) {
+func (a *analysis) historyPorts(ctx context.Context, c *incident) ([]neededPort, error) {
 	if c.key == "" || len(a.snaps) == 0 {
 		return nil, nil
 	}

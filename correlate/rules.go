@@ -57,12 +57,12 @@ type ruleFacts struct {
 	// BlockMode is a 4292 event of the failure's boot, for IPsec failures.
 	BlockMode    *FailureRef
 	IPsecService bool
-	// CaseProduct and ServiceImage describe the failed service; OwnerProduct
-	// the owner's services (from the catalog).
-	CaseProduct  string
-	ServiceImage string
-	OwnerProduct string
-	OwnerProdSvc string
+	// ServiceProduct and ServiceImage describe the failed service;
+	// OwnerProduct the owner's services (from the catalog).
+	ServiceProduct string
+	ServiceImage   string
+	OwnerProduct   string
+	OwnerProdSvc   string
 	// OwnerStatic is set when the catalog lists this port for one of the
 	// owner's services (a static port, not a random one).
 	OwnerStatic    bool
@@ -146,8 +146,8 @@ func matchRule(f ruleFacts) ruleMatch {
 // service's product, or returns "".
 func (f ruleFacts) sameProduct() string {
 	switch {
-	case f.CaseProduct != "" && f.OwnerProduct == f.CaseProduct:
-		return fmt.Sprintf("The owner, %s, hosts %s, another service of the same product (%s): a second instance holds the port.", f.ownerText(), f.OwnerProdSvc, f.CaseProduct)
+	case f.ServiceProduct != "" && f.OwnerProduct == f.ServiceProduct:
+		return fmt.Sprintf("The owner, %s, hosts %s, another service of the same product (%s): a second instance holds the port.", f.ownerText(), f.OwnerProdSvc, f.ServiceProduct)
 	case f.ServiceImage != "" && f.OwnerImage != "" && strings.EqualFold(f.ServiceImage, f.OwnerImage) && !isSharedHost(f.OwnerImage):
 		return fmt.Sprintf("The owner, %s, runs the same image as the failed service (%s): a second instance holds the port.", f.ownerText(), f.ServiceImage)
 	}

@@ -16,7 +16,7 @@ type signalReason struct {
 }
 
 // relatedSignals turns the signals of the failure's boot into reasons.
-func (a *analysis) relatedSignals(c *failureCase, p neededPort) ([]signalReason, []Evidence) {
+func (a *analysis) relatedSignals(c *incident, p neededPort) ([]signalReason, []Evidence) {
 	var rs []signalReason
 	var evs []Evidence
 	for _, s := range a.signals {
@@ -55,16 +55,16 @@ func (a *analysis) relatedSignals(c *failureCase, p neededPort) ([]signalReason,
 	return rs, evs
 }
 
-// sameBoot reports whether t lies in the case's boot session, or near the
+// sameBoot reports whether t lies in the incident's boot session, or near the
 // failure when no boots are known.
-func (a *analysis) sameBoot(c *failureCase, t time.Time) bool {
+func (a *analysis) sameBoot(c *incident, t time.Time) bool {
 	if len(a.sessions) == 0 || c.session < 0 {
 		return within(t, c.primary.Failure.Time, signalWindow)
 	}
 	return a.sessions.At(t) == c.session
 }
 
-func isIPsec(c *failureCase) bool {
+func isIPsec(c *incident) bool {
 	for _, k := range []string{"PolicyAgent", "IKEEXT"} {
 		if strings.EqualFold(c.key, k) {
 			return true
@@ -73,7 +73,7 @@ func isIPsec(c *failureCase) bool {
 	return slices.ContainsFunc(c.names(), func(n string) bool { return strings.EqualFold(n, "IPSEC Services") })
 }
 
-func (a *analysis) blockMode(c *failureCase) *FailureRef {
+func (a *analysis) blockMode(c *incident) *FailureRef {
 	if !isIPsec(c) {
 		return nil
 	}

@@ -72,7 +72,7 @@ const (
 // tierOf ranks a snapshot for a failure: the same boot after the failure
 // is best (its PIDs are the failure's), then the same boot before it, then
 // later boots, then earlier ones; snapshots that cannot be placed last.
-func (a *analysis) tierOf(c *failureCase, s *placedSnapshot) tier {
+func (a *analysis) tierOf(c *incident, s *placedSnapshot) tier {
 	ft := c.primary.Failure.Time
 	if ft.IsZero() || s.at.IsZero() || len(a.sessions) == 0 {
 		return tierUnknown
@@ -95,7 +95,7 @@ func (a *analysis) tierOf(c *failureCase, s *placedSnapshot) tier {
 	return tierEarlier
 }
 
-func (a *analysis) orderSnapshots(c *failureCase) []*placedSnapshot {
+func (a *analysis) orderSnapshots(c *incident) []*placedSnapshot {
 	ft := c.primary.Failure.Time
 	out := make([]*placedSnapshot, 0, len(a.snaps))
 	for i := range a.snaps {
@@ -138,7 +138,7 @@ func (a *analysis) orderSnapshots(c *failureCase) []*placedSnapshot {
 }
 
 // snapshotReason says which snapshot was used and why.
-func (a *analysis) snapshotReason(c *failureCase, o *observation) string {
+func (a *analysis) snapshotReason(c *incident, o *observation) string {
 	s := o.snap
 	ft := c.primary.Failure.Time
 	rel := ""

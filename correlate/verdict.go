@@ -11,8 +11,8 @@ import (
 	"github.com/portmortem/portmortem/parsers"
 )
 
-// portFinding gives the verdict for one needed port of a case.
-func (a *analysis) portFinding(ctx context.Context, c *failureCase, p neededPort, all []neededPort) (Finding, error) {
+// portFinding gives the verdict for one needed port of an incident.
+func (a *analysis) portFinding(ctx context.Context, c *incident, p neededPort, all []neededPort) (Finding, error) {
 	fd := a.newFinding(c)
 	fd.Proto, fd.Port, fd.PortSource = p.Proto, p.Port, p.Source
 	fd.Reasons = append(fd.Reasons, p.Why)
@@ -90,7 +90,7 @@ func (a *analysis) portFinding(ctx context.Context, c *failureCase, p neededPort
 }
 
 // ownerVerdict: CONFIRMED or PROBABLE, with the culprit rule.
-func (a *analysis) ownerVerdict(ctx context.Context, c *failureCase, p neededPort, all []neededPort, o *observation, fd *Finding) error {
+func (a *analysis) ownerVerdict(ctx context.Context, c *incident, p neededPort, all []neededPort, o *observation, fd *Finding) error {
 	h := o.owners[0]
 	fd.OwnerPID, fd.OwnerImage, fd.OwnerServices = h.pid, h.image, h.services
 	fd.Reasons = append(fd.Reasons, h.heldText(o.snap.Artifact, p))
@@ -183,7 +183,7 @@ const (
 
 // createdText compares the socket's bind time (Get-NetTCPConnection
 // CreationTime) with the failure's time.
-func (a *analysis) createdText(h holder, c *failureCase) (string, boundWhen) {
+func (a *analysis) createdText(h holder, c *incident) (string, boundWhen) {
 	s := h.ref.Socket
 	ft := c.primary.Failure.Time
 	if s.CreatedAt.IsZero() || ft.IsZero() {
@@ -204,7 +204,7 @@ func (a *analysis) createdText(h holder, c *failureCase) (string, boundWhen) {
 }
 
 // rangeVerdict: no owner, and the port lies in an excluded range.
-func (a *analysis) rangeVerdict(c *failureCase, p neededPort, all []neededPort, o *observation, rng *parsers.PortRange, ref RangeRef, fd *Finding) {
+func (a *analysis) rangeVerdict(c *incident, p neededPort, all []neededPort, o *observation, rng *parsers.PortRange, ref RangeRef, fd *Finding) {
 	kind := "a dynamic reservation (no *: WinNAT for Hyper-V, WSL 2 or Docker reserves such blocks at each boot)"
 	if rng.Administered {
 		kind = "an administered exclusion (*: added on purpose with netsh or by an installer)"
@@ -215,7 +215,7 @@ func (a *analysis) rangeVerdict(c *failureCase, p neededPort, all []neededPort, 
 		p.Proto, p.Port, o.snap.Artifact, rng.Start, rng.End, kind))
 	fd.Evidence = append(fd.Evidence, rangeEvidence(ref, p.Proto))
 	conf := 0.6
-	switch code := a.caseWin32(c); {
+	switch code := a.incidentWin32(c); {
 	case code == 10013:
 		conf = 0.9
 		fd.Reasons = append(fd.Reasons, "The failure's error maps to 10013 (WSAEACCES), which is what an excluded range gives.")
@@ -237,9 +237,9 @@ func (a *analysis) rangeVerdict(c *failureCase, p neededPort, all []neededPort, 
 	fd.Remedy, fd.KB = remedyFor(a.remedyInput(c, p, all, RuleExcludedRange, nil, rng))
 }
 
-// caseWin32 is the Win32 form of the case's error: NTSTATUS and HRESULT
-// forms of 10013/10048 map to them.
-func (a *analysis) caseWin32(c *failureCase) uint32 {
+// incidentWin32 is the Win32 form of the incident's error: NTSTATUS and
+// HRESULT forms of 10013/10048 map to them.
+func (a *analysis) incidentWin32(c *incident) uint32 {
 	for _, f := range c.all() {
 		if !f.Failure.HasError {
 			continue
@@ -258,7 +258,7 @@ func (a *analysis) caseWin32(c *failureCase) uint32 {
 }
 
 // freeVerdict: the port was free in the snapshot.
-func (a *analysis) freeVerdict(c *failureCase, p neededPort, o *observation, fd *Finding) {
+func (a *analysis) freeVerdict(c *incident, p neededPort, o *observation, fd *Finding) {
 	fd.Verdict = NoConflictSeen
 	addr := "any address"
 	if p.Addr.IsValid() {
@@ -363,7 +363,7 @@ func (a *analysis) dynamicRange(proto parsers.Proto, port uint16, addr netip.Add
 }
 
 // ruleFacts gathers what the culprit rules need about an owner.
-func (a *analysis) ruleFacts(ctx context.Context, c *failureCase, p neededPort, o *observation, h holder) (ruleFacts, error) {
+func (a *analysis) ruleFacts(ctx context.Context, c *incident, p neededPort, o *observation, h holder) (ruleFacts, error) {
 	f := ruleFacts{
 		Proto: p.Proto, Port: p.Port,
 		OwnerPID: h.pid, OwnerImage: h.image, OwnerServices: h.services,
@@ -380,7 +380,7 @@ func (a *analysis) ruleFacts(ctx context.Context, c *failureCase, p neededPort, 
 	}
 	f.Dynamic, f.DynamicSource, f.DynamicKnown = a.dynamicRange(p.Proto, p.Port, p.Addr)
 	if e, _, ok := a.catalogEntry(c); ok {
-		f.CaseProduct = e.Product
+		f.ServiceProduct = e.Product
 		if f.ServiceImage == "" && len(e.Images) == 1 && !isPattern(e.Images[0]) && !isSharedHost(e.Images[0]) {
 			f.ServiceImage = e.Images[0]
 		}
@@ -415,7 +415,7 @@ func (a *analysis) ruleFacts(ctx context.Context, c *failureCase, p neededPort, 
 	return f, nil
 }
 
-func (a *analysis) remedyInput(c *failureCase, p neededPort, all []neededPort, rule string, h *holder, rng *parsers.PortRange) remedyInput {
+func (a *analysis) remedyInput(c *incident, p neededPort, all []neededPort, rule string, h *holder, rng *parsers.PortRange) remedyInput {
 	in := remedyInput{
 		Rule: rule, Family: a.family, Proto: p.Proto, Port: p.Port, Addr: p.Addr,
 		ServiceKey: orDefault(c.key, c.displayName()), OwnerPID: -1, Range: rng,
