@@ -11,7 +11,7 @@ import (
 
 // PIDSockets is implemented by an Owners that can also list the sockets
 // one process held in one snapshot. Analyze uses it to learn the ports a
-// service's process held in an earlier snapshot (the "history" source);
+// service's process held in an earlier snapshot (PortSourceHistory);
 // without it that source is skipped and Coverage says so.
 type PIDSockets interface {
 	SocketsOf(ctx context.Context, snapshotID int64, pid int) ([]SocketRef, error)
@@ -43,7 +43,7 @@ var errNoOwners = errors.New("correlate: input has snapshots but no Owners")
 // reasons of the findings they bear on.
 //
 // Snapshot times are UTC except where CapturedLocal is set (or the source
-// is "zip-dos-local"): that CapturedAt is the host's wall-clock time, and
+// is parsers.CaptureZipDOS): that CapturedAt is the host's wall-clock time, and
 // Input.UTCOffset is applied to it when known. Analyze reads in.Owners only through OwnersOf, CountByPID
 // and, when implemented, PIDSockets; their errors end the analysis.
 func Analyze(ctx context.Context, in Input) ([]Finding, []Coverage, error) {

@@ -11,19 +11,28 @@ import (
 	"github.com/portmortem/portmortem/parsers"
 )
 
-// Port sources (Finding.PortSource).
+// PortSource says where a needed port came from (Finding.PortSource). Its
+// values are stored in findings.port_source and written to findings.json.
+type PortSource string
+
+// The port sources, in the order neededPorts tries them.
 const (
-	SourceEvent   = "event"
-	SourceUser    = "user"
-	SourceCatalog = "catalog"
-	SourceHistory = "history"
+	// PortSourceEvent: the failure's event names the port.
+	PortSourceEvent PortSource = "event"
+	// PortSourceUser: the user's --ports file lists it for the service.
+	PortSourceUser PortSource = "user"
+	// PortSourceCatalog: the port catalog lists it for the service.
+	PortSourceCatalog PortSource = "catalog"
+	// PortSourceHistory: the service's own process held it in an earlier
+	// snapshot.
+	PortSourceHistory PortSource = "history"
 )
 
 // neededPort is one port an incident needs, with where it comes from.
 type neededPort struct {
 	PortSpec
 	Addr   netip.Addr
-	Source string
+	Source PortSource
 	Why    string
 	Ev     []Evidence
 }
@@ -35,11 +44,11 @@ func (a *analysis) neededPorts(ctx context.Context, c *incident) ([]neededPort, 
 		if proto == "" {
 			proto = parsers.TCP
 		}
-		return []neededPort{{PortSpec: PortSpec{proto, f.Port}, Addr: f.Addr, Source: SourceEvent,
+		return []neededPort{{PortSpec: PortSpec{proto, f.Port}, Addr: f.Addr, Source: PortSourceEvent,
 			Why: fmt.Sprintf("The port comes from the event itself: %s %s.", proto, endpointText(&f))}}, nil
 	}
 	if ps, name := a.userPorts(c); len(ps) > 0 {
-		return specPorts(ps, SourceUser, fmt.Sprintf("The port comes from the --ports file, which lists %s for %s.", specsText(ps), name)), nil
+		return specPorts(ps, PortSourceUser, fmt.Sprintf("The port comes from the --ports file, which lists %s for %s.", specsText(ps), name)), nil
 	}
 	if e, how, ok := a.catalogEntry(c); ok && len(e.Ports) > 0 {
 		origin := "built-in catalog"
@@ -51,12 +60,12 @@ func (a *analysis) neededPorts(ctx context.Context, c *incident) ([]neededPort, 
 			why += " (" + strings.TrimRight(src, ";,") + ")"
 		}
 		why += "; a service configured for other ports would not match."
-		return specPorts(e.Ports, SourceCatalog, why), nil
+		return specPorts(e.Ports, PortSourceCatalog, why), nil
 	}
 	return a.historyPorts(ctx, c)
 }
 
-func specPorts(ps []PortSpec, source, why string) []neededPort {
+func specPorts(ps []PortSpec, source PortSource, why string) []neededPort {
 	out := make([]neededPort, 0, len(ps))
 	seen := map[PortSpec]bool{}
 	for _, p := range ps {
@@ -203,7 +212,7 @@ func (a *analysis) historyPorts(ctx context.Context, c *incident) ([]neededPort,
 		if len(others) > 0 {
 			why += fmt.Sprintf(" That process also hosts %s, so some of these ports may be theirs.", strings.Join(others, ", "))
 		}
-		out := specPorts(specs, SourceHistory, why)
+		out := specPorts(specs, PortSourceHistory, why)
 		for i := range out {
 			out[i].Ev = append([]Evidence{ev}, evs...)
 		}

@@ -8,27 +8,31 @@ import (
 	"github.com/portmortem/portmortem/parsers"
 )
 
-// The culprit rules (Finding.Rule): the pattern behind a conflict, which
-// decides the remedy.
+// Rule is a culprit rule (Finding.Rule): the pattern behind a conflict,
+// which decides the remedy. Its values are stored in findings.rule and
+// written to findings.json and the reports; "" means no culprit.
+type Rule string
+
+// The culprit rules.
 const (
 	// RuleDNSSocketPool: dns.exe's socket pool took the port (MS08-037).
-	RuleDNSSocketPool = "dns-socket-pool"
+	RuleDNSSocketPool Rule = "dns-socket-pool"
 	// RuleLSASSDynamic: lsass.exe (AD/RPC) holds the port (KB224196).
-	RuleLSASSDynamic = "lsass-dynamic-port"
+	RuleLSASSDynamic Rule = "lsass-dynamic-port"
 	// RuleEphemeral: the port lies in the dynamic range and an outgoing
 	// connection or a random-port service took it (KB929851).
-	RuleEphemeral = "ephemeral-range"
+	RuleEphemeral Rule = "ephemeral-range"
 	// RuleHTTPSys: PID 4 holds the port for HTTP.sys.
-	RuleHTTPSys = "httpsys-pid4"
+	RuleHTTPSys Rule = "httpsys-pid4"
 	// RuleExcludedRange: no owner, the port lies in an excluded range.
-	RuleExcludedRange = "excluded-range"
+	RuleExcludedRange Rule = "excluded-range"
 	// RuleIPsecBlockMode: IPsec could not bind UDP 500/4500 and the driver
 	// entered Block mode (4292).
-	RuleIPsecBlockMode = "ipsec-block-mode"
+	RuleIPsecBlockMode Rule = "ipsec-block-mode"
 	// RuleSameProduct: another instance of the same product holds the port.
-	RuleSameProduct = "same-product"
+	RuleSameProduct Rule = "same-product"
 	// RuleOther: an owner that matches no known pattern.
-	RuleOther = "other"
+	RuleOther Rule = "other"
 )
 
 // dnsPoolMinSockets is how many UDP sockets one process must hold to look
@@ -71,7 +75,7 @@ type ruleFacts struct {
 
 // ruleMatch is the rule that fits and why.
 type ruleMatch struct {
-	Rule    string
+	Rule    Rule
 	Reasons []string
 }
 

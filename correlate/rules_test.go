@@ -16,7 +16,7 @@ func TestMatchRule(t *testing.T) {
 	tests := []struct {
 		name   string
 		facts  ruleFacts
-		want   string
+		want   Rule
 		reason string
 	}{
 		{"ipsec_block_mode", ruleFacts{Proto: parsers.UDP, Port: 500, OwnerPID: 1640, OwnerImage: "dns.exe", IPsecService: true, BlockMode: block},

@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/portmortem/portmortem/parsers"
 )
 
 // placedSnapshot is a snapshot with its time made UTC and its boot session.
@@ -18,7 +20,7 @@ type placedSnapshot struct {
 }
 
 // trustedSources are the capture-time sources a CONFIRMED verdict may rest on.
-var trustedSources = []string{"flag", "timestamp-line", "zip-extended-utc", "file-name"}
+var trustedSources = []parsers.CaptureSource{parsers.CaptureFlag, parsers.CaptureTimestampLine, parsers.CaptureZipExtended, parsers.CaptureFileName}
 
 // place puts a snapshot in time and in its boot session.
 func (a *analysis) place(s Snapshot) placedSnapshot {
@@ -28,12 +30,12 @@ func (a *analysis) place(s Snapshot) placedSnapshot {
 		return p
 	}
 	p.at = s.CapturedAt.UTC()
-	local := s.CapturedLocal || s.CaptureSource == "zip-dos-local"
+	local := s.CapturedLocal || s.CaptureSource == parsers.CaptureZipDOS
 	switch {
 	case local && !a.in.HasUTCOffset:
 		p.timeNote = fmt.Sprintf("its capture time (from %s) is the host's local time, and the host's UTC offset is unknown: it may be off by up to 14 hours", captureSourceText(s.CaptureSource))
 		a.localNoOffset = true
-	case local && (s.CaptureSource == "zip-dos-local" || slices.Contains(trustedSources, s.CaptureSource)):
+	case local && (s.CaptureSource == parsers.CaptureZipDOS || slices.Contains(trustedSources, s.CaptureSource)):
 		p.at = p.at.Add(-a.in.UTCOffset)
 		p.trusted = true
 	case slices.Contains(trustedSources, s.CaptureSource):
@@ -47,16 +49,16 @@ func (a *analysis) place(s Snapshot) placedSnapshot {
 	return p
 }
 
-func captureSourceText(src string) string {
+func captureSourceText(src parsers.CaptureSource) string {
 	switch src {
-	case "file-mtime":
+	case parsers.CaptureFileModTime:
 		return "the file's modification time"
-	case "tar":
+	case parsers.CaptureTar:
 		return "the tar entry's time"
-	case "gzip":
+	case parsers.CaptureGzip:
 		return "the gzip header's time"
 	}
-	return "the " + src + " time"
+	return "the " + string(src) + " time"
 }
 
 type tier int

@@ -120,14 +120,14 @@ func (a *analysis) ownerVerdict(ctx context.Context, c *incident, p neededPort, 
 	}
 	confirmed := o.tier == tierSameAfter && o.snap.trusted
 	switch p.Source {
-	case SourceCatalog:
+	case PortSourceCatalog:
 		if c.class == ClassPortConflict {
 			conf *= 0.9
 		} else {
 			conf *= 0.75
 			confirmed = false
 		}
-	case SourceHistory:
+	case PortSourceHistory:
 		conf *= 0.8
 		confirmed = false
 	}
@@ -152,13 +152,13 @@ func (a *analysis) ownerVerdict(ctx context.Context, c *incident, p neededPort, 
 		fd.Verdict = Confirmed
 	}
 	switch {
-	case confirmed && p.Source == SourceCatalog:
+	case confirmed && p.Source == PortSourceCatalog:
 		fd.Reasons = append(fd.Reasons, "Confirmed: the error says the bind failed for a conflict, and the port the catalog names for this service was held by another process in the failure's boot after the failure.")
 	case !confirmed && o.tier == tierSameAfter && !o.snap.trusted:
 		fd.Reasons = append(fd.Reasons, "Probable rather than confirmed: the snapshot's capture time is not trustworthy, so it may not follow the failure in the same boot.")
-	case !confirmed && p.Source == SourceCatalog && c.class != ClassPortConflict:
+	case !confirmed && p.Source == PortSourceCatalog && c.class != ClassPortConflict:
 		fd.Reasons = append(fd.Reasons, "Probable rather than confirmed: the port comes from the catalog and the error does not itself say the bind failed.")
-	case !confirmed && p.Source == SourceHistory:
+	case !confirmed && p.Source == PortSourceHistory:
 		fd.Reasons = append(fd.Reasons, "Probable rather than confirmed: the port comes only from what the service's process held in an earlier snapshot.")
 	}
 
@@ -290,7 +290,7 @@ func (a *analysis) freeVerdict(c *incident, p neededPort, o *observation, fd *Fi
 
 	conf := map[tier]float64{tierSameAfter: 0.7, tierSameBefore: 0.45, tierLater: 0.35, tierEarlier: 0.3, tierUnknown: 0.35}[o.tier]
 	if c.class == ClassPortConflict {
-		if p.Source == SourceEvent {
+		if p.Source == PortSourceEvent {
 			conf *= 0.5
 			fd.Reasons = append(fd.Reasons, fmt.Sprintf("Yet the event's own error says %s %d was unavailable at the failure: whatever held it was gone by the snapshot.", p.Proto, p.Port))
 		} else {
@@ -415,7 +415,7 @@ func (a *analysis) ruleFacts(ctx context.Context, c *incident, p neededPort, o *
 	return f, nil
 }
 
-func (a *analysis) remedyInput(c *incident, p neededPort, all []neededPort, rule string, h *holder, rng *parsers.PortRange) remedyInput {
+func (a *analysis) remedyInput(c *incident, p neededPort, all []neededPort, rule Rule, h *holder, rng *parsers.PortRange) remedyInput {
 	in := remedyInput{
 		Rule: rule, Family: a.family, Proto: p.Proto, Port: p.Port, Addr: p.Addr,
 		ServiceKey: orDefault(c.key, c.displayName()), OwnerPID: -1, Range: rng,
