@@ -20,7 +20,7 @@ func oneBoot2008(fs []FailureRef, refs []SocketRef, procs []ProcessRef) Input {
 		Bundle: "case", Host: "SRV", OSVersion: "6.1.7601",
 		Failures:  fs,
 		Boots:     []BootRef{boot12(sysEvtx, at(0), 1)},
-		Snapshots: []Snapshot{{ID: 1, Artifact: netstat, Format: parsers.FormatNetstat, CapturedAt: at(22 * time.Minute), CaptureSource: "flag"}},
+		Snapshots: []Snapshot{{ID: 1, Artifact: netstat, Format: parsers.FormatNetstat, CapturedAt: at(22 * time.Minute), CaptureSource: parsers.CaptureFlag}},
 		Processes: procs,
 		Owners:    &fakeOwners{refs: refs},
 	}
@@ -37,7 +37,7 @@ func TestAnalyzeVerdictsAndRules(t *testing.T) {
 		proto   parsers.Proto
 		port    uint16
 		verdict Verdict
-		rule    string
+		rule    Rule
 		reason  string
 	}{
 		{"port_unknown", func(t *testing.T) Input {
@@ -91,14 +91,14 @@ func TestAnalyzeVerdictsAndRules(t *testing.T) {
 		}, parsers.TCP, 80, NoConflictSeen, "", "whatever held it was gone by the snapshot"},
 		{"zip_dos_time_with_offset_is_trusted", func(t *testing.T) Input {
 			in := npsGerman2008R2(t)
-			in.Snapshots[0].CaptureSource = "zip-dos-local"
+			in.Snapshots[0].CaptureSource = parsers.CaptureZipDOS
 			in.Snapshots[0].CapturedAt = at(25*time.Minute + time.Hour) // local time, UTC+1
 			in.UTCOffset, in.HasUTCOffset = time.Hour, true
 			return in
 		}, parsers.UDP, 1812, Confirmed, RuleDNSSocketPool, "taken 22 min after the failure"},
 		{"zip_dos_time_without_offset", func(t *testing.T) Input {
 			in := npsGerman2008R2(t)
-			in.Snapshots[0].CaptureSource = "zip-dos-local"
+			in.Snapshots[0].CaptureSource = parsers.CaptureZipDOS
 			return in
 		}, parsers.UDP, 1812, Probable, RuleDNSSocketPool, "it may be off by up to 14 hours"},
 		{"ephemeral_with_unknown_os", func(t *testing.T) Input {
@@ -115,15 +115,15 @@ func TestAnalyzeVerdictsAndRules(t *testing.T) {
 		{"earlier_same_boot_owner_beats_free_later_boot", func(t *testing.T) Input {
 			in := sbs2003IASDNS(t)
 			in.Snapshots = []Snapshot{
-				{ID: 1, Artifact: "before.txt", Format: parsers.FormatNetstat, CapturedAt: at(time.Minute), CaptureSource: "flag"},
-				{ID: 3, Artifact: "nextboot.txt", Format: parsers.FormatNetstat, CapturedAt: at(72 * time.Hour), CaptureSource: "flag"},
+				{ID: 1, Artifact: "before.txt", Format: parsers.FormatNetstat, CapturedAt: at(time.Minute), CaptureSource: parsers.CaptureFlag},
+				{ID: 3, Artifact: "nextboot.txt", Format: parsers.FormatNetstat, CapturedAt: at(72 * time.Hour), CaptureSource: parsers.CaptureFlag},
 			}
 			in.Boots = append(in.Boots, boot2003(sysEvt, at(70*time.Hour), 900)...)
 			return in
 		}, parsers.UDP, 1812, Probable, RuleDNSSocketPool, "Snapshot before.txt was taken 1 min before the failure, in the same boot session"},
 		{"free_after_owner_before_in_same_boot", func(t *testing.T) Input {
 			in := sbs2003IASDNS(t)
-			in.Snapshots = append(in.Snapshots, Snapshot{ID: 3, Artifact: "later.txt", Format: parsers.FormatNetstat, CapturedAt: at(3 * time.Hour), CaptureSource: "flag"})
+			in.Snapshots = append(in.Snapshots, Snapshot{ID: 3, Artifact: "later.txt", Format: parsers.FormatNetstat, CapturedAt: at(3 * time.Hour), CaptureSource: parsers.CaptureFlag})
 			in.Snapshots[0].CapturedAt = at(time.Minute)
 			return in
 		}, parsers.UDP, 1812, Probable, RuleDNSSocketPool, "The preferred snapshot, later.txt, shows UDP 1812 free"},
@@ -185,10 +185,10 @@ func TestFolding(t *testing.T) {
 		return failure(t, sysEvtx, scmAt(at(d), rec, id, "IAS", "Network Policy Server", code))
 	}
 	tests := []struct {
-		name      string
-		failures  []FailureRef
-		boots     []BootRef
-		wantCases int
+		name          string
+		failures      []FailureRef
+		boots         []BootRef
+		wantIncidents int
 	}{
 		{"7023_then_7031_same_incident", []FailureRef{iasAt(2*time.Minute, 1, 7023, "%%10048"), iasAt(3*time.Minute, 2, 7031, "")}, nil, 1},
 		{"two_boots_two_incidents", []FailureRef{iasAt(2*time.Minute, 1, 7023, "%%10048"), iasAt(26*time.Hour, 2, 7023, "%%10048")},
@@ -206,8 +206,8 @@ func TestFolding(t *testing.T) {
 			for _, f := range fs {
 				keys[[3]any{f.FailureTime, f.EventID, f.ServiceKey}] = true
 			}
-			if got := len(keys); got != tt.wantCases {
-				t.Errorf("got %d incidents, want %d", got, tt.wantCases)
+			if got := len(keys); got != tt.wantIncidents {
+				t.Errorf("got %d incidents, want %d", got, tt.wantIncidents)
 			}
 		})
 	}
@@ -220,8 +220,8 @@ func TestHistoryPorts(t *testing.T) {
 			Failures: []FailureRef{failure(t, sysEvtx, scmAt(at(5*time.Hour), 10, 7031, "ContosoAgent", "Contoso Agent", "1", "60000", "1", "Restart the service"))},
 			Boots:    []BootRef{boot12(sysEvtx, at(0), 1)},
 			Snapshots: []Snapshot{
-				{ID: 1, Artifact: "healthy.txt", Format: parsers.FormatNetstat, CapturedAt: at(time.Hour), CaptureSource: "flag"},
-				{ID: 2, Artifact: "after.txt", Format: parsers.FormatNetstat, CapturedAt: at(5*time.Hour + 10*time.Minute), CaptureSource: "flag"},
+				{ID: 1, Artifact: "healthy.txt", Format: parsers.FormatNetstat, CapturedAt: at(time.Hour), CaptureSource: parsers.CaptureFlag},
+				{ID: 2, Artifact: "after.txt", Format: parsers.FormatNetstat, CapturedAt: at(5*time.Hour + 10*time.Minute), CaptureSource: parsers.CaptureFlag},
 			},
 			Processes: []ProcessRef{
 				proc(1, "healthy.txt", 31, "cagent.exe", 700, time.Time{}, "ContosoAgent"),
@@ -240,7 +240,7 @@ func TestHistoryPorts(t *testing.T) {
 		t.Fatalf("got %d findings, want 2 (TCP 7777, UDP 7778)", len(fs))
 	}
 	f := findPort(t, fs, parsers.TCP, 7777)
-	if f.PortSource != SourceHistory || f.Verdict != Probable || f.OwnerImage != "java.exe" || !hasReason(f, "where the process hosting ContosoAgent (PID 700) held TCP 7777, UDP 7778") ||
+	if f.PortSource != PortSourceHistory || f.Verdict != Probable || f.OwnerImage != "java.exe" || !hasReason(f, "where the process hosting ContosoAgent (PID 700) held TCP 7777, UDP 7778") ||
 		!hasEvidence(f, "healthy.txt", 30, 0) || !hasEvidence(f, "healthy.txt", 31, 0) {
 		t.Errorf("TCP 7777: %s from %s owner %s", f.Verdict, f.PortSource, f.OwnerImage)
 		dumpFinding(t, f)
@@ -272,7 +272,7 @@ func TestUserPorts(t *testing.T) {
 		t.Fatalf("got %d findings, want 1 (duplicates and port 0 dropped)", len(fs))
 	}
 	f := fs[0]
-	if f.PortSource != SourceUser || f.Verdict != Confirmed || !hasReason(f, "the --ports file, which lists TCP 7777") {
+	if f.PortSource != PortSourceUser || f.Verdict != Confirmed || !hasReason(f, "the --ports file, which lists TCP 7777") {
 		t.Errorf("got %s from %s", f.Verdict, f.PortSource)
 		dumpFinding(t, f)
 	}
@@ -380,7 +380,7 @@ func TestListingPairing(t *testing.T) {
 	// the failure's boot and notepad.exe in the other.
 	in := npsGerman2008R2(t)
 	in.Boots = append(in.Boots, boot12(sysEvtx, at(-48*time.Hour), 5))
-	in.Snapshots = append(in.Snapshots, Snapshot{ID: 3, Artifact: "old-netstat.txt", Format: parsers.FormatNetstat, CapturedAt: at(-47 * time.Hour), CaptureSource: "flag"})
+	in.Snapshots = append(in.Snapshots, Snapshot{ID: 3, Artifact: "old-netstat.txt", Format: parsers.FormatNetstat, CapturedAt: at(-47 * time.Hour), CaptureSource: parsers.CaptureFlag})
 	in.Processes = append(in.Processes, proc(4, "old-tasklist.txt", 9, "notepad.exe", 1500, at(-47*time.Hour)))
 	fs, _ := analyze(t, in)
 	f := findPort(t, fs, parsers.UDP, 1812)
@@ -450,7 +450,11 @@ func TestCoverage(t *testing.T) {
 		{"os_from_6009", Input{Boots: boot2003(sysEvt, at(0), 1)}, CheckOSVersion, StatusOK},
 		{"tcpvcon_only", Input{Snapshots: []Snapshot{{ID: 1, Artifact: "tcpvcon.csv", NoPorts: true}}}, CheckTcpvconPorts, StatusPartial},
 		{"tcpvcon_only_no_snapshot", Input{Snapshots: []Snapshot{{ID: 1, Artifact: "tcpvcon.csv", NoPorts: true}}}, CheckSnapshots, StatusMissing},
-		{"untrusted_time", func() Input { in := sbs2003IASDNS(t); in.Snapshots[0].CaptureSource = "file-mtime"; return in }(), CheckSnapshotTime, StatusPartial},
+		{"untrusted_time", func() Input {
+			in := sbs2003IASDNS(t)
+			in.Snapshots[0].CaptureSource = parsers.CaptureFileModTime
+			return in
+		}(), CheckSnapshotTime, StatusPartial},
 		{"unmapped_pid", func() Input {
 			in := sbs2003IASDNS(t)
 			in.Processes = in.Processes[:1]
@@ -513,7 +517,7 @@ func TestOddInput(t *testing.T) {
 		"bind_error_no_proto":     {Failures: []FailureRef{{Failure: Failure{Kind: KindBindError, HasPort: true, Port: 80, Class: ClassPortConflict, Time: at(0)}}}, Snapshots: []Snapshot{{ID: 1, CapturedAt: at(time.Hour)}}, Owners: &fakeOwners{refs: weird}},
 		"7001_without_dependency": {Failures: []FailureRef{{Failure: Failure{Kind: KindServiceFailure, EventID: 7001, Class: ClassNotPort}}}},
 		"not_port_without_code":   {Failures: []FailureRef{{Failure: Failure{Kind: KindServiceFailure, EventID: 7000, Class: ClassNotPort}}}},
-		"unknown_class":           {Failures: []FailureRef{{Failure: Failure{Kind: KindServiceFailure, EventID: 7000, Service: "DNS Server", Time: at(0)}}}, Snapshots: []Snapshot{{ID: 1, CapturedAt: at(time.Hour), CaptureSource: "flag"}}, Owners: &fakeOwners{refs: weird}},
+		"unknown_class":           {Failures: []FailureRef{{Failure: Failure{Kind: KindServiceFailure, EventID: 7000, Service: "DNS Server", Time: at(0)}}}, Snapshots: []Snapshot{{ID: 1, CapturedAt: at(time.Hour), CaptureSource: parsers.CaptureFlag}}, Owners: &fakeOwners{refs: weird}},
 		"boots_zero_and_odd": {Boots: []BootRef{{}, {Boot: BootMarker{Kind: BootStart, EventID: 12}}, {Boot: BootMarker{Kind: BootDirtyStop, EventID: 6008, Time: at(0)}},
 			{Boot: BootMarker{Kind: BootStart, EventID: 12, BootTime: time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC)}}, {Boot: BootMarker{Kind: BootStart, EventID: 12, BootTime: time.Date(30827, 12, 31, 0, 0, 0, 0, time.UTC)}}},
 			Failures: []FailureRef{{Failure: Failure{Kind: KindServiceFailure, ServiceKey: "IAS", Class: ClassPortConflict, Time: at(time.Hour)}}}},

@@ -8,16 +8,6 @@ import (
 	"github.com/portmortem/portmortem/parsers"
 )
 
-// Capture sources the user or the bundle gives, beside those of parsers
-// (parsers.CaptureTimestampLine, CaptureFileName, CaptureArtifact).
-const (
-	// CaptureFlag is a time the user gave with --captured-at.
-	CaptureFlag = "flag"
-	// CaptureZipDOSLocal is a zip member's DOS time: the host's wall
-	// clock, its zone unknown.
-	CaptureZipDOSLocal = "zip-dos-local"
-)
-
 // CaptureRule is one --captured-at PATTERN=TIME: the files whose base
 // name or bundle path matches Pattern (path.Match) were taken at At, the
 // host's wall-clock time when Local is set.
@@ -35,26 +25,26 @@ type CaptureClues struct {
 	// a time in its content), with its source; zero when it states none.
 	Stated       time.Time
 	StatedLocal  bool
-	StatedSource string
+	StatedSource parsers.CaptureSource
 	// ModTime is the file's or the archive entry's time, ModTimeSource
 	// where it came from (bundle.Entry.ModTimeSource).
 	ModTime       time.Time
-	ModTimeSource string
+	ModTimeSource parsers.CaptureSource
 }
 
-// CaptureTime decides an artifact's capture time, in this order: the
-// user's --captured-at rules (the first that matches), what the artifact
-// states, a time in its file name, then the file's or archive entry's
-// time. local says the time is the host's wall clock (its zone still to
+// CaptureTime decides an artifact's capture time, in the order
+// parsers.CaptureSource documents: the user's --captured-at rules (the
+// first that matches), what the artifact states, a time in its file name,
+// then the file's or archive entry's time. local says the time is the host's wall clock (its zone still to
 // be applied); source names where it came from.
-func CaptureTime(rules []CaptureRule, c CaptureClues) (at time.Time, local bool, source string) {
+func CaptureTime(rules []CaptureRule, c CaptureClues) (at time.Time, local bool, source parsers.CaptureSource) {
 	base := path.Base(c.Name)
 	for _, r := range rules {
 		if m, _ := path.Match(r.Pattern, base); m {
-			return r.At, r.Local, CaptureFlag
+			return r.At, r.Local, parsers.CaptureFlag
 		}
 		if m, _ := path.Match(r.Pattern, c.Name); m {
-			return r.At, r.Local, CaptureFlag
+			return r.At, r.Local, parsers.CaptureFlag
 		}
 	}
 	if !c.Stated.IsZero() {
@@ -63,5 +53,5 @@ func CaptureTime(rules []CaptureRule, c CaptureClues) (at time.Time, local bool,
 	if t, ok := parsers.FileNameTime(base); ok {
 		return t, true, parsers.CaptureFileName
 	}
-	return c.ModTime, c.ModTimeSource == CaptureZipDOSLocal, c.ModTimeSource
+	return c.ModTime, c.ModTimeSource == parsers.CaptureZipDOS, c.ModTimeSource
 }

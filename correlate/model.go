@@ -61,9 +61,9 @@ type Finding struct {
 	ErrorClass  ErrorClass
 	Proto       parsers.Proto
 	Port        uint16
-	// PortSource is where the port came from: "event", "catalog",
-	// "history", "user".
-	PortSource string
+	// PortSource is where the port came from (PortSourceEvent, ...), ""
+	// when there is no port.
+	PortSource PortSource
 	Verdict    Verdict
 	Confidence float64
 	Reasons    []string
@@ -73,10 +73,9 @@ type Finding struct {
 	OwnerServices []string
 	// Snapshot names the artifact the owner (or the free port) was seen in.
 	Snapshot string
-	// Rule is the culprit pattern: dns-socket-pool, lsass-dynamic-port,
-	// ephemeral-range, httpsys-pid4, excluded-range, ipsec-block-mode,
-	// same-product, other — or "" when there is no culprit.
-	Rule     string
+	// Rule is the culprit pattern (RuleDNSSocketPool, ...), or "" when
+	// there is no culprit.
+	Rule     Rule
 	Remedy   []string
 	KB       []string
 	Evidence []Evidence
@@ -90,10 +89,9 @@ type Snapshot struct {
 	Format     parsers.Format
 	Host       string
 	CapturedAt time.Time
-	// CaptureSource says where CapturedAt came from: "flag",
-	// "timestamp-line", "file-name", "zip-extended-utc", "zip-dos-local",
-	// "tar", "gzip", "file-mtime", or "" when unknown.
-	CaptureSource string
+	// CaptureSource says where CapturedAt came from (see
+	// parsers.CaptureSource), "" when unknown.
+	CaptureSource parsers.CaptureSource
 	// CapturedLocal says CapturedAt is the host's wall-clock time stored
 	// with the UTC location (a zip DOS time, a `%date% %time%` line), like
 	// Socket.CreatedLocal; Analyze applies Input.UTCOffset to it.

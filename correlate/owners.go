@@ -182,7 +182,7 @@ func rangeEvidence(r RangeRef, proto parsers.Proto) Evidence {
 }
 
 // observe looks for the holders of a needed port in one snapshot.
-func (a *analysis) observe(ctx context.Context, c *failureCase, p neededPort, s *placedSnapshot) (*observation, error) {
+func (a *analysis) observe(ctx context.Context, c *incident, p neededPort, s *placedSnapshot) (*observation, error) {
 	o := &observation{snap: s, tier: a.tierOf(c, s)}
 	refs, err := a.ownersOf(ctx, p.Proto, p.Port)
 	if err != nil {

@@ -18,16 +18,16 @@ func TestCaptureTimePrecedence(t *testing.T) {
 		clues      CaptureClues
 		want       time.Time
 		wantLocal  bool
-		wantSource string
+		wantSource parsers.CaptureSource
 	}{
-		{"flag by base name beats the artifact", CaptureClues{Name: "b/netstat.txt", Stated: stated, ModTime: mtime}, flag, false, CaptureFlag},
-		{"flag by bundle path", CaptureClues{Name: "b/tcpvcon.csv", ModTime: mtime}, flag, true, CaptureFlag},
+		{"flag by base name beats the artifact", CaptureClues{Name: "b/netstat.txt", Stated: stated, ModTime: mtime}, flag, false, parsers.CaptureFlag},
+		{"flag by bundle path", CaptureClues{Name: "b/tcpvcon.csv", ModTime: mtime}, flag, true, parsers.CaptureFlag},
 		{"the artifact beats its name", CaptureClues{Name: "b/tasklist_2026-01-01_10-00.txt", Stated: stated, StatedSource: parsers.CaptureArtifact, ModTime: mtime}, stated, false, parsers.CaptureArtifact},
 		{"a stated time without a source is a timestamp line", CaptureClues{Name: "b/tasklist.txt", Stated: stated, StatedLocal: true}, stated, true, parsers.CaptureTimestampLine},
-		{"the file name beats the mtime", CaptureClues{Name: "b/tasklist_2026-01-01_10-00.txt", ModTime: mtime, ModTimeSource: "file-mtime"},
+		{"the file name beats the mtime", CaptureClues{Name: "b/tasklist_2026-01-01_10-00.txt", ModTime: mtime, ModTimeSource: parsers.CaptureFileModTime},
 			time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC), true, parsers.CaptureFileName},
-		{"the mtime last", CaptureClues{Name: "b/tasklist.txt", ModTime: mtime, ModTimeSource: "file-mtime"}, mtime, false, "file-mtime"},
-		{"a zip DOS time is local", CaptureClues{Name: "b/tasklist.txt", ModTime: mtime, ModTimeSource: CaptureZipDOSLocal}, mtime, true, CaptureZipDOSLocal},
+		{"the mtime last", CaptureClues{Name: "b/tasklist.txt", ModTime: mtime, ModTimeSource: parsers.CaptureFileModTime}, mtime, false, parsers.CaptureFileModTime},
+		{"a zip DOS time is local", CaptureClues{Name: "b/tasklist.txt", ModTime: mtime, ModTimeSource: parsers.CaptureZipDOS}, mtime, true, parsers.CaptureZipDOS},
 	}
 	for _, tt := range tests {
 		at, local, source := CaptureTime(rules, tt.clues)

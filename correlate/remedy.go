@@ -166,7 +166,7 @@ func reserveLines(fam osFamily, proto parsers.Proto, ports []uint16, ipv6 bool) 
 
 // remedyInput is what the remedy of one finding depends on.
 type remedyInput struct {
-	Rule       string
+	Rule       Rule
 	Family     osFamily
 	Proto      parsers.Proto
 	Port       uint16

@@ -8,27 +8,31 @@ import (
 	"github.com/portmortem/portmortem/parsers"
 )
 
-// The culprit rules (Finding.Rule): the pattern behind a conflict, which
-// decides the remedy.
+// Rule is a culprit rule (Finding.Rule): the pattern behind a conflict,
+// which decides the remedy. Its values are stored in findings.rule and
+// written to findings.json and the reports; "" means no culprit.
+type Rule string
+
+// The culprit rules.
 const (
 	// RuleDNSSocketPool: dns.exe's socket pool took the port (MS08-037).
-	RuleDNSSocketPool = "dns-socket-pool"
+	RuleDNSSocketPool Rule = "dns-socket-pool"
 	// RuleLSASSDynamic: lsass.exe (AD/RPC) holds the port (KB224196).
-	RuleLSASSDynamic = "lsass-dynamic-port"
+	RuleLSASSDynamic Rule = "lsass-dynamic-port"
 	// RuleEphemeral: the port lies in the dynamic range and an outgoing
 	// connection or a random-port service took it (KB929851).
-	RuleEphemeral = "ephemeral-range"
+	RuleEphemeral Rule = "ephemeral-range"
 	// RuleHTTPSys: PID 4 holds the port for HTTP.sys.
-	RuleHTTPSys = "httpsys-pid4"
+	RuleHTTPSys Rule = "httpsys-pid4"
 	// RuleExcludedRange: no owner, the port lies in an excluded range.
-	RuleExcludedRange = "excluded-range"
+	RuleExcludedRange Rule = "excluded-range"
 	// RuleIPsecBlockMode: IPsec could not bind UDP 500/4500 and the driver
 	// entered Block mode (4292).
-	RuleIPsecBlockMode = "ipsec-block-mode"
+	RuleIPsecBlockMode Rule = "ipsec-block-mode"
 	// RuleSameProduct: another instance of the same product holds the port.
-	RuleSameProduct = "same-product"
+	RuleSameProduct Rule = "same-product"
 	// RuleOther: an owner that matches no known pattern.
-	RuleOther = "other"
+	RuleOther Rule = "other"
 )
 
 // dnsPoolMinSockets is how many UDP sockets one process must hold to look
@@ -57,12 +61,12 @@ type ruleFacts struct {
 	// BlockMode is a 4292 event of the failure's boot, for IPsec failures.
 	BlockMode    *FailureRef
 	IPsecService bool
-	// CaseProduct and ServiceImage describe the failed service; OwnerProduct
-	// the owner's services (from the catalog).
-	CaseProduct  string
-	ServiceImage string
-	OwnerProduct string
-	OwnerProdSvc string
+	// ServiceProduct and ServiceImage describe the failed service;
+	// OwnerProduct the owner's services (from the catalog).
+	ServiceProduct string
+	ServiceImage   string
+	OwnerProduct   string
+	OwnerProdSvc   string
 	// OwnerStatic is set when the catalog lists this port for one of the
 	// owner's services (a static port, not a random one).
 	OwnerStatic    bool
@@ -71,7 +75,7 @@ type ruleFacts struct {
 
 // ruleMatch is the rule that fits and why.
 type ruleMatch struct {
-	Rule    string
+	Rule    Rule
 	Reasons []string
 }
 
@@ -146,8 +150,8 @@ func matchRule(f ruleFacts) ruleMatch {
 // service's product, or returns "".
 func (f ruleFacts) sameProduct() string {
 	switch {
-	case f.CaseProduct != "" && f.OwnerProduct == f.CaseProduct:
-		return fmt.Sprintf("The owner, %s, hosts %s, another service of the same product (%s): a second instance holds the port.", f.ownerText(), f.OwnerProdSvc, f.CaseProduct)
+	case f.ServiceProduct != "" && f.OwnerProduct == f.ServiceProduct:
+		return fmt.Sprintf("The owner, %s, hosts %s, another service of the same product (%s): a second instance holds the port.", f.ownerText(), f.OwnerProdSvc, f.ServiceProduct)
 	case f.ServiceImage != "" && f.OwnerImage != "" && strings.EqualFold(f.ServiceImage, f.OwnerImage) && !isSharedHost(f.OwnerImage):
 		return fmt.Sprintf("The owner, %s, runs the same image as the failed service (%s): a second instance holds the port.", f.ownerText(), f.ServiceImage)
 	}

@@ -16,7 +16,7 @@ func TestMatchRule(t *testing.T) {
 	tests := []struct {
 		name   string
 		facts  ruleFacts
-		want   string
+		want   Rule
 		reason string
 	}{
 		{"ipsec_block_mode", ruleFacts{Proto: parsers.UDP, Port: 500, OwnerPID: 1640, OwnerImage: "dns.exe", IPsecService: true, BlockMode: block},
@@ -54,14 +54,14 @@ func TestMatchRule(t *testing.T) {
 		{"dynamic_unknown", ruleFacts{Proto: parsers.TCP, Port: 4100, OwnerPID: 2200, Outgoing: true},
 			RuleOther, "No known culprit"},
 		{"same_product_by_catalog", ruleFacts{Proto: parsers.TCP, Port: 1433, OwnerPID: 2300, OwnerImage: "sqlservr.exe", OwnerServices: []string{"MSSQL$OTHER"},
-			CaseProduct: "sqlserver", OwnerProduct: "sqlserver", OwnerProdSvc: "MSSQL$OTHER"},
+			ServiceProduct: "sqlserver", OwnerProduct: "sqlserver", OwnerProdSvc: "MSSQL$OTHER"},
 			RuleSameProduct, "another service of the same product (sqlserver)"},
 		{"same_product_by_image", ruleFacts{Proto: parsers.TCP, Port: 8080, OwnerPID: 2300, OwnerImage: "Tomcat9.exe", ServiceImage: "tomcat9.exe"},
 			RuleSameProduct, "runs the same image"},
 		{"same_shared_host_is_not_same_product", ruleFacts{Proto: parsers.TCP, Port: 8080, OwnerPID: 2300, OwnerImage: "svchost.exe", ServiceImage: "svchost.exe"},
 			RuleOther, "No known culprit"},
 		{"same_product_outgoing_is_ephemeral", ruleFacts{Proto: parsers.TCP, Port: 4100, OwnerPID: 2300, OwnerImage: "sqlservr.exe", Outgoing: true,
-			CaseProduct: "sqlserver", OwnerProduct: "sqlserver", OwnerProdSvc: "MSSQL$OTHER", Dynamic: legacy, DynamicKnown: true},
+			ServiceProduct: "sqlserver", OwnerProduct: "sqlserver", OwnerProdSvc: "MSSQL$OTHER", Dynamic: legacy, DynamicKnown: true},
 			RuleEphemeral, "outgoing connection"},
 		{"unknown_pid", ruleFacts{Proto: parsers.TCP, Port: 3101, OwnerPID: -1},
 			RuleOther, "a process the snapshot does not name"},

@@ -34,7 +34,7 @@ func sbs2003IASDNS(t *testing.T) Input {
 		Failures: []FailureRef{failure(t, sysEvt, legacySCM(at(2*time.Minute), 231, 7023,
 			"Internet Authentication Service", "Only one usage of each socket address (protocol/network address/port) is normally permitted."))},
 		Boots:     boots,
-		Snapshots: []Snapshot{{ID: 1, Artifact: netstat, Format: parsers.FormatNetstat, Host: "SBS01", CapturedAt: at(30 * time.Minute), CaptureSource: "timestamp-line"}},
+		Snapshots: []Snapshot{{ID: 1, Artifact: netstat, Format: parsers.FormatNetstat, Host: "SBS01", CapturedAt: at(30 * time.Minute), CaptureSource: parsers.CaptureTimestampLine}},
 		Processes: []ProcessRef{
 			proc(2, tasklist, 4, "System", 4, at(31*time.Minute)),
 			proc(2, tasklist, 20, "dns.exe", 1640, at(31*time.Minute), "DNS"),
@@ -50,8 +50,8 @@ func blackberryLSASS(t *testing.T) Input {
 		Bundle: "blackberry-lsass", Host: "BES01", OSVersion: "5.2.3790",
 		Failures: []FailureRef{failure(t, sysEvt, scmAt(at(90*time.Second), 310, 7023, "BlackBerry Router", "BlackBerry Router", "%%10048"))},
 		Boots:    boot2003(sysEvt, at(0), 300),
-		Snapshots: []Snapshot{{ID: 1, Artifact: netstat, Format: parsers.FormatNetstat, CapturedAt: at(20 * time.Minute), CaptureSource: "flag"},
-			{ID: 2, Artifact: "tcpvcon-a-c.csv", Format: parsers.FormatTcpvcon, CapturedAt: at(20 * time.Minute), CaptureSource: "flag", NoPorts: true}},
+		Snapshots: []Snapshot{{ID: 1, Artifact: netstat, Format: parsers.FormatNetstat, CapturedAt: at(20 * time.Minute), CaptureSource: parsers.CaptureFlag},
+			{ID: 2, Artifact: "tcpvcon-a-c.csv", Format: parsers.FormatTcpvcon, CapturedAt: at(20 * time.Minute), CaptureSource: parsers.CaptureFlag, NoPorts: true}},
 		Processes: []ProcessRef{
 			proc(2, "tcpvcon-a-c.csv", 12, "lsass.exe", 512, at(20*time.Minute), "Netlogon", "PolicyAgent", "ProtectedStorage", "SamSs"),
 		},
@@ -74,7 +74,7 @@ func apacheHTTPSys(t *testing.T) Input {
 			failure(t, "Application.evtx", app),
 		},
 		Boots:     []BootRef{boot12(sysEvtx, at(0), 4300)},
-		Snapshots: []Snapshot{{ID: 1, Artifact: "netstat-anob.txt", Format: parsers.FormatNetstat, CapturedAt: at(time.Hour), CaptureSource: "zip-extended-utc"}},
+		Snapshots: []Snapshot{{ID: 1, Artifact: "netstat-anob.txt", Format: parsers.FormatNetstat, CapturedAt: at(time.Hour), CaptureSource: parsers.CaptureZipExtended}},
 		Owners:    &fakeOwners{refs: []SocketRef{ns, listen(1, 9, "0.0.0.0:445", 4)}},
 	}
 }
@@ -90,7 +90,7 @@ func winnatExcluded(t *testing.T) Input {
 		Bundle: "winnat-excluded", Host: "DEV01", OSVersion: "10.0.19045",
 		Failures:  []FailureRef{failure(t, sysEvtx, ev)},
 		Boots:     []BootRef{boot12(sysEvtx, at(0), 9000)},
-		Snapshots: []Snapshot{{ID: 1, Artifact: "Get-NetTCPConnection.csv", Format: parsers.FormatPSNetTCP, CapturedAt: at(2 * time.Hour), CaptureSource: "file-name"}},
+		Snapshots: []Snapshot{{ID: 1, Artifact: "Get-NetTCPConnection.csv", Format: parsers.FormatPSNetTCP, CapturedAt: at(2 * time.Hour), CaptureSource: parsers.CaptureFileName}},
 		Ranges: []RangeRef{
 			{Artifact: "excluded-tcp.txt", Line: 6, Range: parsers.PortRange{Kind: "excluded", Proto: parsers.TCP, Start: 5357, End: 5357}},
 			{Artifact: "excluded-tcp.txt", Line: 7, Range: parsers.PortRange{Kind: "excluded", Proto: parsers.TCP, Start: 9948, End: 10047}},
@@ -108,7 +108,7 @@ func iasPortFree(t *testing.T) Input {
 		Bundle: "ias-port-free", Host: "NPS01", OSVersion: "6.1.7601",
 		Failures:  []FailureRef{failure(t, sysEvtx, scmAt(at(2*time.Minute), 5100, 7023, "IAS", "Network Policy Server", "%%10048"))},
 		Boots:     []BootRef{boot12(sysEvtx, at(0), 5000)},
-		Snapshots: []Snapshot{{ID: 1, Artifact: netstat, Format: parsers.FormatNetstat, CapturedAt: at(45 * time.Minute), CaptureSource: "timestamp-line"}},
+		Snapshots: []Snapshot{{ID: 1, Artifact: netstat, Format: parsers.FormatNetstat, CapturedAt: at(45 * time.Minute), CaptureSource: parsers.CaptureTimestampLine}},
 		Processes: []ProcessRef{proc(2, tasklist, 30, "dns.exe", 1500, at(45*time.Minute), "DNS")},
 		Ranges:    []RangeRef{{Artifact: "excluded-udp.txt", Line: 6, Range: parsers.PortRange{Kind: "excluded", Proto: parsers.UDP, Start: 5357, End: 5357}}},
 		Owners:    &fakeOwners{refs: []SocketRef{udp(1, 40, "0.0.0.0:53", 1500), udp(1, 41, "0.0.0.0:1900", 1200)}},
@@ -137,7 +137,7 @@ func sqlEphemeral(t *testing.T) Input {
 		Bundle: "sql-ephemeral", Host: "SQL01", OSVersion: "5.2.3790",
 		Failures:  []FailureRef{failure(t, "Application.evt", ev), failure(t, "Application.evt", ev17182)},
 		Boots:     boot2003(sysEvt, at(0), 700),
-		Snapshots: []Snapshot{{ID: 1, Artifact: netstat, Format: parsers.FormatNetstat, CapturedAt: at(10 * time.Minute), CaptureSource: "timestamp-line"}},
+		Snapshots: []Snapshot{{ID: 1, Artifact: netstat, Format: parsers.FormatNetstat, CapturedAt: at(10 * time.Minute), CaptureSource: parsers.CaptureTimestampLine}},
 		Processes: []ProcessRef{
 			proc(1, netstat, 15, "w3wp.exe", 2200, time.Time{}),
 			proc(1, netstat, 18, "sqlservr.exe", 1300, time.Time{}, "MSSQL$SALES"),
@@ -159,7 +159,7 @@ func ipsecBlockMode(t *testing.T) Input {
 			failure(t, sysEvt, &parsers.Event{Provider: "IPSEC", EventID: 4292, Channel: "System", Time: at(52 * time.Second), RecordID: 821}),
 		},
 		Boots:     boot2003(sysEvt, at(0), 800),
-		Snapshots: []Snapshot{{ID: 1, Artifact: netstat, Format: parsers.FormatNetstat, CapturedAt: at(15 * time.Minute), CaptureSource: "flag"}},
+		Snapshots: []Snapshot{{ID: 1, Artifact: netstat, Format: parsers.FormatNetstat, CapturedAt: at(15 * time.Minute), CaptureSource: parsers.CaptureFlag}},
 		Processes: []ProcessRef{proc(2, tasklist, 33, "svchost.exe", 1100, at(16*time.Minute), "RemoteAccess", "SharedAccess")},
 		Owners:    &fakeOwners{refs: []SocketRef{udp(1, 22, "0.0.0.0:500", 1100), udp(1, 23, "0.0.0.0:1701", 1100)}},
 	}
@@ -173,7 +173,7 @@ func npsGerman2008R2(t *testing.T) Input {
 		Bundle: "nps-german-2008r2", Host: "NPS02", OSVersion: "6.1.7601",
 		Failures:  []FailureRef{failure(t, sysEvtx, scmAt(at(3*time.Minute), 6100, 7023, "IAS", "Netzwerkrichtlinienserver", "%%10048"))},
 		Boots:     []BootRef{boot12(sysEvtx, at(0), 6000)},
-		Snapshots: []Snapshot{{ID: 1, Artifact: netstat, Format: parsers.FormatNetstat, CapturedAt: at(25 * time.Minute), CaptureSource: "timestamp-line"}},
+		Snapshots: []Snapshot{{ID: 1, Artifact: netstat, Format: parsers.FormatNetstat, CapturedAt: at(25 * time.Minute), CaptureSource: parsers.CaptureTimestampLine}},
 		Processes: []ProcessRef{proc(2, tasklist, 41, "dns.exe", 1500, at(26*time.Minute), "DNS")},
 		Owners:    &fakeOwners{refs: refs},
 	}
@@ -185,7 +185,7 @@ func disabledService(t *testing.T) Input {
 		Bundle: "disabled-service", Host: "APP01", OSVersion: "10.0.17763",
 		Failures:  []FailureRef{failure(t, sysEvtx, scmAt(at(time.Minute), 42, 7000, "Fax", "Fax", "%%1058"))},
 		Boots:     []BootRef{boot12(sysEvtx, at(0), 40)},
-		Snapshots: []Snapshot{{ID: 1, Artifact: netstat, Format: parsers.FormatNetstat, CapturedAt: at(time.Hour), CaptureSource: "flag"}},
+		Snapshots: []Snapshot{{ID: 1, Artifact: netstat, Format: parsers.FormatNetstat, CapturedAt: at(time.Hour), CaptureSource: parsers.CaptureFlag}},
 		Owners:    &fakeOwners{},
 	}
 }
@@ -284,12 +284,12 @@ func TestScenarios(t *testing.T) {
 		port      uint16
 		nFindings int
 		verdict   Verdict
-		rule      string
+		rule      Rule
 		minConf   float64
 		maxConf   float64
 		ownerPID  int
 		owner     string
-		source    string
+		source    PortSource
 		key       string
 		reasons   []string
 		remedy    []string
@@ -297,40 +297,40 @@ func TestScenarios(t *testing.T) {
 		evidence  []evidenceAt
 	}{
 		{name: "sbs2003_ias_dns", input: sbs2003IASDNS, proto: parsers.UDP, port: 1812, nFindings: 4,
-			verdict: Confirmed, rule: RuleDNSSocketPool, minConf: 0.8, maxConf: 0.9, ownerPID: 1640, owner: "dns.exe", source: SourceCatalog, key: "IAS",
+			verdict: Confirmed, rule: RuleDNSSocketPool, minConf: 0.8, maxConf: 0.9, ownerPID: 1640, owner: "dns.exe", source: PortSourceCatalog, key: "IAS",
 			reasons: []string{"Internet Authentication Service (IAS) failed at 2026-03-02 08:02:00 UTC: event 7023", "the catalog knows it as the service IAS",
 				"in the same boot session", "It holds 2501 UDP sockets in this snapshot", "boot session 2"},
 			remedy: remedyDNS2003, kb: []string{kbDNSPool, kbUDPIssues, kbReserved},
 			evidence: []evidenceAt{{netstat, 40, 0}, {tasklist, 20, 0}}},
 		{name: "blackberry_lsass", input: blackberryLSASS, proto: parsers.TCP, port: 3101, nFindings: 1,
-			verdict: Confirmed, rule: RuleLSASSDynamic, minConf: 0.8, maxConf: 0.9, ownerPID: 512, owner: "lsass.exe", source: SourceCatalog, key: "BlackBerry Router",
+			verdict: Confirmed, rule: RuleLSASSDynamic, minConf: 0.8, maxConf: 0.9, ownerPID: 512, owner: "lsass.exe", source: PortSourceCatalog, key: "BlackBerry Router",
 			reasons: []string{"KB224196"}, remedy: remedyLSASS2003, kb: []string{kbLSASS, kbReserved},
 			evidence: []evidenceAt{{netstat, 9, 0}, {"tcpvcon-a-c.csv", 12, 0}}},
 		{name: "apache_httpsys", input: apacheHTTPSys, proto: parsers.TCP, port: 80, nFindings: 1,
-			verdict: Confirmed, rule: RuleHTTPSys, minConf: 0.95, maxConf: 0.95, ownerPID: 4, owner: "System", source: SourceEvent, key: "Apache2.2",
+			verdict: Confirmed, rule: RuleHTTPSys, minConf: 0.95, maxConf: 0.95, ownerPID: 4, owner: "System", source: PortSourceEvent, key: "Apache2.2",
 			reasons:  []string{"event 3299 from Apache Service", "It also logged event 7024", "service-specific exit code 1", "0.0.0.0:80"},
 			remedy:   remedyHTTPSys2008R2,
 			evidence: []evidenceAt{{"netstat-anob.txt", 7, 0}}},
 		{name: "winnat_excluded", input: winnatExcluded, proto: parsers.TCP, port: 10000, nFindings: 1,
-			verdict: ReservedRange, rule: RuleExcludedRange, minConf: 0.9, maxConf: 0.9, ownerPID: -1, source: SourceEvent, key: "HTTP",
+			verdict: ReservedRange, rule: RuleExcludedRange, minConf: 0.9, maxConf: 0.9, ownerPID: -1, source: PortSourceEvent, key: "HTTP",
 			reasons: []string{"excluded port range 9948-10047", "10013"}, remedy: remedyWinNAT10, kb: []string{kbDynamic},
 			evidence: []evidenceAt{{"excluded-tcp.txt", 7, 0}}},
 		{name: "ias_port_free", input: iasPortFree, proto: parsers.UDP, port: 1812, nFindings: 4,
-			verdict: NoConflictSeen, minConf: 0.5, maxConf: 0.7, ownerPID: -1, source: SourceCatalog, key: "IAS",
+			verdict: NoConflictSeen, minConf: 0.5, maxConf: 0.7, ownerPID: -1, source: PortSourceCatalog, key: "IAS",
 			reasons: []string{"As far as snapshot netstat-ano.txt shows, this is not a port conflict", "What could still hide a conflict", "BOUND"}},
 		{name: "stale_snapshot", input: staleSnapshot, proto: parsers.UDP, port: 1812, nFindings: 4,
-			verdict: Probable, rule: RuleDNSSocketPool, minConf: 0.3, maxConf: 0.45, ownerPID: 1640, owner: "dns.exe", source: SourceCatalog, key: "IAS",
+			verdict: Probable, rule: RuleDNSSocketPool, minConf: 0.3, maxConf: 0.45, ownerPID: 1640, owner: "dns.exe", source: PortSourceCatalog, key: "IAS",
 			reasons: []string{"earlier boot session", "PIDs are not comparable across boots"}, kb: []string{kbDNSPool, kbUDPIssues, kbReserved}},
 		{name: "sql_ephemeral", input: sqlEphemeral, proto: parsers.TCP, port: 4100, nFindings: 1,
-			verdict: Confirmed, rule: RuleEphemeral, minConf: 0.95, maxConf: 0.95, ownerPID: 2200, owner: "w3wp.exe", source: SourceEvent, key: "MSSQL$SALES",
+			verdict: Confirmed, rule: RuleEphemeral, minConf: 0.95, maxConf: 0.95, ownerPID: 2200, owner: "w3wp.exe", source: PortSourceEvent, key: "MSSQL$SALES",
 			reasons: []string{"an outgoing connection took the port", "1025-5000", "event 17182"}, remedy: remedyEphemeral2003, kb: []string{kbDynamic, kbReserved},
 			evidence: []evidenceAt{{netstat, 14, 0}, {netstat, 15, 0}}},
 		{name: "ipsec_blockmode", input: ipsecBlockMode, proto: parsers.UDP, port: 500, nFindings: 2,
-			verdict: Confirmed, rule: RuleIPsecBlockMode, minConf: 0.85, maxConf: 0.86, ownerPID: 1100, owner: "svchost.exe", source: SourceCatalog, key: "PolicyAgent",
+			verdict: Confirmed, rule: RuleIPsecBlockMode, minConf: 0.85, maxConf: 0.86, ownerPID: 1100, owner: "svchost.exe", source: PortSourceCatalog, key: "PolicyAgent",
 			reasons: []string{"event 4292", "Block mode"}, remedy: remedyIPsec2003, kb: []string{kbUDPIssues, kbReserved},
 			evidence: []evidenceAt{{netstat, 22, 0}, {tasklist, 33, 0}, {sysEvt, 0, 821}}},
 		{name: "nps_german_2008r2", input: npsGerman2008R2, proto: parsers.UDP, port: 1812, nFindings: 4,
-			verdict: Confirmed, rule: RuleDNSSocketPool, minConf: 0.85, maxConf: 0.86, ownerPID: 1500, owner: "dns.exe", source: SourceCatalog, key: "IAS",
+			verdict: Confirmed, rule: RuleDNSSocketPool, minConf: 0.85, maxConf: 0.86, ownerPID: 1500, owner: "dns.exe", source: PortSourceCatalog, key: "IAS",
 			reasons: []string{"Netzwerkrichtlinienserver (IAS) failed", "by its key IAS"}, remedy: remedyDNS2008R2, kb: []string{kbDNSPool, kbUDPIssues}},
 		{name: "disabled_service", input: disabledService, nFindings: 1,
 			verdict: NotPortRelated, minConf: 0.9, maxConf: 0.9, ownerPID: -1, key: "Fax",
@@ -414,7 +414,7 @@ func TestScenarioMutations(t *testing.T) {
 		name    string
 		mutate  func(*Input)
 		verdict Verdict
-		rule    string
+		rule    Rule
 		reason  string
 	}{
 		{"unchanged", func(*Input) {}, Confirmed, RuleDNSSocketPool, "in the same boot session"},
@@ -429,7 +429,7 @@ func TestScenarioMutations(t *testing.T) {
 			in.Snapshots[0].CapturedAt = at(time.Minute)
 		}, Probable, RuleDNSSocketPool, "in the same boot session (PIDs are comparable)"},
 		{"snapshot_time_from_file_mtime", func(in *Input) {
-			in.Snapshots[0].CaptureSource = "file-mtime"
+			in.Snapshots[0].CaptureSource = parsers.CaptureFileModTime
 		}, Probable, RuleDNSSocketPool, "capture time is not trustworthy"},
 		{"snapshot_time_unknown", func(in *Input) {
 			in.Snapshots[0].CapturedAt = time.Time{}

@@ -33,7 +33,7 @@ type Artifact struct {
 	// the archive entry's or the file's time, a flag).
 	CapturedAt    time.Time
 	CapturedLocal bool
-	CaptureSource string
+	CaptureSource CaptureSource
 	// System holds the host facts of a systeminfo capture (the last host's
 	// when it describes several), nil otherwise.
 	System  *SystemFacts

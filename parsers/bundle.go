@@ -81,23 +81,6 @@ func (l Limits) orDefault() Limits {
 	return l
 }
 
-// Where Entry.ModTime comes from, as recorded with a snapshot's capture time.
-const (
-	// TimeZipExtended is a UTC time from a zip extra field: the extended
-	// timestamp (0x5455), NTFS (0x000a) or Info-ZIP Unix (0x000d).
-	TimeZipExtended = "zip-extended-utc"
-	// TimeZipDOS is the MS-DOS time of a zip entry: the wall clock of the
-	// machine that made the zip, in an unknown zone. ModTime holds that
-	// wall clock with the UTC location; the host's zone must be applied.
-	TimeZipDOS = "zip-dos-local"
-	// TimeTar is the modification time of a tar header (UTC).
-	TimeTar = "tar"
-	// TimeGzip is the MTIME of a gzip header (UTC).
-	TimeGzip = "gzip"
-	// TimeFile is the modification time of a file on disk (UTC).
-	TimeFile = "file-mtime"
-)
-
 // Entry is one file of a bundle.
 type Entry struct {
 	// Name is the path as given to Walk, in forward slashes, followed for
@@ -111,10 +94,11 @@ type Entry struct {
 	// Size is the length of File.
 	Size int64
 	// ModTime is zero when the source records no time; ModTimeSource (one
-	// of the Time constants, or "") says where it comes from. A gzip member
-	// without a time of its own inherits the gzip file's.
+	// of the entry sources of CaptureSource, or "") says where it comes
+	// from. A gzip member without a time of its own inherits the gzip
+	// file's.
 	ModTime       time.Time
-	ModTimeSource string
+	ModTimeSource CaptureSource
 	// Depth is the number of archives around the entry: 0 for a file on
 	// disk.
 	Depth int
@@ -390,7 +374,7 @@ func (w *walker) diskFile(p, name string, fi fs.FileInfo) {
 		w.fail(name, fmt.Errorf("%w: %v", ErrSpecialFile, st.Mode().Type()))
 		return
 	}
-	kept = w.file(name, f, st.Size(), st.ModTime().UTC(), TimeFile, 0)
+	kept = w.file(name, f, st.Size(), st.ModTime().UTC(), CaptureFileModTime, 0)
 }
 
 // The archive formats Walk opens.
@@ -455,7 +439,7 @@ func isTarHeader(b []byte) bool {
 // (or from a fresh section) and left at offset 0 when yielded. It reports
 // whether the consumer kept f (Entry.Keep): then f is no longer the
 // walker's to close.
-func (w *walker) file(name string, f *os.File, size int64, mt time.Time, src string, depth int) bool {
+func (w *walker) file(name string, f *os.File, size int64, mt time.Time, src CaptureSource, depth int) bool {
 	head := make([]byte, 512)
 	n, err := f.ReadAt(head, 0)
 	if err != nil && err != io.EOF {
@@ -491,7 +475,7 @@ func (w *walker) file(name string, f *os.File, size int64, mt time.Time, src str
 }
 
 // member hands an extracted member to file and removes it afterwards.
-func (w *walker) member(name string, f *os.File, size int64, mt time.Time, src string, depth int) {
+func (w *walker) member(name string, f *os.File, size int64, mt time.Time, src CaptureSource, depth int) {
 	if !w.file(name, f, size, mt, src, depth) {
 		w.drop(f)
 	}
@@ -629,7 +613,7 @@ func (w *walker) extract(r io.Reader, in func() int64, declared int64) (*os.File
 // extractMember extracts a member and yields it (or walks it). A damaged
 // member yields its error, then what could be read. It reports whether the
 // archive's own stream is still usable.
-func (w *walker) extractMember(name string, r io.Reader, in func() int64, declared int64, mt time.Time, src string, depth int) bool {
+func (w *walker) extractMember(name string, r io.Reader, in func() int64, declared int64, mt time.Time, src CaptureSource, depth int) bool {
 	f, n, err := w.extract(r, in, declared)
 	if err != nil {
 		var we writeError
@@ -824,9 +808,9 @@ func (w *walker) tar(arch string, r io.Reader, depth int, pos func() int64, m *m
 			continue
 		}
 		var mt time.Time
-		var src string
+		var src CaptureSource
 		if hdr.ModTime.Unix() > 0 {
-			mt, src = hdr.ModTime.UTC(), TimeTar
+			mt, src = hdr.ModTime.UTC(), CaptureTar
 		}
 		data := &errAt{r: tr, what: "data at " + offset, pos: pos}
 		if !w.extractMember(p, data, nil, hdr.Size, mt, src, depth) || m != nil && m.err != nil {
@@ -841,7 +825,7 @@ func (w *walker) tar(arch string, r io.Reader, depth int, pos func() int64, m *m
 // gzip walks a gzip stream: a tar inside it is walked as if the gzip layer
 // were not there (case.tgz!/logs/x); anything else is one member named
 // after the gzip header's file name or the archive's name without .gz.
-func (w *walker) gzip(arch string, r io.Reader, mt time.Time, src string, depth int) {
+func (w *walker) gzip(arch string, r io.Reader, mt time.Time, src CaptureSource, depth int) {
 	in := &counter{r: r}
 	zr, err := gzip.NewReader(in)
 	if err != nil {
@@ -850,7 +834,7 @@ func (w *walker) gzip(arch string, r io.Reader, mt time.Time, src string, depth 
 	}
 	defer zr.Close()
 	if t := zr.Header.ModTime; t.Unix() > 0 {
-		mt, src = t.UTC(), TimeGzip
+		mt, src = t.UTC(), CaptureGzip
 	}
 	m := &meter{w: w, r: zr, in: in}
 	br := bufio.NewReaderSize(m, 4096)

@@ -220,7 +220,7 @@ type walked struct {
 	data  []byte // the first 64 KiB
 	size  int64
 	mt    time.Time
-	src   string
+	src   CaptureSource
 	depth int
 }
 
@@ -469,8 +469,8 @@ func TestWalkDirectory(t *testing.T) {
 		t.Errorf("got %q, want %q", g, want)
 	}
 	for _, g := range got {
-		if g.depth == 0 && g.src != TimeFile {
-			t.Errorf("%s: time source %q, want %q", g.name, g.src, TimeFile)
+		if g.depth == 0 && g.src != CaptureFileModTime {
+			t.Errorf("%s: time source %q, want %q", g.name, g.src, CaptureFileModTime)
 		}
 	}
 	if len(errs) != len(wantErrs) {
@@ -953,16 +953,16 @@ func TestWalkTimes(t *testing.T) {
 		input   []byte
 		mtime   time.Time // of the file on disk
 		wantT   time.Time
-		wantSrc string
+		wantSrc CaptureSource
 	}{
-		{"zip_extended", "a.zip", makeZip(t, zfile{name: "x.txt", data: data, mod: local}), utc.Add(time.Hour), utc, TimeZipExtended},
-		{"zip_extended_stripped_central_dir", "a.zip", stripCentral(makeZip(t, zfile{name: "x.txt", data: data, mod: local})), utc.Add(time.Hour), utc, TimeZipExtended},
-		{"zip_dos", "a.zip", dosOnly(), utc.Add(time.Hour), wall, TimeZipDOS},
-		{"zip_ntfs", "a.zip", ntfs(), utc.Add(time.Hour), utc, TimeZipExtended},
-		{"tar", "a.tar", makeTar(t, zfile{name: "x.txt", data: data, mod: local}), utc.Add(time.Hour), utc, TimeTar},
-		{"gzip_mtime", "x.gz", gzipBytes(t, "x", local, data), utc.Add(time.Hour), utc, TimeGzip},
-		{"gzip_no_mtime", "x.gz", gzipBytes(t, "x", time.Time{}, data), utc.Add(time.Hour), utc.Add(time.Hour), TimeFile},
-		{"file", "x.txt", data, utc, utc, TimeFile},
+		{"zip_extended", "a.zip", makeZip(t, zfile{name: "x.txt", data: data, mod: local}), utc.Add(time.Hour), utc, CaptureZipExtended},
+		{"zip_extended_stripped_central_dir", "a.zip", stripCentral(makeZip(t, zfile{name: "x.txt", data: data, mod: local})), utc.Add(time.Hour), utc, CaptureZipExtended},
+		{"zip_dos", "a.zip", dosOnly(), utc.Add(time.Hour), wall, CaptureZipDOS},
+		{"zip_ntfs", "a.zip", ntfs(), utc.Add(time.Hour), utc, CaptureZipExtended},
+		{"tar", "a.tar", makeTar(t, zfile{name: "x.txt", data: data, mod: local}), utc.Add(time.Hour), utc, CaptureTar},
+		{"gzip_mtime", "x.gz", gzipBytes(t, "x", local, data), utc.Add(time.Hour), utc, CaptureGzip},
+		{"gzip_no_mtime", "x.gz", gzipBytes(t, "x", time.Time{}, data), utc.Add(time.Hour), utc.Add(time.Hour), CaptureFileModTime},
+		{"file", "x.txt", data, utc, utc, CaptureFileModTime},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

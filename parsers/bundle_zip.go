@@ -257,13 +257,13 @@ func zipName(b []byte, flags uint16) string {
 
 // zipTime returns the modification time of an entry: a UTC extra field if
 // there is one, else the MS-DOS wall clock.
-func zipTime(h *zipHeader) (time.Time, string) {
+func zipTime(h *zipHeader) (time.Time, CaptureSource) {
 	var ntfs, unix time.Time
 	for id, data := range zipExtras(h.extra) {
 		switch {
 		case id == 0x5455 && len(data) >= 5 && data[0]&1 != 0:
 			if s := le.Uint32(data[1:]); s != 0 {
-				return time.Unix(int64(s), 0).UTC(), TimeZipExtended
+				return time.Unix(int64(s), 0).UTC(), CaptureZipExtended
 			}
 		case id == 0x000a && len(data) >= 32:
 			for attrs := data[4:]; len(attrs) >= 4; {
@@ -287,16 +287,16 @@ func zipTime(h *zipHeader) (time.Time, string) {
 	}
 	switch {
 	case !ntfs.IsZero():
-		return ntfs, TimeZipExtended
+		return ntfs, CaptureZipExtended
 	case !unix.IsZero():
-		return unix, TimeZipExtended
+		return unix, CaptureZipExtended
 	}
 	d, t := h.date, h.time
 	mon, day := int(d>>5&0xf), int(d&0x1f)
 	if d == 0 || mon < 1 || mon > 12 || day < 1 {
 		return time.Time{}, ""
 	}
-	return time.Date(1980+int(d>>9), time.Month(mon), day, int(t>>11), int(t>>5&0x3f), int(t&0x1f)*2, 0, time.UTC), TimeZipDOS
+	return time.Date(1980+int(d>>9), time.Month(mon), day, int(t>>11), int(t>>5&0x3f), int(t&0x1f)*2, 0, time.UTC), CaptureZipDOS
 }
 
 // zip walks a zip archive through its central directory, or, when that is

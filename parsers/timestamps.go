@@ -10,22 +10,6 @@ import (
 	"unicode/utf8"
 )
 
-// Where Artifact.CapturedAt comes from (Artifact.CaptureSource). The
-// caller records other sources ("flag", the bundle's Time constants) when
-// the artifact gives none.
-const (
-	// CaptureTimestampLine is a line near the top of a text artifact that
-	// holds a timestamp alone, as collector scripts write it (echo %date%
-	// %time%, Get-Date, date /t and time /t). Read finds it.
-	CaptureTimestampLine = "timestamp-line"
-	// CaptureFileName is a date and time in the artifact's file name
-	// (FileNameTime). The caller sets it.
-	CaptureFileName = "file-name"
-	// CaptureArtifact is a capture time a parser read from the artifact's
-	// own content (Meta.CapturedAt).
-	CaptureArtifact = "artifact"
-)
-
 // Day/month orders of a numeric date.
 const (
 	orderUnknown = iota

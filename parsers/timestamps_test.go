@@ -222,7 +222,7 @@ func TestReadCaptureTime(t *testing.T) {
 			if a.Format != tt.wantFormat {
 				t.Fatalf("format %s, want %s", a.Format, tt.wantFormat)
 			}
-			wantSource := ""
+			var wantSource CaptureSource
 			if !tt.want.IsZero() {
 				wantSource = CaptureTimestampLine
 			}

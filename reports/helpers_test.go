@@ -104,7 +104,7 @@ func systemLog(path string, evs ...*parsers.Event) testArtifact {
 		recs = append(recs, parsers.Record{Kind: parsers.KindEvent, Offset: int64(ev.RecordID) * 512, Event: ev})
 	}
 	return testArtifact{
-		info:    store.ArtifactInfo{Path: path, Format: parsers.FormatEVTX, ParserVersion: 1, Encoding: parsers.EncBinary, CapturedAt: base.Add(2 * time.Hour), CaptureSource: "file-mtime"},
+		info:    store.ArtifactInfo{Path: path, Format: parsers.FormatEVTX, ParserVersion: 1, Encoding: parsers.EncBinary, CapturedAt: base.Add(2 * time.Hour), CaptureSource: parsers.CaptureFileModTime},
 		records: records(recs...),
 	}
 }
@@ -112,7 +112,7 @@ func systemLog(path string, evs ...*parsers.Event) testArtifact {
 func netstat(path string, at time.Time, socks ...parsers.Socket) testArtifact {
 	return testArtifact{
 		info: store.ArtifactInfo{Path: path, Format: parsers.FormatNetstat, ParserVersion: 1, Encoding: parsers.EncUTF8,
-			Variant: "anob", CapturedAt: at, CaptureSource: "flag"},
+			Variant: "anob", CapturedAt: at, CaptureSource: parsers.CaptureFlag},
 		records: func(yield func(parsers.Record) bool) {
 			for i := range socks {
 				if !yield(parsers.Record{Kind: parsers.KindSocket, Line: i + 5, Socket: &socks[i]}) {

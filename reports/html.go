@@ -297,7 +297,7 @@ func newHTMLFinding(c *Case, i int) htmlFinding {
 		Confidence: fmt.Sprintf("%.0f%%", f.Confidence*100), Meaning: VerdictMeaning(f.Verdict),
 		Service: ServiceLabel(f), Port: PortLabel(f), Time: c.FormatTime(f.FailureTime, false),
 		Culprit: Culprit(f), Error: ErrorLabel(f), Owner: OwnerLabel(f),
-		OwnerServices: strings.Join(f.OwnerServices, ", "), Snapshot: f.Snapshot, Rule: f.Rule,
+		OwnerServices: strings.Join(f.OwnerServices, ", "), Snapshot: f.Snapshot, Rule: string(f.Rule),
 		KB: strings.Join(f.KB, ", "), Remedy: strings.Join(f.Remedy, "\n"), Reasons: f.Reasons,
 	}
 	if h.Port == "-" {
@@ -307,13 +307,13 @@ func newHTMLFinding(c *Case, i int) htmlFinding {
 		h.Event = strconv.Itoa(int(f.EventID))
 	}
 	switch f.PortSource {
-	case "event":
+	case correlate.PortSourceEvent:
 		h.PortSource = "the event itself"
-	case "catalog":
+	case correlate.PortSourceCatalog:
 		h.PortSource = "the built-in port catalog"
-	case "history":
+	case correlate.PortSourceHistory:
 		h.PortSource = "an earlier snapshot, where the service held it"
-	case "user":
+	case correlate.PortSourceUser:
 		h.PortSource = "the --ports file"
 	}
 	h.Reasons = nil
@@ -405,7 +405,7 @@ func artifactsTable(_ context.Context, _ *Model, c *Case) (htmlTable, error) {
 		if a.Variant != "" {
 			format += " (" + a.Variant + ")"
 		}
-		src := a.CaptureSource
+		src := string(a.CaptureSource)
 		if _, hostLocal := c.Shown(a.CapturedAt, a.CapturedLocal); hostLocal {
 			src += " (host's local time; zone unknown)"
 		}

@@ -316,7 +316,7 @@ func (c *Case) Groups() []FindingGroup {
 	var out []FindingGroup
 	for i := range c.Findings {
 		f := &c.Findings[i]
-		k := key{string(f.Verdict), ServiceLabel(f), PortLabel(f), OwnerLabel(f), f.Rule}
+		k := key{string(f.Verdict), ServiceLabel(f), PortLabel(f), OwnerLabel(f), string(f.Rule)}
 		g, ok := byKey[k]
 		if !ok {
 			byKey[k] = len(out)
@@ -381,8 +381,8 @@ func Culprit(f *correlate.Finding) string {
 	default:
 		who = "unknown owner"
 	}
-	if f.Rule != "" && f.Rule != "excluded-range" {
-		who += " — " + f.Rule
+	if f.Rule != "" && f.Rule != correlate.RuleExcludedRange {
+		who += " — " + string(f.Rule)
 	}
 	return who
 }
@@ -410,7 +410,7 @@ func (r RecurringCulprit) Label() string {
 
 // RecurringCulprits lists the culprits that blocked a port in two bundles
 // or more, most frequent first. A culprit is its rule, or, for findings
-// without one (or "other"), the owner's image.
+// without one (or correlate.RuleOther), the owner's image.
 func (m *Model) RecurringCulprits() []RecurringCulprit {
 	type acc struct {
 		RecurringCulprit
@@ -426,12 +426,12 @@ func (m *Model) RecurringCulprits() []RecurringCulprit {
 				continue
 			}
 			img := strings.ToLower(f.OwnerImage)
-			key, rule := "rule:"+f.Rule, f.Rule
-			if f.Rule == "" || f.Rule == "other" {
+			key, rule := "rule:"+string(f.Rule), string(f.Rule)
+			if f.Rule == "" || f.Rule == correlate.RuleOther {
 				if img == "" {
 					continue
 				}
-				key, rule = "image:"+img, f.Rule
+				key, rule = "image:"+img, string(f.Rule)
 			}
 			a := byKey[key]
 			if a == nil {

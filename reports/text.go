@@ -54,7 +54,7 @@ func WriteText(w io.Writer, c *Case, o TextOptions) error {
 		}
 		owner := orDash(OwnerLabel(f))
 		line := fmt.Sprintf("  %s %3.0f%%  %-9s  %-40s  %-20s  %s", verdict, g.Confidence*100, PortLabel(f),
-			clip(oneLine(ServiceLabel(f)), 40), clip(oneLine(owner), 30), oneLine(f.Rule))
+			clip(oneLine(ServiceLabel(f)), 40), clip(oneLine(owner), 30), oneLine(string(f.Rule)))
 		line = strings.TrimRight(line, " ")
 		if g.Count > 1 {
 			line += fmt.Sprintf("  (×%d)", g.Count)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/portmortem/portmortem/correlate"
+	"github.com/portmortem/portmortem/parsers"
 )
 
 // timeline is the SVG timeline of one host: boot sessions as bands, then
@@ -150,14 +151,14 @@ func newTimeline(c *Case) *timeline {
 		}
 		at, hostLocal := c.Shown(a.CapturedAt, a.CapturedLocal)
 		class := "tl-snapshot"
-		uncertain := hostLocal || a.CaptureSource == "" || a.CaptureSource == "file-mtime"
+		uncertain := hostLocal || a.CaptureSource == "" || a.CaptureSource == parsers.CaptureFileModTime
 		if uncertain {
 			class = "tl-snapshot-uncertain"
 		}
 		items = append(items, untimed{at: at.UTC(), lane: laneSnapshots, shape: "square", class: class,
 			label: clip(path.Base(a.Artifact), 26), uncertain: uncertain,
 			title: fmt.Sprintf("Snapshot %s taken at %s (time from %s)", a.Artifact, c.FormatTime(a.CapturedAt, a.CapturedLocal),
-				cmp.Or(a.CaptureSource, "unknown"))})
+				cmp.Or(string(a.CaptureSource), "unknown"))})
 	}
 	for i := range c.Findings {
 		f := &c.Findings[i]

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/portmortem/portmortem/correlate"
+	"github.com/portmortem/portmortem/parsers"
 	"github.com/portmortem/portmortem/store"
 )
 
@@ -20,8 +21,8 @@ func TestTimeline(t *testing.T) {
 		Failures: []store.FailureRow{{Artifact: "System.evtx", Failure: correlate.Failure{Kind: correlate.KindServiceFailure,
 			Time: base.Add(2 * time.Minute), Service: "IAS", EventID: 7023}}},
 		Snapshots: []correlate.Snapshot{
-			{Artifact: "b/netstat.txt", CapturedAt: base.Add(30 * time.Minute), CaptureSource: "timestamp-line"},
-			{Artifact: "b/tcpvcon.csv", CapturedAt: base.Add(200 * 24 * time.Hour), CaptureSource: "file-mtime"},
+			{Artifact: "b/netstat.txt", CapturedAt: base.Add(30 * time.Minute), CaptureSource: parsers.CaptureTimestampLine},
+			{Artifact: "b/tcpvcon.csv", CapturedAt: base.Add(200 * 24 * time.Hour), CaptureSource: parsers.CaptureFileModTime},
 		},
 		Findings: []correlate.Finding{{Verdict: correlate.Confirmed, Service: "IAS", FailureTime: base.Add(2 * time.Minute), OwnerPID: -1}},
 	}

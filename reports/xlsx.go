@@ -450,8 +450,8 @@ func findingRow(c *Case, f *correlate.Finding) []any {
 	}
 	return []any{f.Bundle, f.Host, c.shownCell(f.FailureTime, false), c.Zone.Label(), f.Service, f.ServiceKey,
 		string(f.Proto), port, f.Verdict, f.Confidence, f.OwnerImage, pid, strings.Join(f.OwnerServices, ", "),
-		f.Rule, strings.Join(f.Remedy, "\n"), strings.Join(f.KB, ", "), int(f.EventID), code, ErrorLabel(f),
-		f.PortSource, f.Snapshot, strings.Join(f.Reasons, "\n"), EvidenceText(f.Evidence)}
+		string(f.Rule), strings.Join(f.Remedy, "\n"), strings.Join(f.KB, ", "), int(f.EventID), code, ErrorLabel(f),
+		string(f.PortSource), f.Snapshot, strings.Join(f.Reasons, "\n"), EvidenceText(f.Evidence)}
 }
 
 // EvidenceText renders an evidence chain one item per paragraph: the
@@ -662,14 +662,14 @@ func (x *xlsxWriter) artifacts() error {
 	}
 	rows := caseRows(x.m.Cases, func(c *Case) iter.Seq2[[]any, error] {
 		return sliceRows(c.Artifacts, func(a *store.Artifact) []any {
-			src := a.CaptureSource
+			src := string(a.CaptureSource)
 			if _, hostLocal := c.Shown(a.CapturedAt, a.CapturedLocal); hostLocal {
 				src += " (host's local time; zone unknown)"
 			}
-			mtimeLocal := a.ModTimeSource == "zip-dos-local"
+			mtimeLocal := a.ModTimeSource == parsers.CaptureZipDOS
 			return []any{c.Bundle, c.Host, a.Path, string(a.Format), a.ParserVersion, string(a.Encoding), a.Locale,
 				a.Variant, a.Host, a.Size, a.Records, c.shownCell(a.CapturedAt, a.CapturedLocal), c.Zone.Label(),
-				src, c.shownCell(a.ModTime, mtimeLocal), a.ModTimeSource, a.WarningCount, warningsText(a),
+				src, c.shownCell(a.ModTime, mtimeLocal), string(a.ModTimeSource), a.WarningCount, warningsText(a),
 				strings.Join(a.Notes, "\n"), a.SHA256}
 		})
 	})

@@ -116,7 +116,7 @@ func (x *xlsxWriter) summary() error {
 					service += fmt.Sprintf(" (×%d, the first shown)", g.Count)
 				}
 				c.line(x.styled(x.st.verdict[f.Verdict], string(f.Verdict)), x.styled(x.st.pct, g.Confidence),
-					service, PortLabel(f), OwnerLabel(f), f.Rule,
+					service, PortLabel(f), OwnerLabel(f), string(f.Rule),
 					x.styled(x.st.date, k.shownCell(f.FailureTime, false)), reason)
 			}
 		}

@@ -29,14 +29,14 @@ type ArtifactInfo struct {
 	Size          int64
 	SHA256        string
 	ModTime       time.Time
-	ModTimeSource string
+	ModTimeSource parsers.CaptureSource
 	// CapturedAt is when the artifact was collected. CapturedLocal says it
 	// is the host's wall-clock time (a zip DOS time), stored with the UTC
 	// location; CaptureSource says where it came from (see
 	// correlate.Snapshot).
 	CapturedAt    time.Time
 	CapturedLocal bool
-	CaptureSource string
+	CaptureSource parsers.CaptureSource
 	Notes         []string
 	// Records and WarningCount are counted by the ArtifactWriter; the
 	// values given to AddArtifact are ignored.
@@ -231,7 +231,7 @@ func (a *ArtifactWriter) AddError(pe *parsers.ParseError) error {
 // SetCapture sets the artifact's capture time before Commit, for callers
 // that learn it while the records stream (a timestamp line whose date
 // order the artifact's locale settles).
-func (a *ArtifactWriter) SetCapture(at time.Time, local bool, source string) {
+func (a *ArtifactWriter) SetCapture(at time.Time, local bool, source parsers.CaptureSource) {
 	a.info.CapturedAt, a.info.CapturedLocal, a.info.CaptureSource = at, local, source
 }
 

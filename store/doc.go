@@ -86,11 +86,12 @@
 // sha256 (hex); mtime and mtime_source (the file or archive-entry time and
 // where it came from: zip-extended-utc, zip-dos-local, tar, gzip,
 // file-mtime); captured_at, captured_local, capture_source (when the
-// artifact was collected, and the source of that time: flag,
-// timestamp-line, file-name, or one of the mtime sources — the verdict's
-// confidence depends on it); notes (JSON array of remarks, e.g. "no port
-// columns (Tcpvcon 4.x)"); records (records parsed, Meta records not
-// counted); warning_count (parse errors, all of them).
+// artifact was collected, and the source of that time, a
+// parsers.CaptureSource: flag, artifact, timestamp-line, file-name, or one
+// of the mtime sources — the verdict's confidence depends on it); notes
+// (JSON array of remarks, e.g. "no port columns (Tcpvcon 4.x)"); records
+// (records parsed, Meta records not counted); warning_count (parse
+// errors, all of them).
 //
 // parse_errors — the first 200 parse errors of an artifact (the rest are
 // only counted in artifacts.warning_count). artifact_id; line (text

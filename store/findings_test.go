@@ -15,10 +15,10 @@ func sampleFindings() ([]correlate.Finding, []correlate.Coverage) {
 	fs := []correlate.Finding{
 		{Bundle: "bundle.zip", Host: "SRV01", Service: "Internet Authentication Service", ServiceKey: "IAS",
 			FailureTime: time.Date(2026, 2, 28, 8, 12, 3, 500, time.UTC), EventID: 7023, ErrorCode: 10048, HasError: true,
-			ErrorClass: correlate.ClassPortConflict, Proto: parsers.UDP, Port: 1812, PortSource: "catalog",
+			ErrorClass: correlate.ClassPortConflict, Proto: parsers.UDP, Port: 1812, PortSource: correlate.PortSourceCatalog,
 			Verdict: correlate.Confirmed, Confidence: 0.95, Reasons: []string{"dns.exe held UDP 1812", `a "quoted" <reason> & more`},
 			OwnerPID: 1640, OwnerImage: "dns.exe", OwnerServices: []string{"DNS"}, Snapshot: "netstat-anob.txt",
-			Rule: "dns-socket-pool", Remedy: []string{`reg add HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters /v ReservedPorts /t REG_MULTI_SZ /d "1812-1813"`},
+			Rule: correlate.RuleDNSSocketPool, Remedy: []string{`reg add HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters /v ReservedPorts /t REG_MULTI_SZ /d "1812-1813"`},
 			KB: []string{"KB956188"}, Evidence: []correlate.Evidence{
 				{Artifact: "System.evtx", Channel: "System", RecordID: 501, Text: "The IAS service terminated…", Claim: "the service failed"},
 				{Artifact: "netstat-anob.txt", Line: 7, Text: "  UDP    0.0.0.0:1812   *:*   1640", Claim: "dns.exe held the port"},

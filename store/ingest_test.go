@@ -22,7 +22,7 @@ func socketRec(line int, s parsers.Socket) parsers.Record {
 
 func netstatInfo(path string) ArtifactInfo {
 	return ArtifactInfo{Path: path, Format: parsers.FormatNetstat, ParserVersion: 1, Encoding: parsers.EncUTF8,
-		CapturedAt: testNow, CaptureSource: "file-mtime"}
+		CapturedAt: testNow, CaptureSource: parsers.CaptureFileModTime}
 }
 
 func TestSocketRoundTrip(t *testing.T) {
@@ -108,8 +108,8 @@ func TestRecordKindsRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	info := ArtifactInfo{Path: "mixed.txt", Format: parsers.FormatTasklist, ParserVersion: 3, Encoding: parsers.EncCP850,
-		Size: 1234, SHA256: "abc", ModTime: evTime, ModTimeSource: parsers.TimeZipDOS, CapturedAt: evTime.Add(time.Hour),
-		CapturedLocal: true, CaptureSource: parsers.TimeZipDOS, Records: 99, WarningCount: 99}
+		Size: 1234, SHA256: "abc", ModTime: evTime, ModTimeSource: parsers.CaptureZipDOS, CapturedAt: evTime.Add(time.Hour),
+		CapturedLocal: true, CaptureSource: parsers.CaptureZipDOS, Records: 99, WarningCount: 99}
 	aid := addArtifact(t, c, testArtifact{info: info, recs: recs, keepAll: true,
 		errs: []*parsers.ParseError{{Line: 3, Err: errors.New("bad line")}, {Offset: 0x11000, Err: errors.New("bad chunk")}}})
 	if err := c.Commit(ctx); err != nil {

@@ -64,7 +64,7 @@ func TestInput(t *testing.T) {
 	}
 	dnsPool := parsers.Socket{Proto: parsers.UDP, LocalAddr: netip.MustParseAddr("0.0.0.0"), LocalPort: 1812, HasPort: true, PID: 1640}
 	netstat := testArtifact{info: ArtifactInfo{Path: "bundle.zip!/netstat-anob.txt", Format: parsers.FormatNetstat,
-		CapturedAt: captured, CaptureSource: parsers.TimeZipExtended},
+		CapturedAt: captured, CaptureSource: parsers.CaptureZipExtended},
 		recs: []parsers.Record{
 			{Kind: parsers.KindMeta, Meta: &parsers.Meta{Variant: "anob"}},
 			socketRec(5, parsers.Socket{Proto: parsers.TCP, LocalAddr: netip.MustParseAddr("0.0.0.0"), LocalPort: 135, HasPort: true,
@@ -147,7 +147,7 @@ func TestInput(t *testing.T) {
 	}
 
 	wantSnaps := []correlate.Snapshot{{ID: netstatID, Artifact: netstat.info.Path, Format: parsers.FormatNetstat,
-		Host: "SRV01.corp.example", CapturedAt: captured, CaptureSource: parsers.TimeZipExtended}}
+		Host: "SRV01.corp.example", CapturedAt: captured, CaptureSource: parsers.CaptureZipExtended}}
 	if !reflect.DeepEqual(in.Snapshots, wantSnaps) {
 		t.Errorf("snapshots %+v\nwant %+v (no portless tcpvcon, no empty netstat)", in.Snapshots, wantSnaps)
 	}

@@ -202,10 +202,10 @@ type findingJSON struct {
 func toFindingJSON(f correlate.Finding) findingJSON {
 	out := findingJSON{
 		Bundle: f.Bundle, Host: f.Host, Service: f.Service, ServiceKey: f.ServiceKey,
-		EventID: f.EventID, Proto: string(f.Proto), Port: f.Port, PortSource: f.PortSource,
+		EventID: f.EventID, Proto: string(f.Proto), Port: f.Port, PortSource: string(f.PortSource),
 		Verdict: string(f.Verdict), Confidence: f.Confidence, Reasons: nonNil(f.Reasons),
 		OwnerImage: f.OwnerImage, OwnerServices: nonNil(f.OwnerServices), Snapshot: f.Snapshot,
-		Rule: f.Rule, Remedy: nonNil(f.Remedy), KB: nonNil(f.KB), Evidence: nonNil(f.Evidence),
+		Rule: string(f.Rule), Remedy: nonNil(f.Remedy), KB: nonNil(f.KB), Evidence: nonNil(f.Evidence),
 	}
 	if !f.FailureTime.IsZero() {
 		out.FailureTime = f.FailureTime.UTC().Format(time.RFC3339Nano)

@@ -164,7 +164,7 @@ func inspectEntry(ctx context.Context, enc *json.Encoder, o inspectOptions, entr
 		Path: entry.Name, Format: string(a.Format), ParserVersion: a.ParserVersion,
 		Encoding: string(a.Encoding), Locale: a.Locale, Variant: a.Variant, Host: a.Host,
 		CapturedAt: a.CapturedAt, Size: entry.Size, ModTime: entry.ModTime,
-		ModTimeSource: entry.ModTimeSource, Records: a.Records, Warnings: []string{},
+		ModTimeSource: string(entry.ModTimeSource), Records: a.Records, Warnings: []string{},
 		WarningCount: a.ErrorCount, Notes: a.Notes,
 		Events: events.histogram(), Failures: events.failures, MoreFailures: events.moreFailures,
 		Boots: events.boots, MoreBoots: events.moreBoots,

@@ -102,7 +102,7 @@ func TestSynthBundles(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, sn := range snaps {
-			if sn.CaptureSource != "timestamp-line" || !sn.CapturedLocal {
+			if sn.CaptureSource != parsers.CaptureTimestampLine || !sn.CapturedLocal {
 				t.Errorf("%s %s: captured at %v from %q (local %v), want a local time from the timestamp line",
 					c.BundlePath, sn.Artifact, sn.CapturedAt, sn.CaptureSource, sn.CapturedLocal)
 				continue

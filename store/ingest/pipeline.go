@@ -110,7 +110,7 @@ type chunk struct {
 type capture struct {
 	at     time.Time
 	local  bool
-	source string
+	source parsers.CaptureSource
 	sha256 string // the artifact's content hash, hex
 }
 

@@ -1,0 +1,435 @@
+package correlate
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/portmortem/portmortem/parsers"
+)
+
+// portFinding gives the verdict for one needed port of an incident.
+func (a *analysis) portFinding(ctx context.Context, c *incident, p neededPort, all []neededPort) (Finding, error) {
+	fd := a.newFinding(c)
+	fd.Proto, fd.Port, fd.PortSource = p.Proto, p.Port, p.Source
+	fd.Reasons = append(fd.Reasons, p.Why)
+	fd.Evidence = append(fd.Evidence, p.Ev...)
+	signalReasons, signalEv := a.relatedSignals(c, p)
+	rng, rngRef := a.excludedRange(p)
+
+	if len(a.snaps) == 0 {
+		fd.Verdict = NoSnapshot
+		r := fmt.Sprintf("No socket snapshot (netstat -ano, Get-NetTCPConnection/Get-NetUDPEndpoint, tcpvcon with ports) was supplied, so who held %s %d cannot be checked.", p.Proto, p.Port)
+		if len(a.noPorts) > 0 {
+			r += fmt.Sprintf(" %s lists sockets without ports (Tcpvcon 4.x), which cannot show a port's owner.", a.noPorts[0].Artifact)
+		}
+		fd.Reasons = append(fd.Reasons, r)
+		for _, r := range signalReasons {
+			fd.Reasons = append(fd.Reasons, r.text)
+		}
+		fd.Evidence = append(fd.Evidence, signalEv...)
+		if rngRef != nil {
+			fd.Reasons = append(fd.Reasons, fmt.Sprintf("%s %d lies in the excluded port range %d-%d, which by itself makes a bind fail with 10013.", p.Proto, p.Port, rng.Start, rng.End))
+			fd.Evidence = append(fd.Evidence, rangeEvidence(*rngRef, p.Proto))
+			fd.Rule = RuleExcludedRange
+			fd.Remedy, fd.KB = remedyFor(a.remedyInput(c, p, all, RuleExcludedRange, nil, rng))
+		}
+		fd.Remedy = append(fd.Remedy, collectLines(a.family, p.Proto)...)
+		return fd, nil
+	}
+
+	var obs []*observation
+	for _, s := range a.orderSnapshots(c) {
+		o, err := a.observe(ctx, c, p, s)
+		if err != nil {
+			return Finding{}, err
+		}
+		obs = append(obs, o)
+	}
+	chosen := obs[0]
+	if len(chosen.owners) == 0 {
+		for _, o := range obs[1:] {
+			if len(o.owners) > 0 && (o.tier == tierSameBefore || chosen.tier != tierSameAfter) {
+				chosen = o
+				break
+			}
+		}
+	}
+	fd.Snapshot = chosen.snap.Artifact
+	fd.Reasons = append(fd.Reasons, a.snapshotReason(c, chosen))
+	if chosen != obs[0] {
+		fd.Reasons = append(fd.Reasons, fmt.Sprintf("The preferred snapshot, %s, shows %s %d free; %s is used because it shows an owner.", obs[0].snap.Artifact, p.Proto, p.Port, chosen.snap.Artifact))
+	}
+	if s := a.snapshotSession(chosen.snap); s != nil && chosen.snap.session != c.session {
+		fd.Evidence = append(fd.Evidence, bootEvidence(*s)...)
+	}
+
+	switch {
+	case len(chosen.owners) > 0:
+		if err := a.ownerVerdict(ctx, c, p, all, chosen, &fd); err != nil {
+			return Finding{}, err
+		}
+	case rngRef != nil:
+		a.rangeVerdict(c, p, all, chosen, rng, *rngRef, &fd)
+	default:
+		a.freeVerdict(c, p, chosen, &fd)
+	}
+	fd.Reasons = append(fd.Reasons, a.otherObservations(obs, chosen, p)...)
+	for _, r := range signalReasons {
+		if fd.Rule == RuleIPsecBlockMode && r.eventID == 4292 {
+			continue // the rule's own reason says it
+		}
+		fd.Reasons = append(fd.Reasons, r.text)
+	}
+	fd.Evidence = append(fd.Evidence, signalEv...)
+	fd.Confidence = math.Round(clamp01(fd.Confidence)*100) / 100
+	return fd, nil
+}
+
+// ownerVerdict: CONFIRMED or PROBABLE, with the culprit rule.
+func (a *analysis) ownerVerdict(ctx context.Context, c *incident, p neededPort, all []neededPort, o *observation, fd *Finding) error {
+	h := o.owners[0]
+	fd.OwnerPID, fd.OwnerImage, fd.OwnerServices = h.pid, h.image, h.services
+	fd.Reasons = append(fd.Reasons, h.heldText(o.snap.Artifact, p))
+	fd.Evidence = append(fd.Evidence, h.socketEvidence(o.snap.Artifact, p))
+	if h.mapNote != "" {
+		fd.Reasons = append(fd.Reasons, h.mapNote)
+	}
+	if h.procEv != nil {
+		fd.Evidence = append(fd.Evidence, *h.procEv)
+	}
+	for i, x := range o.owners[1:] {
+		if i >= maxListed {
+			break
+		}
+		fd.Reasons = append(fd.Reasons, fmt.Sprintf("Also on that port in the same snapshot: %s.", x.describe()))
+		fd.Evidence = append(fd.Evidence, x.socketEvidence(o.snap.Artifact, p))
+	}
+	fd.Reasons = append(fd.Reasons, o.notes()...)
+
+	// Confidence: the snapshot's placement, the port's source, the error.
+	conf := map[tier]float64{tierSameAfter: 0.95, tierSameBefore: 0.75, tierLater: 0.5, tierEarlier: 0.4, tierUnknown: 0.5}[o.tier]
+	if o.tier == tierSameAfter && !o.snap.trusted {
+		conf = 0.75
+	}
+	if o.tier == tierUnknown && o.snap.at.IsZero() {
+		conf = 0.45
+	}
+	confirmed := o.tier == tierSameAfter && o.snap.trusted
+	switch p.Source {
+	case PortSourceCatalog:
+		if c.class == ClassPortConflict {
+			conf *= 0.9
+		} else {
+			conf *= 0.75
+			confirmed = false
+		}
+	case PortSourceHistory:
+		conf *= 0.8
+		confirmed = false
+	}
+	switch c.class {
+	case ClassPossiblyPort:
+		conf *= 0.85
+	case ClassUnknown:
+		conf *= 0.8
+	}
+	if r, bound := a.createdText(h, c); r != "" {
+		fd.Reasons = append(fd.Reasons, r)
+		switch bound {
+		case boundBefore:
+			conf += 0.03
+		case boundAfter:
+			conf *= 0.7
+			confirmed = false
+		}
+	}
+	fd.Verdict, fd.Confidence = Probable, conf
+	if confirmed {
+		fd.Verdict = Confirmed
+	}
+	switch {
+	case confirmed && p.Source == PortSourceCatalog:
+		fd.Reasons = append(fd.Reasons, "Confirmed: the error says the bind failed for a conflict, and the port the catalog names for this service was held by another process in the failure's boot after the failure.")
+	case !confirmed && o.tier == tierSameAfter && !o.snap.trusted:
+		fd.Reasons = append(fd.Reasons, "Probable rather than confirmed: the snapshot's capture time is not trustworthy, so it may not follow the failure in the same boot.")
+	case !confirmed && p.Source == PortSourceCatalog && c.class != ClassPortConflict:
+		fd.Reasons = append(fd.Reasons, "Probable rather than confirmed: the port comes from the catalog and the error does not itself say the bind failed.")
+	case !confirmed && p.Source == PortSourceHistory:
+		fd.Reasons = append(fd.Reasons, "Probable rather than confirmed: the port comes only from what the service's process held in an earlier snapshot.")
+	}
+
+	facts, err := a.ruleFacts(ctx, c, p, o, h)
+	if err != nil {
+		return err
+	}
+	m := matchRule(facts)
+	fd.Rule = m.Rule
+	fd.Reasons = append(fd.Reasons, m.Reasons...)
+	fd.Remedy, fd.KB = remedyFor(a.remedyInput(c, p, all, m.Rule, &h, nil))
+	return nil
+}
+
+type boundWhen int
+
+const (
+	boundUnknown boundWhen = iota
+	boundBefore
+	boundAfter
+)
+
+// createdText compares the socket's bind time (Get-NetTCPConnection
+// CreationTime) with the failure's time.
+func (a *analysis) createdText(h holder, c *incident) (string, boundWhen) {
+	s := h.ref.Socket
+	ft := c.primary.Failure.Time
+	if s.CreatedAt.IsZero() || ft.IsZero() {
+		return "", boundUnknown
+	}
+	at := s.CreatedAt.UTC()
+	if s.CreatedLocal {
+		if !a.in.HasUTCOffset {
+			a.localNoOffset = true
+			return fmt.Sprintf("The socket's bind time (%s) is the host's local time and its UTC offset is unknown, so it was not compared with the failure's time.", s.CreatedAt.Format("2006-01-02 15:04:05")), boundUnknown
+		}
+		at = at.Add(-a.in.UTCOffset)
+	}
+	if at.After(ft) {
+		return fmt.Sprintf("The socket was bound at %s, %s after the failure at %s: it may have taken the port after the service gave up.", fmtTime(at), fmtDur(at.Sub(ft)), fmtTime(ft)), boundAfter
+	}
+	return fmt.Sprintf("The socket was bound at %s, before the failure at %s.", fmtTime(at), fmtTime(ft)), boundBefore
+}
+
+// rangeVerdict: no owner, and the port lies in an excluded range.
+func (a *analysis) rangeVerdict(c *incident, p neededPort, all []neededPort, o *observation, rng *parsers.PortRange, ref RangeRef, fd *Finding) {
+	kind := "a dynamic reservation (no *: WinNAT for Hyper-V, WSL 2 or Docker reserves such blocks at each boot)"
+	if rng.Administered {
+		kind = "an administered exclusion (*: added on purpose with netsh or by an installer)"
+	}
+	fd.Verdict = ReservedRange
+	fd.Reasons = append(fd.Reasons, fmt.Sprintf(
+		"Nothing held %s %d in snapshot %s, and it lies in the excluded port range %d-%d, %s. A bind to a port in an excluded range fails with 10013 (WSAEACCES) while netstat shows no owner.",
+		p.Proto, p.Port, o.snap.Artifact, rng.Start, rng.End, kind))
+	fd.Evidence = append(fd.Evidence, rangeEvidence(ref, p.Proto))
+	conf := 0.6
+	switch code := a.incidentWin32(c); {
+	case code == 10013:
+		conf = 0.9
+		fd.Reasons = append(fd.Reasons, "The failure's error maps to 10013 (WSAEACCES), which is what an excluded range gives.")
+	case code == 10048:
+		conf = 0.55
+		fd.Reasons = append(fd.Reasons, "The failure's error is 10048 (address in use), which usually means a socket holds the port; an excluded range gives 10013, so this is less certain.")
+	case c.class == ClassPortConflict:
+		conf = 0.75
+	default:
+		conf = 0.5
+	}
+	if o.tier != tierSameAfter {
+		conf *= 0.85
+	}
+	fd.Reasons = append(fd.Reasons, "The capture time of the range list is not known to portmortem; dynamic reservations can move at each boot.")
+	fd.Reasons = append(fd.Reasons, o.notes()...)
+	fd.Confidence = conf
+	fd.Rule = RuleExcludedRange
+	fd.Remedy, fd.KB = remedyFor(a.remedyInput(c, p, all, RuleExcludedRange, nil, rng))
+}
+
+// incidentWin32 is the Win32 form of the incident's error: NTSTATUS and
+// HRESULT forms of 10013/10048 map to them.
+func (a *analysis) incidentWin32(c *incident) uint32 {
+	for _, f := range c.all() {
+		if !f.Failure.HasError {
+			continue
+		}
+		code := f.Failure.ErrorCode
+		switch {
+		case code == 10013 || code == 10048:
+			return code
+		case code == 0xC0000022 || code == 0x80072743:
+			return 10013
+		case code == 0xC000020A || code == 0xC0000043 || code == 0x80072740:
+			return 10048
+		}
+	}
+	return 0
+}
+
+// freeVerdict: the port was free in the snapshot.
+func (a *analysis) freeVerdict(c *incident, p neededPort, o *observation, fd *Finding) {
+	fd.Verdict = NoConflictSeen
+	addr := "any address"
+	if p.Addr.IsValid() {
+		addr = p.Addr.String()
+	}
+	fd.Reasons = append(fd.Reasons, fmt.Sprintf("As far as snapshot %s shows, this is not a port conflict on %s %d: no other process held it (on %s) when the snapshot was taken.", o.snap.Artifact, p.Proto, p.Port, addr))
+	var hide []string
+	switch o.tier {
+	case tierSameAfter:
+		if !o.snap.at.IsZero() {
+			hide = append(hide, fmt.Sprintf("the holder may have exited or released the port in the %s between the failure and the snapshot", fmtDur(o.snap.at.Sub(c.primary.Failure.Time))))
+		}
+	case tierSameBefore:
+		hide = append(hide, "the snapshot was taken before the failure, and the port may have been taken after it")
+	default:
+		hide = append(hide, "the snapshot does not come from the failure's boot, and who holds a port changes from boot to boot")
+	}
+	if o.snap.Format == parsers.FormatNetstat || o.snap.Format == "" {
+		hide = append(hide, "a socket that is bound but not listening (BOUND) appears only with netstat -q or Get-NetTCPConnection")
+	}
+	if len(o.other) > 0 {
+		hide = append(hide, fmt.Sprintf("%s holds the port on another address or IP family, which does not block this bind on Windows unless the address is wrong", o.other[0].describe()))
+	}
+	if !a.haveRanges(p.Proto) {
+		hide = append(hide, fmt.Sprintf("excluded port ranges for %s were not collected, so a reserved range (a bind fails with 10013 and netstat shows nobody) cannot be ruled out", p.Proto))
+	}
+	fd.Reasons = append(fd.Reasons, "What could still hide a conflict: "+strings.Join(hide, "; ")+".")
+	fd.Reasons = append(fd.Reasons, o.notes()...)
+
+	conf := map[tier]float64{tierSameAfter: 0.7, tierSameBefore: 0.45, tierLater: 0.35, tierEarlier: 0.3, tierUnknown: 0.35}[o.tier]
+	if c.class == ClassPortConflict {
+		if p.Source == PortSourceEvent {
+			conf *= 0.5
+			fd.Reasons = append(fd.Reasons, fmt.Sprintf("Yet the event's own error says %s %d was unavailable at the failure: whatever held it was gone by the snapshot.", p.Proto, p.Port))
+		} else {
+			conf *= 0.85
+		}
+	}
+	if len(o.weak) > 0 {
+		conf *= 0.9
+	}
+	if len(o.own) > 0 {
+		conf = math.Max(conf, 0.5)
+	}
+	fd.Confidence = conf
+}
+
+// excludedRange finds an excluded range of the port's proto and IP
+// version that holds the port.
+func (a *analysis) excludedRange(p neededPort) (*parsers.PortRange, *RangeRef) {
+	for i := range a.in.Ranges {
+		r := &a.in.Ranges[i]
+		if r.Range.Kind != "excluded" || r.Range.Proto != "" && r.Range.Proto != p.Proto {
+			continue
+		}
+		if p.Port < r.Range.Start || p.Port > r.Range.End || !ipVersionMatches(r.Range.IPVersion, p.Addr) {
+			continue
+		}
+		return &r.Range, r
+	}
+	return nil, nil
+}
+
+func ipVersionMatches(v string, addr netip.Addr) bool {
+	if v == "" || !addr.IsValid() {
+		return true
+	}
+	if addr.Unmap().Is4() {
+		return strings.EqualFold(v, "ipv4")
+	}
+	return strings.EqualFold(v, "ipv6")
+}
+
+func (a *analysis) haveRanges(proto parsers.Proto) bool {
+	for _, r := range a.in.Ranges {
+		if r.Range.Kind == "excluded" && (r.Range.Proto == "" || r.Range.Proto == proto) {
+			return true
+		}
+	}
+	return false
+}
+
+// dynamicRange is the dynamic port range for a port: collected with netsh,
+// else the default of the OS version, else (version unknown) whichever of
+// the two defaults holds the port.
+func (a *analysis) dynamicRange(proto parsers.Proto, port uint16, addr netip.Addr) (portRange, string, bool) {
+	for _, r := range a.in.Ranges {
+		if r.Range.Kind == "dynamic" && (r.Range.Proto == "" || r.Range.Proto == proto) && ipVersionMatches(r.Range.IPVersion, addr) {
+			return portRange{r.Range.Start, r.Range.End}, fmt.Sprintf("netsh, %s line %d", r.Artifact, r.Line), true
+		}
+	}
+	switch a.family {
+	case osLegacy:
+		return portRange{1025, 5000}, "the default of " + a.osLabel, true
+	case osVista, osModern:
+		return portRange{49152, 65535}, "the default of " + a.osLabel, true
+	}
+	if port >= 1025 && port <= 5000 {
+		return portRange{1025, 5000}, "the default of Windows 2000/XP/Server 2003; the OS version is unknown, and on Vista/2008 and later the default is 49152-65535", true
+	}
+	return portRange{49152, 65535}, "the default of Windows Vista/Server 2008 and later; the OS version is unknown, and on 2000/XP/2003 the default is 1025-5000", true
+}
+
+// ruleFacts gathers what the culprit rules need about an owner.
+func (a *analysis) ruleFacts(ctx context.Context, c *incident, p neededPort, o *observation, h holder) (ruleFacts, error) {
+	f := ruleFacts{
+		Proto: p.Proto, Port: p.Port,
+		OwnerPID: h.pid, OwnerImage: h.image, OwnerServices: h.services,
+		Outgoing: h.outgoing, RemoteText: h.remoteText(),
+		BlockMode: a.blockMode(c), IPsecService: isIPsec(c),
+		ServiceImage: a.serviceImage(c),
+	}
+	if p.Proto == parsers.UDP && h.pid > 0 {
+		n, err := a.countByPID(ctx, o.snap.ID, h.pid)
+		if err != nil {
+			return f, err
+		}
+		f.UDPCount, f.HasCount = n, true
+	}
+	f.Dynamic, f.DynamicSource, f.DynamicKnown = a.dynamicRange(p.Proto, p.Port, p.Addr)
+	if e, _, ok := a.catalogEntry(c); ok {
+		f.ServiceProduct = e.Product
+		if f.ServiceImage == "" && len(e.Images) == 1 && !isPattern(e.Images[0]) && !isSharedHost(e.Images[0]) {
+			f.ServiceImage = e.Images[0]
+		}
+	}
+	for _, svc := range h.services {
+		e, ok := a.cat.ByKey(svc)
+		if !ok {
+			continue
+		}
+		if f.OwnerProduct == "" && e.Product != "" && !strings.EqualFold(svc, c.key) {
+			f.OwnerProduct, f.OwnerProdSvc = e.Product, svc
+		}
+		if !f.OwnerStatic && slices.Contains(e.Ports, p.PortSpec) {
+			f.OwnerStatic, f.OwnerStaticSvc = true, svc
+		}
+	}
+	if !isSharedHost(h.image) && h.image != "" {
+		if e, ok := a.cat.ByImage(h.image); ok {
+			if f.OwnerProduct == "" && e.Product != "" {
+				f.OwnerProduct, f.OwnerProdSvc = e.Product, h.image
+			}
+			if !f.OwnerStatic && slices.Contains(e.Ports, p.PortSpec) {
+				f.OwnerStatic, f.OwnerStaticSvc = true, e.Key
+			}
+		}
+	}
+	if h.pid == 4 && !f.OwnerStatic {
+		if e, ok := a.cat.ByKey("lanmanserver"); ok && slices.Contains(e.Ports, p.PortSpec) {
+			f.OwnerStatic, f.OwnerStaticSvc = true, "lanmanserver"
+		}
+	}
+	return f, nil
+}
+
+func (a *analysis) remedyInput(c *incident, p neededPort, all []neededPort, rule Rule, h *holder, rng *parsers.PortRange) remedyInput {
+	in := remedyInput{
+		Rule: rule, Family: a.family, Proto: p.Proto, Port: p.Port, Addr: p.Addr,
+		ServiceKey: orDefault(c.key, c.displayName()), OwnerPID: -1, Range: rng,
+	}
+	if h != nil {
+		in.OwnerPID, in.OwnerImage = h.pid, h.image
+	}
+	in.Dynamic, _, _ = a.dynamicRange(p.Proto, p.Port, p.Addr)
+	if rule == RuleDNSSocketPool {
+		for _, q := range all {
+			if q.Proto == p.Proto {
+				in.Ports = append(in.Ports, q.Port)
+			}
+		}
+	}
+	return in
+}
