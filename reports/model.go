@@ -116,19 +116,6 @@ func (z Zone) Describe() string {
 	return z.Label() + ", the host's offset"
 }
 
-// Load reads the cases from the store, in the order given.
-func Load(ctx context.Context, s *store.Store, caseIDs []int64) (*Model, error) {
-	var cases []*Case
-	for _, id := range caseIDs {
-		c, err := LoadCase(ctx, s, id)
-		if err != nil {
-			return nil, err
-		}
-		cases = append(cases, c)
-	}
-	return NewModel(s, cases...), nil
-}
-
 // NewModel makes the model of cases (read with LoadCase from the store
 // that implements tables), numbering their anchors in order.
 func NewModel(tables Tables, cases ...*Case) *Model {

@@ -6,7 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/portmortem/portmortem/reports"
 )
+
+// findingJSON is how the tests read findings.json back.
+type findingJSON = reports.JSONFinding
 
 // TestFindingsJSONGolden pins findings.json byte for byte: every scenario
 // bundle analyzed in one run, and the same database reported on again,
