@@ -360,24 +360,13 @@ func failuresTable(_ context.Context, _ *Model, c *Case) (htmlTable, error) {
 		Head: []string{"Time (" + c.Zone.Label() + ")", "Kind", "Service", "Event", "Error", "Class", "Endpoint", "Message", "Where"}}
 	for _, r := range c.Failures {
 		f := &r.Failure
-		errText := ""
-		if f.HasError {
-			errText = correlate.FormatCode(f.ErrorCode)
-			if f.ServiceSpecific {
-				errText = fmt.Sprintf("%d (service-specific exit code)", f.ErrorCode)
-			}
-		}
-		endpoint := ""
-		if f.HasPort {
-			endpoint = fmt.Sprintf("%s %s", f.Proto, hostPort(f.Addr.String(), f.Port, f.Addr.IsValid()))
-		}
 		svc := f.Service
 		if f.ServiceKey != "" && !strings.EqualFold(f.ServiceKey, f.Service) {
 			svc += " (" + f.ServiceKey + ")"
 		}
 		t.Rows = append(t.Rows, []htmlCell{timeCell(c, f.Time, false), cellText(string(f.Kind)), cellText(svc),
-			cellText(fmt.Sprintf("%d %s", f.EventID, f.Provider)), cellText(errText), cellText(string(f.Class)),
-			cellText(endpoint), longCell(f.Message),
+			cellText(fmt.Sprintf("%d %s", f.EventID, f.Provider)), cellText(failureError(f)), cellText(string(f.Class)),
+			cellText(failureEndpoint(f)), longCell(f.Message),
 			cellText(EvidencePlace(correlate.Evidence{Artifact: c.rel(r.Artifact), Line: r.Line, Channel: f.Channel, RecordID: f.RecordID}))})
 	}
 	return t, nil

@@ -82,7 +82,7 @@ func jsonFinding(f *correlate.Finding) JSONFinding {
 	if f.HasError {
 		code := f.ErrorCode
 		out.ErrorCode = &code
-		out.Error = correlate.FormatCode(code)
+		out.Error = ErrorLabel(f)
 	}
 	if f.OwnerPID >= 0 {
 		pid := f.OwnerPID

@@ -454,25 +454,6 @@ func findingRow(c *Case, f *correlate.Finding) []any {
 		f.PortSource, f.Snapshot, strings.Join(f.Reasons, "\n"), EvidenceText(f.Evidence)}
 }
 
-// EvidenceText renders an evidence chain one item per paragraph: the
-// place, the raw line or message, and the claim it supports.
-func EvidenceText(ev []correlate.Evidence) string {
-	var b strings.Builder
-	for i, e := range ev {
-		if i > 0 {
-			b.WriteString("\n")
-		}
-		b.WriteString(EvidencePlace(e))
-		if e.Text != "" {
-			b.WriteString(": ")
-			b.WriteString(e.Text)
-		}
-		b.WriteString("\n  → ")
-		b.WriteString(e.Claim)
-	}
-	return b.String()
-}
-
 func (x *xlsxWriter) findings() error {
 	return x.table(SheetFindings, findingColumns(x), caseRows(x.m.Cases, func(c *Case) iter.Seq2[[]any, error] {
 		return sliceRows(c.Findings, func(f *correlate.Finding) []any { return findingRow(c, f) })
@@ -497,32 +478,11 @@ func (x *xlsxWriter) failures() error {
 			if r.Line > 0 {
 				line = r.Line
 			}
-			errText := ""
-			if f.HasError {
-				errText = correlate.FormatCode(f.ErrorCode)
-				if f.ServiceSpecific {
-					errText = fmt.Sprintf("%d (service-specific exit code)", f.ErrorCode)
-				}
-			}
-			endpoint := ""
-			if f.HasPort {
-				endpoint = fmt.Sprintf("%s %s", f.Proto, hostPort(f.Addr.String(), f.Port, f.Addr.IsValid()))
-			}
 			return []any{c.Bundle, c.Host, c.shownCell(f.Time, false), c.Zone.Label(), string(f.Kind), f.Service,
-				f.ServiceKey, f.Dependency, int(f.EventID), f.Provider, code, errText, string(f.Class), endpoint,
+				f.ServiceKey, f.Dependency, int(f.EventID), f.Provider, code, failureError(f), string(f.Class), failureEndpoint(f),
 				f.Message, r.Artifact, f.Channel, recordID(f.RecordID), line, yes(f.Recovered)}
 		})
 	}))
-}
-
-func hostPort(addr string, port uint16, hasAddr bool) string {
-	if !hasAddr {
-		return fmt.Sprintf("port %d", port)
-	}
-	if strings.Contains(addr, ":") {
-		return fmt.Sprintf("[%s]:%d", addr, port)
-	}
-	return fmt.Sprintf("%s:%d", addr, port)
 }
 
 func recordID(id uint64) any {
@@ -568,13 +528,6 @@ func (x *xlsxWriter) portOwners() error {
 				c.shownCell(s.CreatedAt, s.CreatedLocal), s.Owner}
 		})
 	}))
-}
-
-func addrOr(addr string, valid bool, name string) string {
-	if valid {
-		return addr
-	}
-	return name
 }
 
 // mapRows turns a store iterator into table rows.
