@@ -132,7 +132,7 @@ func newTimeline(c *Case) *timeline {
 		}
 		errText := ""
 		if f.HasError {
-			errText = ", error " + correlate.FormatCode(f.ErrorCode)
+			errText = ", error " + failureError(f)
 		}
 		items = append(items, untimed{at: f.Time, lane: laneFailures, shape: "circle", class: "tl-failure",
 			label: clip(cmp.Or(f.Service, f.ServiceKey, f.Provider), 24),

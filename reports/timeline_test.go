@@ -116,3 +116,21 @@ func TestTimelineSessions(t *testing.T) {
 		})
 	}
 }
+
+// TestTimelineServiceSpecificError: a 7024's exit code is the service's
+// own, and the timeline names it as the Failures table and sheet do, not
+// as the Windows error of the same number.
+func TestTimelineServiceSpecificError(t *testing.T) {
+	c := &Case{Failures: []store.FailureRow{{Artifact: "System.evtx", Failure: correlate.Failure{Kind: correlate.KindServiceFailure,
+		Time: base, Service: "Apache2.2", EventID: 7024, Provider: "Service Control Manager", ErrorCode: 1, HasError: true, ServiceSpecific: true}}}}
+	tl := newTimeline(c)
+	if tl == nil || len(tl.Marks) != 1 {
+		t.Fatalf("timeline %+v, want one mark", tl)
+	}
+	if got, want := tl.Marks[0].Title, "error "+failureError(&c.Failures[0].Failure); !strings.HasSuffix(got, want) {
+		t.Errorf("title %q, want it to end with %q", got, want)
+	}
+	if strings.Contains(tl.Marks[0].Title, "ERROR_INVALID_FUNCTION") {
+		t.Errorf("title %q names the Windows error 1", tl.Marks[0].Title)
+	}
+}
