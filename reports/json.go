@@ -46,7 +46,7 @@ type JSONFinding struct {
 // array of JSONFinding. Like the other reports it goes to a temporary
 // file in the same folder, renamed when complete.
 func WriteJSON(ctx context.Context, m *Model, path string) error {
-	if err := WriteFileAtomic(path, func(w io.Writer) error { return writeJSON(ctx, m, w) }); err != nil {
+	if err := writeFileAtomic(path, func(w io.Writer) error { return writeJSON(ctx, m, w) }); err != nil {
 		return fmt.Errorf("reports: %s: %w", path, err)
 	}
 	return nil
@@ -82,7 +82,7 @@ func jsonFinding(f *correlate.Finding) JSONFinding {
 	if f.HasError {
 		code := f.ErrorCode
 		out.ErrorCode = &code
-		out.Error = ErrorLabel(f)
+		out.Error = errorLabel(f)
 	}
 	if f.OwnerPID >= 0 {
 		pid := f.OwnerPID

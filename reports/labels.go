@@ -12,43 +12,43 @@ import (
 // terminal and findings.json take a port, an owner, an error or an
 // endpoint from here, so that they read alike everywhere.
 
-// PortLabel renders a finding's port: "UDP/1812", or "-" when it has none.
-func PortLabel(f *correlate.Finding) string {
+// portLabel renders a finding's port: "UDP/1812", or "-" when it has none.
+func portLabel(f *correlate.Finding) string {
 	if f.Port == 0 {
 		return "-"
 	}
 	return fmt.Sprintf("%s/%d", f.Proto, f.Port)
 }
 
-// ServiceLabel renders a finding's service with its key name when that
+// serviceLabel renders a finding's service with its key name when that
 // differs: "Netzwerkrichtlinienserver (IAS)".
-func ServiceLabel(f *correlate.Finding) string {
+func serviceLabel(f *correlate.Finding) string {
 	if f.ServiceKey != "" && !strings.EqualFold(f.ServiceKey, f.Service) {
 		return f.Service + " (" + f.ServiceKey + ")"
 	}
 	return cmp.Or(f.Service, f.ServiceKey)
 }
 
-// OwnerLabel renders a finding's owner: "dns.exe (PID 1640)", or "" when
+// ownerLabel renders a finding's owner: "dns.exe (PID 1640)", or "" when
 // it has none.
-func OwnerLabel(f *correlate.Finding) string {
+func ownerLabel(f *correlate.Finding) string {
 	if f.OwnerPID < 0 {
 		return ""
 	}
 	return fmt.Sprintf("%s (PID %d)", cmp.Or(f.OwnerImage, "unknown image"), f.OwnerPID)
 }
 
-// ErrorLabel renders a finding's error code: "10048 (WSAEADDRINUSE)".
-func ErrorLabel(f *correlate.Finding) string {
+// errorLabel renders a finding's error code: "10048 (WSAEADDRINUSE)".
+func errorLabel(f *correlate.Finding) string {
 	if !f.HasError {
 		return ""
 	}
 	return correlate.FormatCode(f.ErrorCode)
 }
 
-// EvidencePlace renders where a piece of evidence is: "netstat.txt:12", or
+// evidencePlace renders where a piece of evidence is: "netstat.txt:12", or
 // "System.evtx record 4303 (System)".
-func EvidencePlace(e correlate.Evidence) string {
+func evidencePlace(e correlate.Evidence) string {
 	switch {
 	case e.Line > 0:
 		return fmt.Sprintf("%s:%d", e.Artifact, e.Line)
@@ -104,14 +104,16 @@ func addrOr(addr string, valid bool, name string) string {
 }
 
 // EvidenceText renders an evidence chain one item per paragraph: the
-// place, the raw line or message, and the claim it supports.
+// place, the raw line or message, and the claim it supports, as the
+// Findings sheet shows it (exported for cmd's tests, which check the sheet
+// against findings.json).
 func EvidenceText(ev []correlate.Evidence) string {
 	var b strings.Builder
 	for i, e := range ev {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		b.WriteString(EvidencePlace(e))
+		b.WriteString(evidencePlace(e))
 		if e.Text != "" {
 			b.WriteString(": ")
 			b.WriteString(e.Text)

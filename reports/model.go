@@ -57,7 +57,7 @@ type Case struct {
 	// looks for owners in).
 	Snapshots []correlate.Snapshot
 	Counts    store.TableCounts
-	// SummaryRow is the Summary sheet row the case's section starts on
+	// summaryRow is the Summary sheet row the case's section starts on
 	// (set while the workbook is written, used by the Index sheet).
 	summaryRow int
 	byID       map[int64]int
@@ -190,11 +190,11 @@ func (c *Case) artifact(id int64) *store.Artifact {
 	return &store.Artifact{}
 }
 
-// Shown converts a stored time to the case's zone. A time stored as the
+// shown converts a stored time to the case's zone. A time stored as the
 // host's wall clock (local) is converted with the zone's offset; when the
 // zone is unknown it is shown as written and marked local. The zero time
 // stays zero.
-func (c *Case) Shown(t time.Time, local bool) (shown time.Time, hostLocal bool) {
+func (c *Case) shown(t time.Time, local bool) (shown time.Time, hostLocal bool) {
 	if t.IsZero() {
 		return t, false
 	}
@@ -207,10 +207,10 @@ func (c *Case) Shown(t time.Time, local bool) (shown time.Time, hostLocal bool) 
 	return t.In(c.Zone.Location()), false
 }
 
-// FormatTime renders a stored time in the case's zone, with the zone's
+// formatTime renders a stored time in the case's zone, with the zone's
 // label: "2026-03-02 02:03:00 UTC-06:00".
-func (c *Case) FormatTime(t time.Time, local bool) string {
-	s, hostLocal := c.Shown(t, local)
+func (c *Case) formatTime(t time.Time, local bool) string {
+	s, hostLocal := c.shown(t, local)
 	if s.IsZero() {
 		return ""
 	}
@@ -220,9 +220,9 @@ func (c *Case) FormatTime(t time.Time, local bool) string {
 	return s.Format("2006-01-02 15:04:05") + " " + c.Zone.Label()
 }
 
-// FailureCount counts the service-start failures and bind errors (not the
+// failureCount counts the service-start failures and bind errors (not the
 // signals, which show the climate of a conflict rather than a failure).
-func (c *Case) FailureCount() int {
+func (c *Case) failureCount() int {
 	n := 0
 	for _, f := range c.Failures {
 		if f.Failure.Kind != correlate.KindSignal {
@@ -232,29 +232,29 @@ func (c *Case) FailureCount() int {
 	return n
 }
 
-// Verdicts is the order verdicts are ranked and listed in: the ones that
+// verdictOrder is the order verdicts are ranked and listed in: the ones that
 // name a culprit first.
-var Verdicts = []correlate.Verdict{correlate.Confirmed, correlate.Probable, correlate.ReservedRange,
+var verdictOrder = []correlate.Verdict{correlate.Confirmed, correlate.Probable, correlate.ReservedRange,
 	correlate.NoConflictSeen, correlate.PortUnknown, correlate.NotPortRelated, correlate.NoSnapshot}
 
 func verdictRank(v correlate.Verdict) int {
-	if i := slices.Index(Verdicts, v); i >= 0 {
+	if i := slices.Index(verdictOrder, v); i >= 0 {
 		return i
 	}
-	return len(Verdicts)
+	return len(verdictOrder)
 }
 
-// VerdictCount is how many findings of a case have one verdict.
-type VerdictCount struct {
+// verdictCount is how many findings of a case have one verdict.
+type verdictCount struct {
 	Verdict correlate.Verdict
 	Count   int
 }
 
-// VerdictCounts counts the findings of a case per verdict, in Verdicts
+// verdictCounts counts the findings of a case per verdict, in verdictOrder
 // order, leaving out the verdicts no finding has.
-func (c *Case) VerdictCounts() []VerdictCount {
-	var out []VerdictCount
-	for _, v := range Verdicts {
+func (c *Case) verdictCounts() []verdictCount {
+	var out []verdictCount
+	for _, v := range verdictOrder {
 		n := 0
 		for _, f := range c.Findings {
 			if f.Verdict == v {
@@ -262,15 +262,15 @@ func (c *Case) VerdictCounts() []VerdictCount {
 			}
 		}
 		if n > 0 {
-			out = append(out, VerdictCount{v, n})
+			out = append(out, verdictCount{v, n})
 		}
 	}
 	return out
 }
 
-// Top is the case's most telling finding: the best-ranked verdict, then
+// top is the case's most telling finding: the best-ranked verdict, then
 // the highest confidence; nil when there is none.
-func (c *Case) Top() *correlate.Finding {
+func (c *Case) top() *correlate.Finding {
 	var top *correlate.Finding
 	for i := range c.Findings {
 		f := &c.Findings[i]
@@ -282,10 +282,10 @@ func (c *Case) Top() *correlate.Finding {
 	return top
 }
 
-// FindingGroup is a run of findings that read the same on a card or a
+// findingGroup is a run of findings that read the same on a card or a
 // terminal line: the same verdict, service, port, owner and rule (a
 // service that failed the same way many times).
-type FindingGroup struct {
+type findingGroup struct {
 	// First is the index in Case.Findings of the group's first finding.
 	First int
 	Count int
@@ -295,19 +295,19 @@ type FindingGroup struct {
 	Confidence float64
 }
 
-// Groups returns the case's findings grouped, best-ranked verdicts first,
+// groups returns the case's findings grouped, best-ranked verdicts first,
 // then by confidence, then in correlate's order.
-func (c *Case) Groups() []FindingGroup {
+func (c *Case) groups() []findingGroup {
 	type key struct{ verdict, service, port, owner, rule string }
 	byKey := map[key]int{}
-	var out []FindingGroup
+	var out []findingGroup
 	for i := range c.Findings {
 		f := &c.Findings[i]
-		k := key{string(f.Verdict), ServiceLabel(f), PortLabel(f), OwnerLabel(f), f.Rule}
+		k := key{string(f.Verdict), serviceLabel(f), portLabel(f), ownerLabel(f), f.Rule}
 		g, ok := byKey[k]
 		if !ok {
 			byKey[k] = len(out)
-			out = append(out, FindingGroup{First: i, Count: 1, From: f.FailureTime, To: f.FailureTime, Confidence: f.Confidence})
+			out = append(out, findingGroup{First: i, Count: 1, From: f.FailureTime, To: f.FailureTime, Confidence: f.Confidence})
 			continue
 		}
 		grp := &out[g]
@@ -322,7 +322,7 @@ func (c *Case) Groups() []FindingGroup {
 			}
 		}
 	}
-	slices.SortStableFunc(out, func(a, b FindingGroup) int {
+	slices.SortStableFunc(out, func(a, b findingGroup) int {
 		fa, fb := &c.Findings[a.First], &c.Findings[b.First]
 		if d := verdictRank(fa.Verdict) - verdictRank(fb.Verdict); d != 0 {
 			return d
@@ -332,9 +332,9 @@ func (c *Case) Groups() []FindingGroup {
 	return out
 }
 
-// Ranked returns the indexes of the case's findings, best-ranked verdicts
+// ranked returns the indexes of the case's findings, best-ranked verdicts
 // first, then by confidence, then in correlate's order.
-func (c *Case) Ranked() []int {
+func (c *Case) ranked() []int {
 	idx := make([]int, len(c.Findings))
 	for i := range idx {
 		idx[i] = i
@@ -354,8 +354,8 @@ func namesCulprit(v correlate.Verdict) bool {
 	return v == correlate.Confirmed || v == correlate.Probable || v == correlate.ReservedRange
 }
 
-// Culprit describes what blocked a port: "dns.exe (PID 1640) — dns-socket-pool".
-func Culprit(f *correlate.Finding) string {
+// culprit describes what blocked a port: "dns.exe (PID 1640) — dns-socket-pool".
+func culprit(f *correlate.Finding) string {
 	if f == nil || !namesCulprit(f.Verdict) {
 		return ""
 	}
@@ -374,8 +374,8 @@ func Culprit(f *correlate.Finding) string {
 	return who
 }
 
-// RecurringCulprit is a culprit pattern seen in more than one bundle.
-type RecurringCulprit struct {
+// recurringCulprit is a culprit pattern seen in more than one bundle.
+type recurringCulprit struct {
 	// Rule is the culprit rule ("dns-socket-pool"), or "" when findings
 	// name only an owner image.
 	Rule string
@@ -387,7 +387,7 @@ type RecurringCulprit struct {
 }
 
 // Label names the culprit: "dns-socket-pool (dns.exe)".
-func (r RecurringCulprit) Label() string {
+func (r recurringCulprit) Label() string {
 	s := cmp.Or(r.Rule, "owner")
 	if len(r.Images) > 0 {
 		s += " (" + strings.Join(r.Images, ", ") + ")"
@@ -395,12 +395,12 @@ func (r RecurringCulprit) Label() string {
 	return s
 }
 
-// RecurringCulprits lists the culprits that blocked a port in two bundles
+// recurringCulprits lists the culprits that blocked a port in two bundles
 // or more, most frequent first. A culprit is its rule, or, for findings
 // without one (or "other"), the owner's image.
-func (m *Model) RecurringCulprits() []RecurringCulprit {
+func (m *Model) recurringCulprits() []recurringCulprit {
 	type acc struct {
-		RecurringCulprit
+		recurringCulprit
 		images, ports map[string]bool
 		cases         map[int64]bool
 	}
@@ -422,27 +422,27 @@ func (m *Model) RecurringCulprits() []RecurringCulprit {
 			}
 			a := byKey[key]
 			if a == nil {
-				a = &acc{RecurringCulprit: RecurringCulprit{Rule: rule}, images: map[string]bool{}, ports: map[string]bool{}, cases: map[int64]bool{}}
+				a = &acc{recurringCulprit: recurringCulprit{Rule: rule}, images: map[string]bool{}, ports: map[string]bool{}, cases: map[int64]bool{}}
 				byKey[key] = a
 				keys = append(keys, key)
 			}
 			if img != "" {
 				a.images[img] = true
 			}
-			a.ports[PortLabel(f)] = true
+			a.ports[portLabel(f)] = true
 			if !a.cases[c.ID] {
 				a.cases[c.ID] = true
 				a.Cases = append(a.Cases, c)
 			}
 		}
 	}
-	var out []RecurringCulprit
+	var out []recurringCulprit
 	for _, k := range keys {
 		a := byKey[k]
 		if len(a.Cases) < 2 {
 			continue
 		}
-		r := a.RecurringCulprit
+		r := a.recurringCulprit
 		for img := range a.images {
 			r.Images = append(r.Images, img)
 		}
@@ -453,6 +453,6 @@ func (m *Model) RecurringCulprits() []RecurringCulprit {
 		slices.Sort(r.Ports)
 		out = append(out, r)
 	}
-	slices.SortStableFunc(out, func(a, b RecurringCulprit) int { return len(b.Cases) - len(a.Cases) })
+	slices.SortStableFunc(out, func(a, b recurringCulprit) int { return len(b.Cases) - len(a.Cases) })
 	return out
 }

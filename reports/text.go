@@ -44,7 +44,7 @@ func WriteText(w io.Writer, c *Case, o TextOptions) error {
 	if len(c.Findings) == 0 {
 		b.WriteString("  no service-start failures found\n")
 	}
-	for _, g := range c.Groups() {
+	for _, g := range c.groups() {
 		f := &c.Findings[g.First]
 		verdict := fmt.Sprintf("%-16s", f.Verdict)
 		if o.Color {
@@ -52,9 +52,9 @@ func WriteText(w io.Writer, c *Case, o TextOptions) error {
 				verdict = col + verdict + ansiReset
 			}
 		}
-		owner := orDash(OwnerLabel(f))
-		line := fmt.Sprintf("  %s %3.0f%%  %-9s  %-40s  %-20s  %s", verdict, g.Confidence*100, PortLabel(f),
-			clip(oneLine(ServiceLabel(f)), 40), clip(oneLine(owner), 30), oneLine(f.Rule))
+		owner := orDash(ownerLabel(f))
+		line := fmt.Sprintf("  %s %3.0f%%  %-9s  %-40s  %-20s  %s", verdict, g.Confidence*100, portLabel(f),
+			clip(oneLine(serviceLabel(f)), 40), clip(oneLine(owner), 30), oneLine(f.Rule))
 		line = strings.TrimRight(line, " ")
 		if g.Count > 1 {
 			line += fmt.Sprintf("  (×%d)", g.Count)

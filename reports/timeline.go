@@ -95,20 +95,20 @@ func newTimeline(c *Case) *timeline {
 	for _, s := range sessions {
 		r := &s.StartRef
 		b := &r.Boot
-		where := EvidencePlace(correlate.Evidence{Artifact: r.Artifact, Channel: b.Channel, RecordID: b.RecordID})
+		where := evidencePlace(correlate.Evidence{Artifact: r.Artifact, Channel: b.Channel, RecordID: b.RecordID})
 		items = append(items, untimed{at: s.Start, lane: laneBoots, shape: "up", class: "tl-boot", label: "boot",
-			title: fmt.Sprintf("Boot at %s (event %d, %s)", c.FormatTime(s.Start, false), b.EventID, where)})
+			title: fmt.Sprintf("Boot at %s (event %d, %s)", c.formatTime(s.Start, false), b.EventID, where)})
 	}
 	for _, r := range c.Boots {
 		b := &r.Boot
-		where := EvidencePlace(correlate.Evidence{Artifact: r.Artifact, Channel: b.Channel, RecordID: b.RecordID})
+		where := evidencePlace(correlate.Evidence{Artifact: r.Artifact, Channel: b.Channel, RecordID: b.RecordID})
 		switch b.Kind {
 		case correlate.BootCleanStop:
 			if b.Time.IsZero() {
 				continue
 			}
 			items = append(items, untimed{at: b.Time, lane: laneBoots, shape: "down", class: "tl-stop", label: "shutdown",
-				title: fmt.Sprintf("Clean shutdown at %s (event %d, %s)", c.FormatTime(b.Time, false), b.EventID, where)})
+				title: fmt.Sprintf("Clean shutdown at %s (event %d, %s)", c.formatTime(b.Time, false), b.EventID, where)})
 		case correlate.BootDirtyStop:
 			at := b.LastAlive
 			if at.IsZero() {
@@ -118,7 +118,7 @@ func newTimeline(c *Case) *timeline {
 				continue
 			}
 			items = append(items, untimed{at: at, lane: laneBoots, shape: "down", class: "tl-crash", label: "crash",
-				title: fmt.Sprintf("Unexpected shutdown, last alive at %s (event %d, %s)", c.FormatTime(at, false), b.EventID, where)})
+				title: fmt.Sprintf("Unexpected shutdown, last alive at %s (event %d, %s)", c.formatTime(at, false), b.EventID, where)})
 		}
 	}
 	for _, r := range c.Failures {
@@ -137,13 +137,13 @@ func newTimeline(c *Case) *timeline {
 		items = append(items, untimed{at: f.Time, lane: laneFailures, shape: "circle", class: "tl-failure",
 			label: clip(cmp.Or(f.Service, f.ServiceKey, f.Provider), 24),
 			title: fmt.Sprintf("%s %s at %s: event %d from %s%s", cmp.Or(f.Service, f.ServiceKey, f.Provider), what,
-				c.FormatTime(f.Time, false), f.EventID, f.Provider, errText)})
+				c.formatTime(f.Time, false), f.EventID, f.Provider, errText)})
 	}
 	for _, a := range c.Snapshots {
 		if a.CapturedAt.IsZero() {
 			continue
 		}
-		at, hostLocal := c.Shown(a.CapturedAt, a.CapturedLocal)
+		at, hostLocal := c.shown(a.CapturedAt, a.CapturedLocal)
 		class := "tl-snapshot"
 		uncertain := hostLocal || a.CaptureSource == "" || a.CaptureSource == "file-mtime"
 		if uncertain {
@@ -151,7 +151,7 @@ func newTimeline(c *Case) *timeline {
 		}
 		items = append(items, untimed{at: at.UTC(), lane: laneSnapshots, shape: "square", class: class,
 			label: clip(path.Base(a.Artifact), 26), uncertain: uncertain,
-			title: fmt.Sprintf("Snapshot %s taken at %s (time from %s)", a.Artifact, c.FormatTime(a.CapturedAt, a.CapturedLocal),
+			title: fmt.Sprintf("Snapshot %s taken at %s (time from %s)", a.Artifact, c.formatTime(a.CapturedAt, a.CapturedLocal),
 				cmp.Or(a.CaptureSource, "unknown"))})
 	}
 	for i := range c.Findings {
@@ -159,11 +159,11 @@ func newTimeline(c *Case) *timeline {
 		if f.FailureTime.IsZero() {
 			continue
 		}
-		title := fmt.Sprintf("%s: %s", f.Verdict, ServiceLabel(f))
+		title := fmt.Sprintf("%s: %s", f.Verdict, serviceLabel(f))
 		if f.Port != 0 {
-			title += " " + PortLabel(f)
+			title += " " + portLabel(f)
 		}
-		if cu := Culprit(f); cu != "" {
+		if cu := culprit(f); cu != "" {
 			title += " — " + cu
 		}
 		items = append(items, untimed{at: f.FailureTime, lane: laneFindings, shape: "diamond",
@@ -259,7 +259,7 @@ func newTimeline(c *Case) *timeline {
 		}
 		x0, x1 := xOf(s.Start), xOf(end)
 		t.Sessions = append(t.Sessions, tlRect{X: x0, Y: float64(t.Top), W: round1(max(x1-x0, 1)), H: float64(t.Bottom - t.Top),
-			Title: fmt.Sprintf("Boot session %d: from %s to %s", i+1, c.FormatTime(s.Start, false), sessionEnd(c, end, hi, next))})
+			Title: fmt.Sprintf("Boot session %d: from %s to %s", i+1, c.formatTime(s.Start, false), sessionEnd(c, end, hi, next))})
 	}
 
 	for _, tk := range ticks(lo, hi, c.Zone.Location()) {
@@ -364,7 +364,7 @@ func sessionEnd(c *Case, end, axisEnd time.Time, nextBoot bool) string {
 	if end.Equal(axisEnd) && !nextBoot {
 		return "the end of the evidence"
 	}
-	return c.FormatTime(end, false)
+	return c.formatTime(end, false)
 }
 
 type tick struct {
