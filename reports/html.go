@@ -258,7 +258,7 @@ func newHTMLCase(ctx context.Context, m *Model, c *Case) (*htmlCase, error) {
 		}
 		hc.Cards = append(hc.Cards, card)
 	}
-	for _, v := range verdictOrder {
+	for _, v := range correlate.Verdicts {
 		if n := more[v]; n > 0 {
 			hc.MoreCards = append(hc.MoreCards, htmlVerdictCount{string(v), verdictClass(v), n})
 		}

@@ -232,16 +232,11 @@ func (c *Case) failureCount() int {
 	return n
 }
 
-// verdictOrder is the order verdicts are ranked and listed in: the ones that
-// name a culprit first.
-var verdictOrder = []correlate.Verdict{correlate.Confirmed, correlate.Probable, correlate.ReservedRange,
-	correlate.NoConflictSeen, correlate.PortUnknown, correlate.NotPortRelated, correlate.NoSnapshot}
-
 func verdictRank(v correlate.Verdict) int {
-	if i := slices.Index(verdictOrder, v); i >= 0 {
+	if i := slices.Index(correlate.Verdicts, v); i >= 0 {
 		return i
 	}
-	return len(verdictOrder)
+	return len(correlate.Verdicts)
 }
 
 // verdictCount is how many findings of a case have one verdict.
@@ -250,11 +245,11 @@ type verdictCount struct {
 	Count   int
 }
 
-// verdictCounts counts the findings of a case per verdict, in verdictOrder
-// order, leaving out the verdicts no finding has.
+// verdictCounts counts the findings of a case per verdict, in the order
+// of correlate.Verdicts, leaving out the verdicts no finding has.
 func (c *Case) verdictCounts() []verdictCount {
 	var out []verdictCount
-	for _, v := range verdictOrder {
+	for _, v := range correlate.Verdicts {
 		n := 0
 		for _, f := range c.Findings {
 			if f.Verdict == v {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
 	"github.com/portmortem/portmortem/correlate"
 )
@@ -85,14 +86,15 @@ func orDash(s string) string {
 }
 
 // oneLine keeps bundle text on one terminal line and strips control
-// characters, so a hostile string cannot move the cursor or recolour the
-// terminal.
+// characters (C0, C1: 0x9b is a CSI to many terminals) and bidirectional
+// controls, so a hostile string cannot move the cursor, recolour the
+// terminal or reorder what the line shows.
 func oneLine(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r == '\n' || r == '\r' || r == '\t':
 			return ' '
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+		case unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r):
 			return -1
 		}
 		return r

@@ -149,12 +149,12 @@ func (x *xlsxWriter) index() error {
 	c := &sheetCursor{x: x, sheet: sheetIndex, row: 1}
 	h := func(s string) excelize.Cell { return x.styled(x.st.header, s) }
 	header := []any{h("Bundle"), h("Host"), h("Failures"), h("Findings"), h("Top culprit"), h("Top finding")}
-	for _, v := range verdictOrder {
+	for _, v := range correlate.Verdicts {
 		header = append(header, h(string(v)))
 	}
 	c.line(header...)
 	widths := []float64{44, 16, 10, 10, 40, 50}
-	for range verdictOrder {
+	for range correlate.Verdicts {
 		widths = append(widths, 12)
 	}
 	for col, w := range widths {
@@ -172,7 +172,7 @@ func (x *xlsxWriter) index() error {
 		for _, vc := range k.verdictCounts() {
 			counts[vc.Verdict] = vc.Count
 		}
-		for _, v := range verdictOrder {
+		for _, v := range correlate.Verdicts {
 			if n := counts[v]; n > 0 {
 				row = append(row, x.styled(x.st.verdict[v], n))
 			} else {
