@@ -26,6 +26,8 @@ type Session struct {
 	Start time.Time
 	// StartSource names the marker Start was taken from ("Kernel-General 12").
 	StartSource string
+	// StartRef is that marker.
+	StartRef BootRef
 	// End is the next session's Start; zero for the last session.
 	End time.Time
 	// CleanStop is when a clean shutdown was logged (6006/13) in this
@@ -110,7 +112,7 @@ func BuildSessions(boots []BootRef) Sessions {
 				best = c
 			}
 		}
-		s := Session{Index: i, Start: best.at, StartSource: markerName(best.ref.Boot)}
+		s := Session{Index: i, Start: best.at, StartSource: markerName(best.ref.Boot), StartRef: best.ref}
 		for _, c := range g {
 			s.Starts = append(s.Starts, c.ref)
 			if c.ref.Boot.Kind == BootDirtyStop {

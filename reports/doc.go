@@ -1,13 +1,29 @@
-// Package reports renders portmortem's reports from a Model read from the
-// store: the Excel workbook (report.xlsx, github.com/xuri/excelize/v2), the
-// self-contained HTML page (report.html, html/template) and the terminal
-// table. It never sees parser output directly: everything comes through
-// store query methods, so a report made from a database written last week
-// says the same as the run that wrote it.
+// Package reports renders every output of portmortem from a Model read
+// from the store: the Excel workbook (report.xlsx, github.com/xuri/excelize/v2),
+// the self-contained HTML page (report.html, html/template), findings.json
+// and the terminal table. It never sees parser output directly: everything
+// comes through store query methods, so a report made from a database
+// written last week says the same as the run that wrote it, and analyze and
+// report write the same files.
 //
 // It imports parsers, correlate and store (for their types and queries),
 // and is imported by cmd. Only this package imports excelize and
 // html/template.
+//
+// # Files
+//
+//   - model.go: Model and Case (LoadCase, NewModel), the case's zone and
+//     the rankings and groupings every report shares.
+//   - labels.go: the texts every report shows alike: a finding's port,
+//     service, owner and error, a failure's error and endpoint, where a
+//     piece of evidence is.
+//   - xlsx.go, xlsx_summary.go, cells.go: the workbook (WriteXLSX).
+//   - html.go, timeline.go, templates/: the page (WriteHTML). The
+//     timeline draws correlate.BuildSessions' boot sessions, numbered as
+//     the findings' reasons number them.
+//   - json.go: findings.json (WriteJSON, JSONFinding; stable field names).
+//   - text.go: the terminal table (WriteText).
+//   - output.go: the temporary-file-and-rename every file goes through.
 //
 // # Conventions
 //
@@ -28,6 +44,9 @@
 // A new sheet: a store query (a slice for small tables, an iterator for
 // large ones), a method on xlsxWriter that calls table with its columns,
 // and a step in writeXLSX. A new HTML section: a field of htmlCase and a
-// block in report.html.tmpl. Keep the sheet and section names stable:
-// tests and users read them.
+// block in report.html.tmpl. A text both show: a function in labels.go.
+// A new findings.json field: a field at the end of JSONFinding, and
+// go test ./reports ./cmd/portmortem -run JSONGolden -update. Keep the
+// sheet and section names and the JSON field names stable: tests, users
+// and their scripts read them.
 package reports

@@ -22,10 +22,7 @@ func TestHTMLGolden(t *testing.T) {
 	s := openStore(t)
 	fax := scm(base.Add(3*time.Minute), 3, 7000, "Fax", "Fax", "%%1058")
 	id := iasCase(t, s, "bundles/ias", "dns.exe", fax)
-	m, err := Load(context.Background(), s, []int64{id})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := loadModel(t, s, id)
 	m.Generated = time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC)
 	m.Database = "out/portmortem.db"
 	var b bytes.Buffer

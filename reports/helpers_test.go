@@ -162,3 +162,18 @@ func iasCase(t testing.TB, s *store.Store, bundle, owner string, extra ...*parse
 		systemLog(bundle+"/System.evtx", evs...),
 		netstat(bundle+"/netstat-anob.txt", base.Add(30*time.Minute), udp(53, 1640, "dns.exe"), udp(1812, 1640, owner)))
 }
+
+// loadModel reads cases from the store into a model, in the order given,
+// as cmd does.
+func loadModel(t testing.TB, s *store.Store, caseIDs ...int64) *Model {
+	t.Helper()
+	var cases []*Case
+	for _, id := range caseIDs {
+		c, err := LoadCase(context.Background(), s, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, c)
+	}
+	return NewModel(s, cases...)
+}

@@ -48,7 +48,7 @@ const htmlCellLimit = 4000
 // WriteHTML writes the self-contained HTML report to path: a temporary
 // file in the same folder, renamed when complete.
 func WriteHTML(ctx context.Context, m *Model, path string) error {
-	if err := WriteFileAtomic(path, func(w io.Writer) error { return writeHTML(ctx, m, w) }); err != nil {
+	if err := writeFileAtomic(path, func(w io.Writer) error { return writeHTML(ctx, m, w) }); err != nil {
 		return fmt.Errorf("reports: %s: %w", path, err)
 	}
 	return nil
@@ -160,7 +160,8 @@ func verdictClass(v correlate.Verdict) string {
 }
 
 // VerdictMeaning says in one sentence what a verdict means for the
-// customer.
+// customer, as the page shows it (exported for cmd's tests, which read the
+// page in a browser).
 func VerdictMeaning(v correlate.Verdict) string {
 	switch v {
 	case correlate.Confirmed:
@@ -227,7 +228,7 @@ func newHTMLPage(ctx context.Context, m *Model) (*htmlPage, error) {
 		byID[c.ID] = hc
 		p.Cases = append(p.Cases, hc)
 	}
-	for _, r := range m.RecurringCulprits() {
+	for _, r := range m.recurringCulprits() {
 		hr := htmlCulprit{Label: r.Label(), Ports: strings.Join(r.Ports, ", ")}
 		for _, c := range r.Cases {
 			hr.Cases = append(hr.Cases, byID[c.ID])
@@ -239,12 +240,12 @@ func newHTMLPage(ctx context.Context, m *Model) (*htmlPage, error) {
 
 func newHTMLCase(ctx context.Context, m *Model, c *Case) (*htmlCase, error) {
 	hc := &htmlCase{Anchor: c.Anchor, Bundle: c.Bundle, Host: c.Host, OS: c.OS, Zone: c.Zone.Describe(),
-		FailureCount: c.FailureCount(), TopCulprit: Culprit(c.Top())}
-	for _, vc := range c.VerdictCounts() {
+		FailureCount: c.failureCount(), TopCulprit: culprit(c.top())}
+	for _, vc := range c.verdictCounts() {
 		hc.Verdicts = append(hc.Verdicts, htmlVerdictCount{string(vc.Verdict), verdictClass(vc.Verdict), vc.Count})
 	}
 	more := map[correlate.Verdict]int{}
-	for i, g := range c.Groups() {
+	for i, g := range c.groups() {
 		if i >= htmlCardLimit {
 			more[c.Findings[g.First].Verdict] += g.Count
 			continue
@@ -253,16 +254,16 @@ func newHTMLCase(ctx context.Context, m *Model, c *Case) (*htmlCase, error) {
 		card := htmlCard{ID: f.ID, Class: f.Class, Verdict: f.Verdict, Confidence: fmt.Sprintf("%.0f%%", g.Confidence*100),
 			Meaning: f.Meaning, Service: f.Service, Port: f.Port, Time: f.Time, Culprit: f.Culprit, Count: g.Count}
 		if g.Count > 1 && !g.From.Equal(g.To) {
-			card.Time = c.FormatTime(g.From, false) + " to " + c.FormatTime(g.To, false)
+			card.Time = c.formatTime(g.From, false) + " to " + c.formatTime(g.To, false)
 		}
 		hc.Cards = append(hc.Cards, card)
 	}
-	for _, v := range Verdicts {
+	for _, v := range correlate.Verdicts {
 		if n := more[v]; n > 0 {
 			hc.MoreCards = append(hc.MoreCards, htmlVerdictCount{string(v), verdictClass(v), n})
 		}
 	}
-	for _, i := range c.Ranked() {
+	for _, i := range c.ranked() {
 		hc.Findings = append(hc.Findings, newHTMLFinding(c, i))
 	}
 	for _, v := range c.Coverage {
@@ -295,8 +296,8 @@ func newHTMLFinding(c *Case, i int) htmlFinding {
 	h := htmlFinding{
 		ID: fmt.Sprintf("%s-f%d", c.Anchor, i+1), Class: verdictClass(f.Verdict), Verdict: string(f.Verdict),
 		Confidence: fmt.Sprintf("%.0f%%", f.Confidence*100), Meaning: VerdictMeaning(f.Verdict),
-		Service: ServiceLabel(f), Port: PortLabel(f), Time: c.FormatTime(f.FailureTime, false),
-		Culprit: Culprit(f), Error: ErrorLabel(f), Owner: OwnerLabel(f),
+		Service: serviceLabel(f), Port: portLabel(f), Time: c.formatTime(f.FailureTime, false),
+		Culprit: culprit(f), Error: errorLabel(f), Owner: ownerLabel(f),
 		OwnerServices: strings.Join(f.OwnerServices, ", "), Snapshot: f.Snapshot, Rule: string(f.Rule),
 		KB: strings.Join(f.KB, ", "), Remedy: strings.Join(f.Remedy, "\n"), Reasons: f.Reasons,
 	}
@@ -323,7 +324,7 @@ func newHTMLFinding(c *Case, i int) htmlFinding {
 	h.Snapshot = c.rel(f.Snapshot)
 	for _, e := range f.Evidence {
 		e.Artifact = c.rel(e.Artifact)
-		h.Evidence = append(h.Evidence, htmlEvidence{Place: EvidencePlace(e), Text: e.Text, Claim: c.withHostTimes(e.Claim)})
+		h.Evidence = append(h.Evidence, htmlEvidence{Place: evidencePlace(e), Text: e.Text, Claim: c.withHostTimes(e.Claim)})
 	}
 	return h
 }
@@ -351,8 +352,8 @@ func timeCell(c *Case, t time.Time, local bool) htmlCell {
 	if t.IsZero() {
 		return htmlCell{}
 	}
-	s, _ := c.Shown(t, local)
-	return htmlCell{Text: c.FormatTime(t, local), Class: "time", Sort: s.UTC().Format(time.RFC3339Nano)}
+	s, _ := c.shown(t, local)
+	return htmlCell{Text: c.formatTime(t, local), Class: "time", Sort: s.UTC().Format(time.RFC3339Nano)}
 }
 
 func failuresTable(_ context.Context, _ *Model, c *Case) (htmlTable, error) {
@@ -360,25 +361,14 @@ func failuresTable(_ context.Context, _ *Model, c *Case) (htmlTable, error) {
 		Head: []string{"Time (" + c.Zone.Label() + ")", "Kind", "Service", "Event", "Error", "Class", "Endpoint", "Message", "Where"}}
 	for _, r := range c.Failures {
 		f := &r.Failure
-		errText := ""
-		if f.HasError {
-			errText = correlate.FormatCode(f.ErrorCode)
-			if f.ServiceSpecific {
-				errText = fmt.Sprintf("%d (service-specific exit code)", f.ErrorCode)
-			}
-		}
-		endpoint := ""
-		if f.HasPort {
-			endpoint = fmt.Sprintf("%s %s", f.Proto, hostPort(f.Addr.String(), f.Port, f.Addr.IsValid()))
-		}
 		svc := f.Service
 		if f.ServiceKey != "" && !strings.EqualFold(f.ServiceKey, f.Service) {
 			svc += " (" + f.ServiceKey + ")"
 		}
 		t.Rows = append(t.Rows, []htmlCell{timeCell(c, f.Time, false), cellText(string(f.Kind)), cellText(svc),
-			cellText(fmt.Sprintf("%d %s", f.EventID, f.Provider)), cellText(errText), cellText(string(f.Class)),
-			cellText(endpoint), longCell(f.Message),
-			cellText(EvidencePlace(correlate.Evidence{Artifact: c.rel(r.Artifact), Line: r.Line, Channel: f.Channel, RecordID: f.RecordID}))})
+			cellText(fmt.Sprintf("%d %s", f.EventID, f.Provider)), cellText(failureError(f)), cellText(string(f.Class)),
+			cellText(failureEndpoint(f)), longCell(f.Message),
+			cellText(evidencePlace(correlate.Evidence{Artifact: c.rel(r.Artifact), Line: r.Line, Channel: f.Channel, RecordID: f.RecordID}))})
 	}
 	return t, nil
 }
@@ -391,7 +381,7 @@ func bootsTable(_ context.Context, _ *Model, c *Case) (htmlTable, error) {
 		t.Rows = append(t.Rows, []htmlCell{timeCell(c, b.Time, false), cellText(string(b.Kind)),
 			cellText(fmt.Sprintf("%d %s", b.EventID, b.Provider)), timeCell(c, b.BootTime, false),
 			timeCell(c, b.LastAlive, false), longCell(b.Message),
-			cellText(EvidencePlace(correlate.Evidence{Artifact: c.rel(r.Artifact), Channel: b.Channel, RecordID: b.RecordID}))})
+			cellText(evidencePlace(correlate.Evidence{Artifact: c.rel(r.Artifact), Channel: b.Channel, RecordID: b.RecordID}))})
 	}
 	return t, nil
 }
@@ -406,7 +396,7 @@ func artifactsTable(_ context.Context, _ *Model, c *Case) (htmlTable, error) {
 			format += " (" + a.Variant + ")"
 		}
 		src := string(a.CaptureSource)
-		if _, hostLocal := c.Shown(a.CapturedAt, a.CapturedLocal); hostLocal {
+		if _, hostLocal := c.shown(a.CapturedAt, a.CapturedLocal); hostLocal {
 			src += " (host's local time; zone unknown)"
 		}
 		warn := warningsText(a)
@@ -468,7 +458,7 @@ func socketsTable(ctx context.Context, m *Model, c *Case) (htmlTable, error) {
 	t := htmlTable{ID: c.Anchor + "-sockets", Title: "Port owners", Empty: "No socket listing with ports was collected.", Raw: true,
 		Head: []string{"Snapshot", "Line", "Proto", "Local address", "Port", "State", "PID", "Image", "Services", "Remote"}}
 	var err error
-	t.Rows, t.Note, err = firstRows(m.tables.CaseSockets(ctx, c.ID), rowLimit(len(m.Cases)), c.Counts.Sockets, "sockets", SheetPortOwners,
+	t.Rows, t.Note, err = firstRows(m.tables.CaseSockets(ctx, c.ID), rowLimit(len(m.Cases)), c.Counts.Sockets, "sockets", sheetPortOwners,
 		func(r correlate.SocketRef) []htmlCell {
 			s := &r.Socket
 			state := s.State
@@ -496,7 +486,7 @@ func processesTable(ctx context.Context, m *Model, c *Case) (htmlTable, error) {
 		Empty: "No process listing (tasklist /svc, netstat -b, Tcpvcon) was collected.",
 		Head:  []string{"Artifact", "Line", "PID", "Image", "Services", "Sockets held"}}
 	var err error
-	t.Rows, t.Note, err = firstRows(m.tables.CaseProcesses(ctx, c.ID), rowLimit(len(m.Cases)), c.Counts.Processes, "process rows", SheetProcesses,
+	t.Rows, t.Note, err = firstRows(m.tables.CaseProcesses(ctx, c.ID), rowLimit(len(m.Cases)), c.Counts.Processes, "process rows", sheetProcesses,
 		func(r store.ProcessRow) []htmlCell {
 			img := r.Process.Image
 			if r.Process.Truncated {
@@ -513,7 +503,7 @@ func eventsTable(ctx context.Context, m *Model, c *Case) (htmlTable, error) {
 	t := htmlTable{ID: c.Anchor + "-events", Title: "Events", Empty: "No event was stored.", Raw: true,
 		Head: []string{"Time (" + c.Zone.Label() + ")", "Channel", "Provider", "Event", "Record", "Message", "Data", "Artifact"}}
 	var err error
-	t.Rows, t.Note, err = firstRows(m.tables.CaseEvents(ctx, c.ID), rowLimit(len(m.Cases)), c.Counts.Events, "events", SheetEvents,
+	t.Rows, t.Note, err = firstRows(m.tables.CaseEvents(ctx, c.ID), rowLimit(len(m.Cases)), c.Counts.Events, "events", sheetEvents,
 		func(r store.EventRow) []htmlCell {
 			e := &r.Event
 			return []htmlCell{timeCell(c, e.Time, false), cellText(e.Channel), cellText(e.Provider),

@@ -18,10 +18,7 @@ import (
 
 func renderHTML(t *testing.T, s *store.Store, ids ...int64) string {
 	t.Helper()
-	m, err := Load(context.Background(), s, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := loadModel(t, s, ids...)
 	var b bytes.Buffer
 	if err := writeHTML(context.Background(), m, &b); err != nil {
 		t.Fatal(err)

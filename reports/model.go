@@ -57,7 +57,7 @@ type Case struct {
 	// looks for owners in).
 	Snapshots []correlate.Snapshot
 	Counts    store.TableCounts
-	// SummaryRow is the Summary sheet row the case's section starts on
+	// summaryRow is the Summary sheet row the case's section starts on
 	// (set while the workbook is written, used by the Index sheet).
 	summaryRow int
 	byID       map[int64]int
@@ -114,19 +114,6 @@ func (z Zone) Describe() string {
 		return z.Label() + ", the host's offset given with --tz"
 	}
 	return z.Label() + ", the host's offset"
-}
-
-// Load reads the cases from the store, in the order given.
-func Load(ctx context.Context, s *store.Store, caseIDs []int64) (*Model, error) {
-	var cases []*Case
-	for _, id := range caseIDs {
-		c, err := LoadCase(ctx, s, id)
-		if err != nil {
-			return nil, err
-		}
-		cases = append(cases, c)
-	}
-	return NewModel(s, cases...), nil
 }
 
 // NewModel makes the model of cases (read with LoadCase from the store
@@ -203,11 +190,11 @@ func (c *Case) artifact(id int64) *store.Artifact {
 	return &store.Artifact{}
 }
 
-// Shown converts a stored time to the case's zone. A time stored as the
+// shown converts a stored time to the case's zone. A time stored as the
 // host's wall clock (local) is converted with the zone's offset; when the
 // zone is unknown it is shown as written and marked local. The zero time
 // stays zero.
-func (c *Case) Shown(t time.Time, local bool) (shown time.Time, hostLocal bool) {
+func (c *Case) shown(t time.Time, local bool) (shown time.Time, hostLocal bool) {
 	if t.IsZero() {
 		return t, false
 	}
@@ -220,10 +207,10 @@ func (c *Case) Shown(t time.Time, local bool) (shown time.Time, hostLocal bool) 
 	return t.In(c.Zone.Location()), false
 }
 
-// FormatTime renders a stored time in the case's zone, with the zone's
+// formatTime renders a stored time in the case's zone, with the zone's
 // label: "2026-03-02 02:03:00 UTC-06:00".
-func (c *Case) FormatTime(t time.Time, local bool) string {
-	s, hostLocal := c.Shown(t, local)
+func (c *Case) formatTime(t time.Time, local bool) string {
+	s, hostLocal := c.shown(t, local)
 	if s.IsZero() {
 		return ""
 	}
@@ -233,9 +220,9 @@ func (c *Case) FormatTime(t time.Time, local bool) string {
 	return s.Format("2006-01-02 15:04:05") + " " + c.Zone.Label()
 }
 
-// FailureCount counts the service-start failures and bind errors (not the
+// failureCount counts the service-start failures and bind errors (not the
 // signals, which show the climate of a conflict rather than a failure).
-func (c *Case) FailureCount() int {
+func (c *Case) failureCount() int {
 	n := 0
 	for _, f := range c.Failures {
 		if f.Failure.Kind != correlate.KindSignal {
@@ -245,29 +232,24 @@ func (c *Case) FailureCount() int {
 	return n
 }
 
-// Verdicts is the order verdicts are ranked and listed in: the ones that
-// name a culprit first.
-var Verdicts = []correlate.Verdict{correlate.Confirmed, correlate.Probable, correlate.ReservedRange,
-	correlate.NoConflictSeen, correlate.PortUnknown, correlate.NotPortRelated, correlate.NoSnapshot}
-
 func verdictRank(v correlate.Verdict) int {
-	if i := slices.Index(Verdicts, v); i >= 0 {
+	if i := slices.Index(correlate.Verdicts, v); i >= 0 {
 		return i
 	}
-	return len(Verdicts)
+	return len(correlate.Verdicts)
 }
 
-// VerdictCount is how many findings of a case have one verdict.
-type VerdictCount struct {
+// verdictCount is how many findings of a case have one verdict.
+type verdictCount struct {
 	Verdict correlate.Verdict
 	Count   int
 }
 
-// VerdictCounts counts the findings of a case per verdict, in Verdicts
-// order, leaving out the verdicts no finding has.
-func (c *Case) VerdictCounts() []VerdictCount {
-	var out []VerdictCount
-	for _, v := range Verdicts {
+// verdictCounts counts the findings of a case per verdict, in the order
+// of correlate.Verdicts, leaving out the verdicts no finding has.
+func (c *Case) verdictCounts() []verdictCount {
+	var out []verdictCount
+	for _, v := range correlate.Verdicts {
 		n := 0
 		for _, f := range c.Findings {
 			if f.Verdict == v {
@@ -275,15 +257,15 @@ func (c *Case) VerdictCounts() []VerdictCount {
 			}
 		}
 		if n > 0 {
-			out = append(out, VerdictCount{v, n})
+			out = append(out, verdictCount{v, n})
 		}
 	}
 	return out
 }
 
-// Top is the case's most telling finding: the best-ranked verdict, then
+// top is the case's most telling finding: the best-ranked verdict, then
 // the highest confidence; nil when there is none.
-func (c *Case) Top() *correlate.Finding {
+func (c *Case) top() *correlate.Finding {
 	var top *correlate.Finding
 	for i := range c.Findings {
 		f := &c.Findings[i]
@@ -295,10 +277,10 @@ func (c *Case) Top() *correlate.Finding {
 	return top
 }
 
-// FindingGroup is a run of findings that read the same on a card or a
+// findingGroup is a run of findings that read the same on a card or a
 // terminal line: the same verdict, service, port, owner and rule (a
 // service that failed the same way many times).
-type FindingGroup struct {
+type findingGroup struct {
 	// First is the index in Case.Findings of the group's first finding.
 	First int
 	Count int
@@ -308,19 +290,19 @@ type FindingGroup struct {
 	Confidence float64
 }
 
-// Groups returns the case's findings grouped, best-ranked verdicts first,
+// groups returns the case's findings grouped, best-ranked verdicts first,
 // then by confidence, then in correlate's order.
-func (c *Case) Groups() []FindingGroup {
+func (c *Case) groups() []findingGroup {
 	type key struct{ verdict, service, port, owner, rule string }
 	byKey := map[key]int{}
-	var out []FindingGroup
+	var out []findingGroup
 	for i := range c.Findings {
 		f := &c.Findings[i]
-		k := key{string(f.Verdict), ServiceLabel(f), PortLabel(f), OwnerLabel(f), string(f.Rule)}
+		k := key{string(f.Verdict), serviceLabel(f), portLabel(f), ownerLabel(f), string(f.Rule)}
 		g, ok := byKey[k]
 		if !ok {
 			byKey[k] = len(out)
-			out = append(out, FindingGroup{First: i, Count: 1, From: f.FailureTime, To: f.FailureTime, Confidence: f.Confidence})
+			out = append(out, findingGroup{First: i, Count: 1, From: f.FailureTime, To: f.FailureTime, Confidence: f.Confidence})
 			continue
 		}
 		grp := &out[g]
@@ -335,7 +317,7 @@ func (c *Case) Groups() []FindingGroup {
 			}
 		}
 	}
-	slices.SortStableFunc(out, func(a, b FindingGroup) int {
+	slices.SortStableFunc(out, func(a, b findingGroup) int {
 		fa, fb := &c.Findings[a.First], &c.Findings[b.First]
 		if d := verdictRank(fa.Verdict) - verdictRank(fb.Verdict); d != 0 {
 			return d
@@ -345,9 +327,9 @@ func (c *Case) Groups() []FindingGroup {
 	return out
 }
 
-// Ranked returns the indexes of the case's findings, best-ranked verdicts
+// ranked returns the indexes of the case's findings, best-ranked verdicts
 // first, then by confidence, then in correlate's order.
-func (c *Case) Ranked() []int {
+func (c *Case) ranked() []int {
 	idx := make([]int, len(c.Findings))
 	for i := range idx {
 		idx[i] = i
@@ -367,8 +349,8 @@ func namesCulprit(v correlate.Verdict) bool {
 	return v == correlate.Confirmed || v == correlate.Probable || v == correlate.ReservedRange
 }
 
-// Culprit describes what blocked a port: "dns.exe (PID 1640) — dns-socket-pool".
-func Culprit(f *correlate.Finding) string {
+// culprit describes what blocked a port: "dns.exe (PID 1640) — dns-socket-pool".
+func culprit(f *correlate.Finding) string {
 	if f == nil || !namesCulprit(f.Verdict) {
 		return ""
 	}
@@ -387,8 +369,8 @@ func Culprit(f *correlate.Finding) string {
 	return who
 }
 
-// RecurringCulprit is a culprit pattern seen in more than one bundle.
-type RecurringCulprit struct {
+// recurringCulprit is a culprit pattern seen in more than one bundle.
+type recurringCulprit struct {
 	// Rule is the culprit rule ("dns-socket-pool"), or "" when findings
 	// name only an owner image.
 	Rule string
@@ -400,7 +382,7 @@ type RecurringCulprit struct {
 }
 
 // Label names the culprit: "dns-socket-pool (dns.exe)".
-func (r RecurringCulprit) Label() string {
+func (r recurringCulprit) Label() string {
 	s := cmp.Or(r.Rule, "owner")
 	if len(r.Images) > 0 {
 		s += " (" + strings.Join(r.Images, ", ") + ")"
@@ -408,12 +390,12 @@ func (r RecurringCulprit) Label() string {
 	return s
 }
 
-// RecurringCulprits lists the culprits that blocked a port in two bundles
+// recurringCulprits lists the culprits that blocked a port in two bundles
 // or more, most frequent first. A culprit is its rule, or, for findings
 // without one (or correlate.RuleOther), the owner's image.
-func (m *Model) RecurringCulprits() []RecurringCulprit {
+func (m *Model) recurringCulprits() []recurringCulprit {
 	type acc struct {
-		RecurringCulprit
+		recurringCulprit
 		images, ports map[string]bool
 		cases         map[int64]bool
 	}
@@ -435,27 +417,27 @@ func (m *Model) RecurringCulprits() []RecurringCulprit {
 			}
 			a := byKey[key]
 			if a == nil {
-				a = &acc{RecurringCulprit: RecurringCulprit{Rule: rule}, images: map[string]bool{}, ports: map[string]bool{}, cases: map[int64]bool{}}
+				a = &acc{recurringCulprit: recurringCulprit{Rule: rule}, images: map[string]bool{}, ports: map[string]bool{}, cases: map[int64]bool{}}
 				byKey[key] = a
 				keys = append(keys, key)
 			}
 			if img != "" {
 				a.images[img] = true
 			}
-			a.ports[PortLabel(f)] = true
+			a.ports[portLabel(f)] = true
 			if !a.cases[c.ID] {
 				a.cases[c.ID] = true
 				a.Cases = append(a.Cases, c)
 			}
 		}
 	}
-	var out []RecurringCulprit
+	var out []recurringCulprit
 	for _, k := range keys {
 		a := byKey[k]
 		if len(a.Cases) < 2 {
 			continue
 		}
-		r := a.RecurringCulprit
+		r := a.recurringCulprit
 		for img := range a.images {
 			r.Images = append(r.Images, img)
 		}
@@ -466,54 +448,6 @@ func (m *Model) RecurringCulprits() []RecurringCulprit {
 		slices.Sort(r.Ports)
 		out = append(out, r)
 	}
-	slices.SortStableFunc(out, func(a, b RecurringCulprit) int { return len(b.Cases) - len(a.Cases) })
+	slices.SortStableFunc(out, func(a, b recurringCulprit) int { return len(b.Cases) - len(a.Cases) })
 	return out
-}
-
-// PortLabel renders a finding's port: "UDP/1812", or "-" when it has none.
-func PortLabel(f *correlate.Finding) string {
-	if f.Port == 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%s/%d", f.Proto, f.Port)
-}
-
-// ServiceLabel renders a finding's service with its key name when that
-// differs: "Netzwerkrichtlinienserver (IAS)".
-func ServiceLabel(f *correlate.Finding) string {
-	if f.ServiceKey != "" && !strings.EqualFold(f.ServiceKey, f.Service) {
-		return f.Service + " (" + f.ServiceKey + ")"
-	}
-	return cmp.Or(f.Service, f.ServiceKey)
-}
-
-// OwnerLabel renders a finding's owner: "dns.exe (PID 1640)", or "" when
-// it has none.
-func OwnerLabel(f *correlate.Finding) string {
-	if f.OwnerPID < 0 {
-		return ""
-	}
-	return fmt.Sprintf("%s (PID %d)", cmp.Or(f.OwnerImage, "unknown image"), f.OwnerPID)
-}
-
-// ErrorLabel renders a finding's error code: "10048 (WSAEADDRINUSE)".
-func ErrorLabel(f *correlate.Finding) string {
-	if !f.HasError {
-		return ""
-	}
-	return correlate.FormatCode(f.ErrorCode)
-}
-
-// EvidencePlace renders where a piece of evidence is: "netstat.txt:12", or
-// "System.evtx record 4303 (System)".
-func EvidencePlace(e correlate.Evidence) string {
-	switch {
-	case e.Line > 0:
-		return fmt.Sprintf("%s:%d", e.Artifact, e.Line)
-	case e.RecordID > 0 && e.Channel != "":
-		return fmt.Sprintf("%s record %d (%s)", e.Artifact, e.RecordID, e.Channel)
-	case e.RecordID > 0:
-		return fmt.Sprintf("%s record %d", e.Artifact, e.RecordID)
-	}
-	return e.Artifact
 }

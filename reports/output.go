@@ -7,10 +7,10 @@ import (
 	"path/filepath"
 )
 
-// WriteFileAtomic writes a file through write into a temporary file in the
+// writeFileAtomic writes a file through write into a temporary file in the
 // same folder and renames it to name (mode 0644) once complete, so a reader
 // never sees half a report and an interrupted run leaves the previous one.
-func WriteFileAtomic(name string, write func(io.Writer) error) (err error) {
+func writeFileAtomic(name string, write func(io.Writer) error) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+"-*")
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
 	"github.com/portmortem/portmortem/correlate"
 )
@@ -44,7 +45,7 @@ func WriteText(w io.Writer, c *Case, o TextOptions) error {
 	if len(c.Findings) == 0 {
 		b.WriteString("  no service-start failures found\n")
 	}
-	for _, g := range c.Groups() {
+	for _, g := range c.groups() {
 		f := &c.Findings[g.First]
 		verdict := fmt.Sprintf("%-16s", f.Verdict)
 		if o.Color {
@@ -52,9 +53,9 @@ func WriteText(w io.Writer, c *Case, o TextOptions) error {
 				verdict = col + verdict + ansiReset
 			}
 		}
-		owner := orDash(OwnerLabel(f))
-		line := fmt.Sprintf("  %s %3.0f%%  %-9s  %-40s  %-20s  %s", verdict, g.Confidence*100, PortLabel(f),
-			clip(oneLine(ServiceLabel(f)), 40), clip(oneLine(owner), 30), oneLine(string(f.Rule)))
+		owner := orDash(ownerLabel(f))
+		line := fmt.Sprintf("  %s %3.0f%%  %-9s  %-40s  %-20s  %s", verdict, g.Confidence*100, portLabel(f),
+			clip(oneLine(serviceLabel(f)), 40), clip(oneLine(owner), 30), oneLine(string(f.Rule)))
 		line = strings.TrimRight(line, " ")
 		if g.Count > 1 {
 			line += fmt.Sprintf("  (×%d)", g.Count)
@@ -85,14 +86,15 @@ func orDash(s string) string {
 }
 
 // oneLine keeps bundle text on one terminal line and strips control
-// characters, so a hostile string cannot move the cursor or recolour the
-// terminal.
+// characters (C0, C1: 0x9b is a CSI to many terminals) and bidirectional
+// controls, so a hostile string cannot move the cursor, recolour the
+// terminal or reorder what the line shows.
 func oneLine(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r == '\n' || r == '\r' || r == '\t':
 			return ' '
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+		case unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r):
 			return -1
 		}
 		return r

@@ -57,3 +57,26 @@ func TestWriteText(t *testing.T) {
 		})
 	}
 }
+
+// TestOneLine: bundle text cannot break the terminal line, send escape
+// sequences (C0 ESC, C1 CSI) or reorder the line (bidi overrides).
+func TestOneLine(t *testing.T) {
+	for _, tc := range []struct {
+		name, input, want string
+	}{
+		{"plain", "dns.exe", "dns.exe"},
+		{"newlines_and_tabs", "a\r\nb\tc", "a  b c"},
+		{"c0_escape", "\x1b[31mred", "[31mred"},
+		{"c1_csi", "a\u009b31mb", "a31mb"},
+		{"delete", "a\x7fb", "ab"},
+		{"bidi_override", "evil\u202Eexe.txt", "evilexe.txt"},
+		{"bidi_isolate", "a\u2066b\u2069", "ab"},
+		{"non_latin_kept", "Netzwerkrichtlinienserver – 网络策略", "Netzwerkrichtlinienserver – 网络策略"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := oneLine(tc.input); got != tc.want {
+				t.Errorf("oneLine(%q) = %q, want %q", tc.input, got, tc.want)
+			}
+		})
+	}
+}

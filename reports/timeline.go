@@ -90,30 +90,26 @@ func newTimeline(c *Case) *timeline {
 		laneFindings
 	)
 	var items []untimed
-	var starts []time.Time
-	var stops []time.Time
+	// Boot sessions are correlate's, so that the timeline numbers them as
+	// the findings' reasons do.
+	sessions := correlate.BuildSessions(c.Boots)
+	for _, s := range sessions {
+		r := &s.StartRef
+		b := &r.Boot
+		where := evidencePlace(correlate.Evidence{Artifact: r.Artifact, Channel: b.Channel, RecordID: b.RecordID})
+		items = append(items, untimed{at: s.Start, lane: laneBoots, shape: "up", class: "tl-boot", label: "boot",
+			title: fmt.Sprintf("Boot at %s (event %d, %s)", c.formatTime(s.Start, false), b.EventID, where)})
+	}
 	for _, r := range c.Boots {
 		b := &r.Boot
-		where := EvidencePlace(correlate.Evidence{Artifact: r.Artifact, Channel: b.Channel, RecordID: b.RecordID})
+		where := evidencePlace(correlate.Evidence{Artifact: r.Artifact, Channel: b.Channel, RecordID: b.RecordID})
 		switch b.Kind {
-		case correlate.BootStart:
-			at := b.BootTime
-			if at.IsZero() {
-				at = b.Time
-			}
-			if at.IsZero() || slices.ContainsFunc(starts, func(s time.Time) bool { return absDur(s.Sub(at)) < 5*time.Minute }) {
-				continue
-			}
-			starts = append(starts, at)
-			items = append(items, untimed{at: at, lane: laneBoots, shape: "up", class: "tl-boot", label: "boot",
-				title: fmt.Sprintf("Boot at %s (event %d, %s)", c.FormatTime(at, false), b.EventID, where)})
 		case correlate.BootCleanStop:
 			if b.Time.IsZero() {
 				continue
 			}
-			stops = append(stops, b.Time)
 			items = append(items, untimed{at: b.Time, lane: laneBoots, shape: "down", class: "tl-stop", label: "shutdown",
-				title: fmt.Sprintf("Clean shutdown at %s (event %d, %s)", c.FormatTime(b.Time, false), b.EventID, where)})
+				title: fmt.Sprintf("Clean shutdown at %s (event %d, %s)", c.formatTime(b.Time, false), b.EventID, where)})
 		case correlate.BootDirtyStop:
 			at := b.LastAlive
 			if at.IsZero() {
@@ -122,9 +118,8 @@ func newTimeline(c *Case) *timeline {
 			if at.IsZero() {
 				continue
 			}
-			stops = append(stops, at)
 			items = append(items, untimed{at: at, lane: laneBoots, shape: "down", class: "tl-crash", label: "crash",
-				title: fmt.Sprintf("Unexpected shutdown, last alive at %s (event %d, %s)", c.FormatTime(at, false), b.EventID, where)})
+				title: fmt.Sprintf("Unexpected shutdown, last alive at %s (event %d, %s)", c.formatTime(at, false), b.EventID, where)})
 		}
 	}
 	for _, r := range c.Failures {
@@ -138,18 +133,18 @@ func newTimeline(c *Case) *timeline {
 		}
 		errText := ""
 		if f.HasError {
-			errText = ", error " + correlate.FormatCode(f.ErrorCode)
+			errText = ", error " + failureError(f)
 		}
 		items = append(items, untimed{at: f.Time, lane: laneFailures, shape: "circle", class: "tl-failure",
 			label: clip(cmp.Or(f.Service, f.ServiceKey, f.Provider), 24),
 			title: fmt.Sprintf("%s %s at %s: event %d from %s%s", cmp.Or(f.Service, f.ServiceKey, f.Provider), what,
-				c.FormatTime(f.Time, false), f.EventID, f.Provider, errText)})
+				c.formatTime(f.Time, false), f.EventID, f.Provider, errText)})
 	}
 	for _, a := range c.Snapshots {
 		if a.CapturedAt.IsZero() {
 			continue
 		}
-		at, hostLocal := c.Shown(a.CapturedAt, a.CapturedLocal)
+		at, hostLocal := c.shown(a.CapturedAt, a.CapturedLocal)
 		class := "tl-snapshot"
 		uncertain := hostLocal || a.CaptureSource == "" || a.CaptureSource == parsers.CaptureFileModTime
 		if uncertain {
@@ -157,7 +152,7 @@ func newTimeline(c *Case) *timeline {
 		}
 		items = append(items, untimed{at: at.UTC(), lane: laneSnapshots, shape: "square", class: class,
 			label: clip(path.Base(a.Artifact), 26), uncertain: uncertain,
-			title: fmt.Sprintf("Snapshot %s taken at %s (time from %s)", a.Artifact, c.FormatTime(a.CapturedAt, a.CapturedLocal),
+			title: fmt.Sprintf("Snapshot %s taken at %s (time from %s)", a.Artifact, c.formatTime(a.CapturedAt, a.CapturedLocal),
 				cmp.Or(string(a.CaptureSource), "unknown"))})
 	}
 	for i := range c.Findings {
@@ -165,11 +160,11 @@ func newTimeline(c *Case) *timeline {
 		if f.FailureTime.IsZero() {
 			continue
 		}
-		title := fmt.Sprintf("%s: %s", f.Verdict, ServiceLabel(f))
+		title := fmt.Sprintf("%s: %s", f.Verdict, serviceLabel(f))
 		if f.Port != 0 {
-			title += " " + PortLabel(f)
+			title += " " + portLabel(f)
 		}
-		if cu := Culprit(f); cu != "" {
+		if cu := culprit(f); cu != "" {
 			title += " — " + cu
 		}
 		items = append(items, untimed{at: f.FailureTime, lane: laneFindings, shape: "diamond",
@@ -248,22 +243,24 @@ func newTimeline(c *Case) *timeline {
 		}
 	}
 
-	// Boot sessions: from each boot to the next stop or boot, else to the
-	// end of the axis.
-	slices.SortFunc(starts, func(a, b time.Time) int { return a.Compare(b) })
-	for i, s := range starts {
+	// Boot sessions: from each start to its clean shutdown, or to the last
+	// moment it was known alive before an unexpected one (6008), else to
+	// the next start or the end of the axis.
+	for i, s := range sessions {
+		next := i+1 < len(sessions)
 		end := hi
-		if i+1 < len(starts) {
-			end = starts[i+1]
+		if next {
+			end = s.End
 		}
-		for _, st := range stops {
-			if st.After(s) && st.Before(end) {
-				end = st
-			}
+		if !s.CleanStop.IsZero() && s.CleanStop.Before(end) {
+			end = s.CleanStop
 		}
-		x0, x1 := xOf(s), xOf(end)
+		if !s.LastAlive.IsZero() && s.LastAlive.After(s.Start) && s.LastAlive.Before(end) {
+			end = s.LastAlive
+		}
+		x0, x1 := xOf(s.Start), xOf(end)
 		t.Sessions = append(t.Sessions, tlRect{X: x0, Y: float64(t.Top), W: round1(max(x1-x0, 1)), H: float64(t.Bottom - t.Top),
-			Title: fmt.Sprintf("Boot session %d: from %s to %s", i+1, c.FormatTime(s, false), sessionEnd(c, end, hi, i+1 < len(starts)))})
+			Title: fmt.Sprintf("Boot session %d: from %s to %s", i+1, c.formatTime(s.Start, false), sessionEnd(c, end, hi, next))})
 	}
 
 	for _, tk := range ticks(lo, hi, c.Zone.Location()) {
@@ -368,7 +365,7 @@ func sessionEnd(c *Case, end, axisEnd time.Time, nextBoot bool) string {
 	if end.Equal(axisEnd) && !nextBoot {
 		return "the end of the evidence"
 	}
-	return c.FormatTime(end, false)
+	return c.formatTime(end, false)
 }
 
 type tick struct {
@@ -422,13 +419,6 @@ func ticks(lo, hi time.Time, loc *time.Location) []tick {
 }
 
 func round1(x float64) float64 { return math.Round(x*10) / 10 }
-
-func absDur(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
-}
 
 func clip(s string, n int) string {
 	r := []rune(s)

@@ -18,16 +18,16 @@ import (
 // Sheet names of the workbook. A table sheet that outgrows Excel's
 // 1,048,576 rows continues on "Name (2)", "Name (3)" …
 const (
-	SheetIndex      = "Index"
-	SheetSummary    = "Summary"
-	SheetFindings   = "Findings"
-	SheetFailures   = "Failures"
-	SheetPortOwners = "Port owners"
-	SheetRanges     = "Port ranges"
-	SheetProcesses  = "Processes"
-	SheetBoots      = "Boots"
-	SheetArtifacts  = "Artifacts"
-	SheetEvents     = "Events"
+	sheetIndex      = "Index"
+	sheetSummary    = "Summary"
+	sheetFindings   = "Findings"
+	sheetFailures   = "Failures"
+	sheetPortOwners = "Port owners"
+	sheetRanges     = "Port ranges"
+	sheetProcesses  = "Processes"
+	sheetBoots      = "Boots"
+	sheetArtifacts  = "Artifacts"
+	sheetEvents     = "Events"
 )
 
 // dateFormat is the number format of date cells.
@@ -39,7 +39,7 @@ const cutWhere = "the portmortem database"
 // WriteXLSX writes the workbook report to path: a temporary file in the
 // same folder, renamed when complete.
 func WriteXLSX(ctx context.Context, m *Model, path string) error {
-	err := WriteFileAtomic(path, func(w io.Writer) error { return writeXLSX(ctx, m, w, excelize.TotalRows) })
+	err := writeFileAtomic(path, func(w io.Writer) error { return writeXLSX(ctx, m, w, excelize.TotalRows) })
 	if err != nil {
 		return fmt.Errorf("reports: %s: %w", path, err)
 	}
@@ -418,7 +418,7 @@ func caseRows(cases []*Case, rows func(c *Case) iter.Seq2[[]any, error]) iter.Se
 // shown is a stored time as a date cell value in the case's zone (nil
 // when unknown).
 func (c *Case) shownCell(t time.Time, local bool) any {
-	s, _ := c.Shown(t, local)
+	s, _ := c.shown(t, local)
 	if s.IsZero() {
 		return nil
 	}
@@ -450,31 +450,12 @@ func findingRow(c *Case, f *correlate.Finding) []any {
 	}
 	return []any{f.Bundle, f.Host, c.shownCell(f.FailureTime, false), c.Zone.Label(), f.Service, f.ServiceKey,
 		string(f.Proto), port, f.Verdict, f.Confidence, f.OwnerImage, pid, strings.Join(f.OwnerServices, ", "),
-		string(f.Rule), strings.Join(f.Remedy, "\n"), strings.Join(f.KB, ", "), int(f.EventID), code, ErrorLabel(f),
+		string(f.Rule), strings.Join(f.Remedy, "\n"), strings.Join(f.KB, ", "), int(f.EventID), code, errorLabel(f),
 		string(f.PortSource), f.Snapshot, strings.Join(f.Reasons, "\n"), EvidenceText(f.Evidence)}
 }
 
-// EvidenceText renders an evidence chain one item per paragraph: the
-// place, the raw line or message, and the claim it supports.
-func EvidenceText(ev []correlate.Evidence) string {
-	var b strings.Builder
-	for i, e := range ev {
-		if i > 0 {
-			b.WriteString("\n")
-		}
-		b.WriteString(EvidencePlace(e))
-		if e.Text != "" {
-			b.WriteString(": ")
-			b.WriteString(e.Text)
-		}
-		b.WriteString("\n  → ")
-		b.WriteString(e.Claim)
-	}
-	return b.String()
-}
-
 func (x *xlsxWriter) findings() error {
-	return x.table(SheetFindings, findingColumns(x), caseRows(x.m.Cases, func(c *Case) iter.Seq2[[]any, error] {
+	return x.table(sheetFindings, findingColumns(x), caseRows(x.m.Cases, func(c *Case) iter.Seq2[[]any, error] {
 		return sliceRows(c.Findings, func(f *correlate.Finding) []any { return findingRow(c, f) })
 	}))
 }
@@ -487,7 +468,7 @@ func (x *xlsxWriter) failures() error {
 		{"Class", kText, 0}, {"Endpoint", kText, 24}, {"Message", kWrap, 90}, {"Artifact", kText, 40},
 		{"Channel", kText, 14}, {"Record ID", kInt, 0}, {"Line", kInt, 0}, {"Recovered", kText, 0},
 	}
-	return x.table(SheetFailures, cols, caseRows(x.m.Cases, func(c *Case) iter.Seq2[[]any, error] {
+	return x.table(sheetFailures, cols, caseRows(x.m.Cases, func(c *Case) iter.Seq2[[]any, error] {
 		return sliceRows(c.Failures, func(r *store.FailureRow) []any {
 			f := &r.Failure
 			var code, line any
@@ -497,32 +478,11 @@ func (x *xlsxWriter) failures() error {
 			if r.Line > 0 {
 				line = r.Line
 			}
-			errText := ""
-			if f.HasError {
-				errText = correlate.FormatCode(f.ErrorCode)
-				if f.ServiceSpecific {
-					errText = fmt.Sprintf("%d (service-specific exit code)", f.ErrorCode)
-				}
-			}
-			endpoint := ""
-			if f.HasPort {
-				endpoint = fmt.Sprintf("%s %s", f.Proto, hostPort(f.Addr.String(), f.Port, f.Addr.IsValid()))
-			}
 			return []any{c.Bundle, c.Host, c.shownCell(f.Time, false), c.Zone.Label(), string(f.Kind), f.Service,
-				f.ServiceKey, f.Dependency, int(f.EventID), f.Provider, code, errText, string(f.Class), endpoint,
+				f.ServiceKey, f.Dependency, int(f.EventID), f.Provider, code, failureError(f), string(f.Class), failureEndpoint(f),
 				f.Message, r.Artifact, f.Channel, recordID(f.RecordID), line, yes(f.Recovered)}
 		})
 	}))
-}
-
-func hostPort(addr string, port uint16, hasAddr bool) string {
-	if !hasAddr {
-		return fmt.Sprintf("port %d", port)
-	}
-	if strings.Contains(addr, ":") {
-		return fmt.Sprintf("[%s]:%d", addr, port)
-	}
-	return fmt.Sprintf("%s:%d", addr, port)
 }
 
 func recordID(id uint64) any {
@@ -550,7 +510,7 @@ func (x *xlsxWriter) portOwners() error {
 		{"Image", kText, 30}, {"Services", kText, 30}, {"Remote address", kText, 40}, {"Remote port", kInt, 0},
 		{x.timeHeader("Bound at"), kDate, 0}, {"Owner note", kText, 40},
 	}
-	return x.table(SheetPortOwners, cols, caseRows(x.m.Cases, func(c *Case) iter.Seq2[[]any, error] {
+	return x.table(sheetPortOwners, cols, caseRows(x.m.Cases, func(c *Case) iter.Seq2[[]any, error] {
 		return mapRows(x.m.tables.CaseSockets(x.ctx, c.ID), func(r correlate.SocketRef) []any {
 			a := c.artifact(r.SnapshotID)
 			s := &r.Socket
@@ -568,13 +528,6 @@ func (x *xlsxWriter) portOwners() error {
 				c.shownCell(s.CreatedAt, s.CreatedLocal), s.Owner}
 		})
 	}))
-}
-
-func addrOr(addr string, valid bool, name string) string {
-	if valid {
-		return addr
-	}
-	return name
 }
 
 // mapRows turns a store iterator into table rows.
@@ -598,7 +551,7 @@ func (x *xlsxWriter) ranges() error {
 		{"Start port", kInt, 0}, {"End port", kInt, 0}, {"Administered (*)", kText, 0}, {"Artifact", kText, 40},
 		{"Line", kInt, 0},
 	}
-	return x.table(SheetRanges, cols, caseRows(x.m.Cases, func(c *Case) iter.Seq2[[]any, error] {
+	return x.table(sheetRanges, cols, caseRows(x.m.Cases, func(c *Case) iter.Seq2[[]any, error] {
 		return sliceRows(c.Ranges, func(r *correlate.RangeRef) []any {
 			return []any{c.Bundle, c.Host, r.Range.Kind, string(r.Range.Proto), r.Range.IPVersion, int(r.Range.Start),
 				int(r.Range.End), yes(r.Range.Administered), r.Artifact, r.Line}
@@ -612,7 +565,7 @@ func (x *xlsxWriter) processes() error {
 		{x.timeHeader("Captured"), kDate, 0}, {"Zone", kText, 12}, {"Line", kInt, 0}, {"PID", kInt, 0},
 		{"Image", kText, 30}, {"Services", kText, 50}, {"Image name cut", kText, 0}, {"Sockets held", kInt, 0},
 	}
-	return x.table(SheetProcesses, cols, caseRows(x.m.Cases, func(c *Case) iter.Seq2[[]any, error] {
+	return x.table(sheetProcesses, cols, caseRows(x.m.Cases, func(c *Case) iter.Seq2[[]any, error] {
 		return mapRows(x.m.tables.CaseProcesses(x.ctx, c.ID), func(r store.ProcessRow) []any {
 			a := c.artifact(r.ArtifactID)
 			var socks any
@@ -634,7 +587,7 @@ func (x *xlsxWriter) boots() error {
 		{"Uptime", kText, 0}, {"OS version (6009)", kText, 40}, {"Message", kWrap, 80}, {"Artifact", kText, 40},
 		{"Channel", kText, 14}, {"Record ID", kInt, 0}, {"Recovered", kText, 0},
 	}
-	return x.table(SheetBoots, cols, caseRows(x.m.Cases, func(c *Case) iter.Seq2[[]any, error] {
+	return x.table(sheetBoots, cols, caseRows(x.m.Cases, func(c *Case) iter.Seq2[[]any, error] {
 		return sliceRows(c.Boots, func(r *correlate.BootRef) []any {
 			b := &r.Boot
 			var off, up any
@@ -663,7 +616,7 @@ func (x *xlsxWriter) artifacts() error {
 	rows := caseRows(x.m.Cases, func(c *Case) iter.Seq2[[]any, error] {
 		return sliceRows(c.Artifacts, func(a *store.Artifact) []any {
 			src := string(a.CaptureSource)
-			if _, hostLocal := c.Shown(a.CapturedAt, a.CapturedLocal); hostLocal {
+			if _, hostLocal := c.shown(a.CapturedAt, a.CapturedLocal); hostLocal {
 				src += " (host's local time; zone unknown)"
 			}
 			mtimeLocal := a.ModTimeSource == parsers.CaptureZipDOS
@@ -682,7 +635,7 @@ func (x *xlsxWriter) artifacts() error {
 				nil, nil, c.Zone.Label(), nil, nil, nil, nil, v.Reason}
 		})
 	})
-	return x.table(SheetArtifacts, cols, concatRows(rows, cov))
+	return x.table(sheetArtifacts, cols, concatRows(rows, cov))
 }
 
 func concatRows(seqs ...iter.Seq2[[]any, error]) iter.Seq2[[]any, error] {
@@ -725,7 +678,7 @@ func (x *xlsxWriter) events() error {
 		{"Record ID", kInt, 0}, {"Computer", kText, 20}, {"Message", kWrap, 90}, {"Data", kWrap, 90},
 		{"Artifact", kText, 40}, {"Line", kInt, 0}, {"Byte offset", kInt, 0}, {"Recovered", kText, 0},
 	}
-	return x.table(SheetEvents, cols, caseRows(x.m.Cases, func(c *Case) iter.Seq2[[]any, error] {
+	return x.table(sheetEvents, cols, caseRows(x.m.Cases, func(c *Case) iter.Seq2[[]any, error] {
 		return mapRows(x.m.tables.CaseEvents(x.ctx, c.ID), func(r store.EventRow) []any {
 			e := &r.Event
 			var line, off any

@@ -67,19 +67,19 @@ func (x *xlsxWriter) summary() error {
 	if len(x.m.Cases) > 1 {
 		// The Index comes first; it is filled last, when the Summary rows
 		// it links to are known.
-		if err := x.newSheet(SheetIndex); err != nil {
+		if err := x.newSheet(sheetIndex); err != nil {
 			return err
 		}
 	}
-	if err := x.newSheet(SheetSummary); err != nil {
+	if err := x.newSheet(sheetSummary); err != nil {
 		return err
 	}
 	for col, w := range []float64{22, 12, 46, 12, 28, 22, 24, 60} {
-		if err := x.f.SetColWidth(SheetSummary, colName(col), colName(col), w); err != nil {
+		if err := x.f.SetColWidth(sheetSummary, colName(col), colName(col), w); err != nil {
 			return err
 		}
 	}
-	c := &sheetCursor{x: x, sheet: SheetSummary, row: 1}
+	c := &sheetCursor{x: x, sheet: sheetSummary, row: 1}
 	c.line(x.styled(x.st.title, "portmortem report"))
 	c.line(x.styled(x.st.label, "Generated"), x.m.Generated.Format("2006-01-02 15:04:05")+" UTC")
 	if x.m.Database != "" {
@@ -94,8 +94,8 @@ func (x *xlsxWriter) summary() error {
 		c.line(x.styled(x.st.label, "Host"), k.Host)
 		c.line(x.styled(x.st.label, "OS"), k.OS)
 		c.line(x.styled(x.st.label, "Times shown in"), k.Zone.Describe())
-		c.line(x.styled(x.st.label, "Failures"), k.FailureCount())
-		if top := Culprit(k.Top()); top != "" {
+		c.line(x.styled(x.st.label, "Failures"), k.failureCount())
+		if top := culprit(k.top()); top != "" {
 			c.line(x.styled(x.st.label, "Top culprit"), top)
 		}
 		if len(k.Findings) == 0 {
@@ -106,9 +106,9 @@ func (x *xlsxWriter) summary() error {
 				h(x.timeHeader("Failure time")), h("First reason"))
 			// Findings that read the same (a service failing the same way
 			// many times) are one row; the Findings sheet has each.
-			for _, g := range k.Groups() {
+			for _, g := range k.groups() {
 				f := &k.Findings[g.First]
-				reason, service := "", ServiceLabel(f)
+				reason, service := "", serviceLabel(f)
 				if len(f.Reasons) > 0 {
 					reason = f.Reasons[0]
 				}
@@ -116,7 +116,7 @@ func (x *xlsxWriter) summary() error {
 					service += fmt.Sprintf(" (×%d, the first shown)", g.Count)
 				}
 				c.line(x.styled(x.st.verdict[f.Verdict], string(f.Verdict)), x.styled(x.st.pct, g.Confidence),
-					service, PortLabel(f), OwnerLabel(f), string(f.Rule),
+					service, portLabel(f), ownerLabel(f), string(f.Rule),
 					x.styled(x.st.date, k.shownCell(f.FailureTime, false)), reason)
 			}
 		}
@@ -146,33 +146,33 @@ func colName(col int) string {
 // index writes the Index sheet of a batch: one row per bundle, linked to
 // its Summary section, then the culprits that recur across bundles.
 func (x *xlsxWriter) index() error {
-	c := &sheetCursor{x: x, sheet: SheetIndex, row: 1}
+	c := &sheetCursor{x: x, sheet: sheetIndex, row: 1}
 	h := func(s string) excelize.Cell { return x.styled(x.st.header, s) }
 	header := []any{h("Bundle"), h("Host"), h("Failures"), h("Findings"), h("Top culprit"), h("Top finding")}
-	for _, v := range Verdicts {
+	for _, v := range correlate.Verdicts {
 		header = append(header, h(string(v)))
 	}
 	c.line(header...)
 	widths := []float64{44, 16, 10, 10, 40, 50}
-	for range Verdicts {
+	for range correlate.Verdicts {
 		widths = append(widths, 12)
 	}
 	for col, w := range widths {
-		if err := x.f.SetColWidth(SheetIndex, colName(col), colName(col), w); err != nil {
+		if err := x.f.SetColWidth(sheetIndex, colName(col), colName(col), w); err != nil {
 			return err
 		}
 	}
 	for _, k := range x.m.Cases {
 		top := ""
-		if f := k.Top(); f != nil {
-			top = fmt.Sprintf("%s %s %s", f.Verdict, PortLabel(f), ServiceLabel(f))
+		if f := k.top(); f != nil {
+			top = fmt.Sprintf("%s %s %s", f.Verdict, portLabel(f), serviceLabel(f))
 		}
-		row := []any{x.styled(x.st.link, k.Bundle), k.Host, k.FailureCount(), len(k.Findings), Culprit(k.Top()), top}
+		row := []any{x.styled(x.st.link, k.Bundle), k.Host, k.failureCount(), len(k.Findings), culprit(k.top()), top}
 		counts := map[correlate.Verdict]int{}
-		for _, vc := range k.VerdictCounts() {
+		for _, vc := range k.verdictCounts() {
 			counts[vc.Verdict] = vc.Count
 		}
-		for _, v := range Verdicts {
+		for _, v := range correlate.Verdicts {
 			if n := counts[v]; n > 0 {
 				row = append(row, x.styled(x.st.verdict[v], n))
 			} else {
@@ -182,20 +182,20 @@ func (x *xlsxWriter) index() error {
 		cell, _ := excelize.CoordinatesToCellName(1, c.row)
 		c.line(row...)
 		if c.err == nil {
-			c.err = x.f.SetCellHyperLink(SheetIndex, cell, fmt.Sprintf("'%s'!A%d", SheetSummary, k.summaryRow), "Location",
+			c.err = x.f.SetCellHyperLink(sheetIndex, cell, fmt.Sprintf("'%s'!A%d", sheetSummary, k.summaryRow), "Location",
 				excelize.HyperlinkOpts{Tooltip: ptr("Go to this bundle's section of the Summary sheet")})
 		}
 	}
 	last, _ := excelize.CoordinatesToCellName(len(header), c.row-1)
 	if c.err == nil {
-		c.err = x.f.AutoFilter(SheetIndex, "A1:"+last, nil)
+		c.err = x.f.AutoFilter(sheetIndex, "A1:"+last, nil)
 	}
 	if c.err == nil {
-		c.err = x.f.SetPanes(SheetIndex, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
+		c.err = x.f.SetPanes(sheetIndex, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
 	}
 	c.row++
 	c.line(x.styled(x.st.bold, "Culprits that recur across bundles"))
-	rec := x.m.RecurringCulprits()
+	rec := x.m.recurringCulprits()
 	if len(rec) == 0 {
 		c.line("No culprit blocked a port in more than one bundle.")
 		return c.err

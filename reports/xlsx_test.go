@@ -25,10 +25,7 @@ import (
 func writeWorkbook(t testing.TB, s *store.Store, rowsPerSheet int, ids ...int64) (*excelize.File, string) {
 	t.Helper()
 	ctx := context.Background()
-	m, err := Load(ctx, s, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := loadModel(t, s, ids...)
 	name := filepath.Join(t.TempDir(), "report.xlsx")
 	out, err := os.Create(name)
 	if err != nil {
@@ -329,10 +326,7 @@ func TestXLSXHostileText(t *testing.T) {
 func TestXLSXWritesAtomically(t *testing.T) {
 	s := openStore(t)
 	id := iasCase(t, s, "ias", "dns.exe")
-	m, err := Load(context.Background(), s, []int64{id})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := loadModel(t, s, id)
 	dir := t.TempDir()
 	name := filepath.Join(dir, "report.xlsx")
 	if err := os.WriteFile(name, []byte("previous"), 0o644); err != nil {

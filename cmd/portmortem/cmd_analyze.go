@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -173,62 +171,6 @@ func readPortsFile(name string) (map[string][]correlate.PortSpec, error) {
 	return correlate.LoadPorts(f, name)
 }
 
-// findingJSON is one element of findings.json. The field names are stable.
-type findingJSON struct {
-	Bundle        string               `json:"bundle"`
-	Host          string               `json:"host"`
-	Service       string               `json:"service"`
-	ServiceKey    string               `json:"service_key"`
-	FailureTime   string               `json:"failure_time"`
-	EventID       uint16               `json:"event_id"`
-	ErrorCode     *uint32              `json:"error_code"`
-	Error         string               `json:"error,omitempty"`
-	Proto         string               `json:"proto"`
-	Port          uint16               `json:"port"`
-	PortSource    string               `json:"port_source,omitempty"`
-	Verdict       string               `json:"verdict"`
-	Confidence    float64              `json:"confidence"`
-	Reasons       []string             `json:"reasons"`
-	OwnerPID      *int                 `json:"owner_pid"`
-	OwnerImage    string               `json:"owner_image"`
-	OwnerServices []string             `json:"owner_services"`
-	Snapshot      string               `json:"snapshot"`
-	Rule          string               `json:"rule"`
-	Remedy        []string             `json:"remedy"`
-	KB            []string             `json:"kb"`
-	Evidence      []correlate.Evidence `json:"evidence"`
-}
-
-func toFindingJSON(f correlate.Finding) findingJSON {
-	out := findingJSON{
-		Bundle: f.Bundle, Host: f.Host, Service: f.Service, ServiceKey: f.ServiceKey,
-		EventID: f.EventID, Proto: string(f.Proto), Port: f.Port, PortSource: string(f.PortSource),
-		Verdict: string(f.Verdict), Confidence: f.Confidence, Reasons: nonNil(f.Reasons),
-		OwnerImage: f.OwnerImage, OwnerServices: nonNil(f.OwnerServices), Snapshot: f.Snapshot,
-		Rule: string(f.Rule), Remedy: nonNil(f.Remedy), KB: nonNil(f.KB), Evidence: nonNil(f.Evidence),
-	}
-	if !f.FailureTime.IsZero() {
-		out.FailureTime = f.FailureTime.UTC().Format(time.RFC3339Nano)
-	}
-	if f.HasError {
-		code := f.ErrorCode
-		out.ErrorCode = &code
-		out.Error = correlate.FormatCode(code)
-	}
-	if f.OwnerPID >= 0 {
-		pid := f.OwnerPID
-		out.OwnerPID = &pid
-	}
-	return out
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
 func runAnalyze(ctx context.Context, e env, args []string) error {
 	var o analyzeOptions
 	flags := newFlagSet(e, "analyze", analyzeUsage)
@@ -280,7 +222,6 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	all := []findingJSON{}
 	var cases []*reports.Case
 	failed := 0
 	for _, r := range results {
@@ -289,16 +230,13 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 			continue
 		}
 		cases = append(cases, obs.views[r.Index])
-		for _, f := range r.Findings {
-			all = append(all, toFindingJSON(f))
-		}
 	}
 	written, err := writeReports(ctx, s, o.db, o.out, cases, o.report)
 	if err != nil {
 		return err
 	}
 	if o.report.want("json") {
-		if err := writeJSONFile(filepath.Join(o.out, "findings.json"), all); err != nil {
+		if err := reports.WriteJSON(ctx, reports.NewModel(s, cases...), filepath.Join(o.out, "findings.json")); err != nil {
 			return err
 		}
 		written = append(written, filepath.Join(o.out, "findings.json"))
@@ -309,10 +247,12 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 	if failed > 0 {
 		return fmt.Errorf("%d of %d bundle(s) could not be analyzed", failed, len(bundles))
 	}
-	for _, f := range all {
-		for _, v := range o.failOn {
-			if strings.EqualFold(f.Verdict, v) {
-				return errFailOn
+	for _, c := range cases {
+		for _, f := range c.Findings {
+			for _, v := range o.failOn {
+				if strings.EqualFold(string(f.Verdict), v) {
+					return errFailOn
+				}
 			}
 		}
 	}
@@ -351,15 +291,6 @@ func (a *analyzeObserver) Done(r ingest.Result) error {
 		err = reports.WriteText(a.e.stdout, a.views[r.Index], reports.TextOptions{Color: colorOutput(a.e.stdout)})
 	})
 	return err
-}
-
-func writeJSONFile(name string, v any) error {
-	return reports.WriteFileAtomic(name, func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	})
 }
 
 // startCPUProfile writes a CPU profile to name until stop is called.

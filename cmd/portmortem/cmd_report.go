@@ -173,16 +173,12 @@ func runReport(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	var cases []*reports.Case
-	var jsonFindings []findingJSON
 	for _, id := range ids {
 		c, err := printCase(ctx, e, s, id)
 		if err != nil {
 			return err
 		}
 		cases = append(cases, c)
-		for _, f := range c.Findings {
-			jsonFindings = append(jsonFindings, toFindingJSON(f))
-		}
 	}
 	written, err := writeReports(ctx, s, o.db, o.out, cases, o.report)
 	if err != nil {
@@ -190,7 +186,7 @@ func runReport(ctx context.Context, e env, args []string) error {
 	}
 	if o.report.want("json") {
 		name := filepath.Join(o.out, "findings.json")
-		if err := writeJSONFile(name, nonNil(jsonFindings)); err != nil {
+		if err := reports.WriteJSON(ctx, reports.NewModel(s, cases...), name); err != nil {
 			return err
 		}
 		written = append(written, name)

@@ -1,0 +1,99 @@
+package reports
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/portmortem/portmortem/correlate"
+)
+
+// JSONFinding is one element of findings.json. The field names and their
+// order are stable: scripts read them. Lists are [] rather than null when
+// empty.
+type JSONFinding struct {
+	Bundle      string `json:"bundle"`
+	Host        string `json:"host"`
+	Service     string `json:"service"`
+	ServiceKey  string `json:"service_key"`
+	FailureTime string `json:"failure_time"` // RFC 3339, UTC; "" when unknown
+	EventID     uint16 `json:"event_id"`
+	// ErrorCode is null when the event gave none; Error is the code with
+	// its name: "10048 (WSAEADDRINUSE)".
+	ErrorCode  *uint32  `json:"error_code"`
+	Error      string   `json:"error,omitempty"`
+	Proto      string   `json:"proto"`
+	Port       uint16   `json:"port"`
+	PortSource string   `json:"port_source,omitempty"`
+	Verdict    string   `json:"verdict"`
+	Confidence float64  `json:"confidence"`
+	Reasons    []string `json:"reasons"`
+	// OwnerPID is null when no owner was found.
+	OwnerPID      *int                 `json:"owner_pid"`
+	OwnerImage    string               `json:"owner_image"`
+	OwnerServices []string             `json:"owner_services"`
+	Snapshot      string               `json:"snapshot"`
+	Rule          string               `json:"rule"`
+	Remedy        []string             `json:"remedy"`
+	KB            []string             `json:"kb"`
+	Evidence      []correlate.Evidence `json:"evidence"`
+}
+
+// WriteJSON writes findings.json to path: every finding of the model's
+// cases, in case order and then correlate's order, as an indented JSON
+// array of JSONFinding. Like the other reports it goes to a temporary
+// file in the same folder, renamed when complete.
+func WriteJSON(ctx context.Context, m *Model, path string) error {
+	if err := writeFileAtomic(path, func(w io.Writer) error { return writeJSON(ctx, m, w) }); err != nil {
+		return fmt.Errorf("reports: %s: %w", path, err)
+	}
+	return nil
+}
+
+func writeJSON(ctx context.Context, m *Model, w io.Writer) error {
+	all := []JSONFinding{}
+	for _, c := range m.Cases {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for i := range c.Findings {
+			all = append(all, jsonFinding(&c.Findings[i]))
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(all)
+}
+
+func jsonFinding(f *correlate.Finding) JSONFinding {
+	out := JSONFinding{
+		Bundle: f.Bundle, Host: f.Host, Service: f.Service, ServiceKey: f.ServiceKey,
+		EventID: f.EventID, Proto: string(f.Proto), Port: f.Port, PortSource: string(f.PortSource),
+		Verdict: string(f.Verdict), Confidence: f.Confidence, Reasons: nonNil(f.Reasons),
+		OwnerImage: f.OwnerImage, OwnerServices: nonNil(f.OwnerServices), Snapshot: f.Snapshot,
+		Rule: string(f.Rule), Remedy: nonNil(f.Remedy), KB: nonNil(f.KB), Evidence: nonNil(f.Evidence),
+	}
+	if !f.FailureTime.IsZero() {
+		out.FailureTime = f.FailureTime.UTC().Format(time.RFC3339Nano)
+	}
+	if f.HasError {
+		code := f.ErrorCode
+		out.ErrorCode = &code
+		out.Error = errorLabel(f)
+	}
+	if f.OwnerPID >= 0 {
+		pid := f.OwnerPID
+		out.OwnerPID = &pid
+	}
+	return out
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
