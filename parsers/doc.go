@@ -6,8 +6,10 @@
 // implements Parser. The registry in registry.go lists them in detection
 // order. Read is the entry point: it sniffs the format, decodes text
 // (DetectEncoding, Decoder), runs the parser and collects what the artifact
-// says about itself in an Artifact. Bundles (directories, zip and tar
-// archives, nested) are walked by Walk.
+// says about itself in an Artifact. Read takes one artifact as an
+// io.Reader and does not know where it came from: folders and archives
+// are opened by package parsers/bundle, which imports this package (never
+// the other way round).
 //
 // Artifact sources (how consultants collect them):
 //

@@ -16,32 +16,6 @@ var (
 	ErrNeedReaderAt = errors.New("parser needs an io.ReaderAt")
 )
 
-// Sentinel errors of Walk, wrapped in a *BundleError that names the entry.
-var (
-	// ErrUnsafePath marks an archive member whose name is absolute
-	// (/x, C:\x, \\server\x) or climbs out with "..".
-	ErrUnsafePath = errors.New("unsafe path")
-	// ErrLinkEntry marks a symbolic or hard link (in an archive, or a
-	// symlink or junction on disk): links are never followed.
-	ErrLinkEntry = errors.New("link not followed")
-	// ErrSpecialFile marks a device, FIFO, socket or other non-regular file.
-	ErrSpecialFile = errors.New("not a regular file")
-	// ErrEntryTooLarge marks a member larger than Limits.MaxEntryBytes, or
-	// whose data is longer than its archive header declares.
-	ErrEntryTooLarge = errors.New("entry too large")
-	// ErrRatio marks a member that decompresses more than Limits.MaxRatio
-	// times its compressed size.
-	ErrRatio = errors.New("compression ratio too high")
-	// ErrTotalTooLarge reports that the archives of a bundle hold more than
-	// Limits.MaxTotalBytes; no further archive is read.
-	ErrTotalTooLarge = errors.New("bundle too large")
-	// ErrTooDeep marks an archive nested deeper than Limits.MaxDepth.
-	ErrTooDeep = errors.New("archives nested too deep")
-	// ErrTooManyEntries reports that the archives of a bundle hold more
-	// than Limits.MaxEntries members; no further archive is read.
-	ErrTooManyEntries = errors.New("too many entries")
-)
-
 // ParseError is a problem at one place of one artifact. Parsers yield it and
 // go on with the next line or chunk. Line is set for text formats, Offset for
 // binary ones (Line is then 0).

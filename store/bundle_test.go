@@ -7,6 +7,7 @@ import (
 
 	"github.com/portmortem/portmortem/correlate"
 	"github.com/portmortem/portmortem/parsers"
+	"github.com/portmortem/portmortem/parsers/bundle"
 )
 
 // tally counts what parsers yielded for one artifact, to compare with
@@ -29,7 +30,7 @@ func ingestPaths(t *testing.T, s *Store, hash string, paths ...string) (int64, m
 	defer c.Abort(ctx)
 	got := map[string]*tally{}
 	for _, p := range paths {
-		for e, err := range parsers.Walk(ctx, p, parsers.DefaultLimits()) {
+		for e, err := range bundle.Walk(ctx, p, bundle.DefaultLimits()) {
 			if err != nil {
 				t.Fatal(err)
 			}

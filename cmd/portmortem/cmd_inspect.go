@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/portmortem/portmortem/parsers"
+	"github.com/portmortem/portmortem/parsers/bundle"
 	"github.com/spf13/pflag"
 )
 
@@ -101,12 +102,12 @@ func runInspect(ctx context.Context, e env, args []string) error {
 	}
 	var unreadable, parseErrors int
 	for _, path := range flags.Args() {
-		for entry, err := range parsers.Walk(ctx, path, o.limits.Limits) {
+		for entry, err := range bundle.Walk(ctx, path, o.limits.Limits) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			if err != nil {
-				var be *parsers.BundleError
+				var be *bundle.Error
 				if !errors.As(err, &be) {
 					return err
 				}
@@ -140,7 +141,7 @@ func runInspect(ctx context.Context, e env, args []string) error {
 }
 
 // inspectEntry parses one bundle entry, printing its records under --records.
-func inspectEntry(ctx context.Context, enc *json.Encoder, o inspectOptions, entry parsers.Entry) (artifactJSON, error) {
+func inspectEntry(ctx context.Context, enc *json.Encoder, o inspectOptions, entry bundle.Entry) (artifactJSON, error) {
 	a, seq := parsers.Read(ctx, entry.Name, entry.File, parsers.Format(o.format))
 	var events eventSummary
 	for rec, err := range seq {

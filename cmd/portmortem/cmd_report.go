@@ -12,9 +12,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/portmortem/portmortem/parsers/bundle"
 	"github.com/portmortem/portmortem/reports"
 	"github.com/portmortem/portmortem/store"
-	"github.com/portmortem/portmortem/store/ingest"
 	"github.com/spf13/pflag"
 )
 
@@ -204,7 +204,7 @@ func bundleNamed(ctx context.Context, c store.Case, names []string) bool {
 		if filepath.Clean(n) == filepath.Clean(c.BundlePath) {
 			return true
 		}
-		if h, err := ingest.Hash(ctx, n); err == nil && h == c.BundleHash {
+		if h, err := bundle.Hash(ctx, n); err == nil && h == c.BundleHash {
 			return true
 		}
 	}

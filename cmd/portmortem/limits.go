@@ -5,19 +5,19 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/portmortem/portmortem/parsers"
+	"github.com/portmortem/portmortem/parsers/bundle"
 	"github.com/spf13/pflag"
 )
 
 // limitFlags are the bundle safety limits, shared by every command that
 // reads bundles.
 type limitFlags struct {
-	parsers.Limits
+	bundle.Limits
 	total, entry byteSize
 }
 
 func (l *limitFlags) AddFlags(fs *pflag.FlagSet) {
-	l.Limits = parsers.DefaultLimits()
+	l.Limits = bundle.DefaultLimits()
 	l.total = byteSize(l.MaxTotalBytes)
 	l.entry = byteSize(l.MaxEntryBytes)
 	fs.Var(&l.total, "max-total", "most bytes read from one bundle, archives unpacked (e.g. 64GiB)")

@@ -10,7 +10,7 @@ import (
 
 	"github.com/portmortem/portmortem/correlate"
 	"github.com/portmortem/portmortem/parsers"
-	"github.com/portmortem/portmortem/store/ingest"
+	"github.com/portmortem/portmortem/parsers/bundle"
 )
 
 // TestSynthBundles writes three small synthetic bundles and checks what
@@ -36,7 +36,7 @@ func TestSynthBundles(t *testing.T) {
 	wantFailures := map[string]int{}
 	lastEvent := map[string]time.Time{}
 	for _, b := range bundles {
-		h, err := ingest.Hash(ctx, b)
+		h, err := bundle.Hash(ctx, b)
 		if err != nil {
 			t.Fatal(err)
 		}

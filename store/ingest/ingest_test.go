@@ -12,6 +12,7 @@ import (
 
 	"github.com/portmortem/portmortem/correlate"
 	"github.com/portmortem/portmortem/parsers"
+	"github.com/portmortem/portmortem/parsers/bundle"
 	"github.com/portmortem/portmortem/store"
 )
 
@@ -75,7 +76,7 @@ func TestDecodeOnce(t *testing.T) {
 	s := openStore(t)
 	bundles := []string{scenario("apache-httpsys"), scenario("nps-german-2008r2")}
 	obs := &observer{}
-	res, err := Run(context.Background(), s, bundles, Options{Jobs: 2, Limits: parsers.DefaultLimits()}, obs)
+	res, err := Run(context.Background(), s, bundles, Options{Jobs: 2, Limits: bundle.DefaultLimits()}, obs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,8 +124,8 @@ func TestRefusedEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bundle := filepath.Join(t.TempDir(), "bundle.zip")
-	f, err := os.Create(bundle)
+	archive := filepath.Join(t.TempDir(), "bundle.zip")
+	f, err := os.Create(archive)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func TestRefusedEntry(t *testing.T) {
 
 	s := openStore(t)
 	obs := &observer{}
-	res, err := Run(context.Background(), s, []string{bundle}, Options{Jobs: 1, Limits: parsers.DefaultLimits()}, obs)
+	res, err := Run(context.Background(), s, []string{archive}, Options{Jobs: 1, Limits: bundle.DefaultLimits()}, obs)
 	if err != nil || len(res) != 1 || res[0].Err != nil {
 		t.Fatalf("run: %v %+v", err, res)
 	}
@@ -165,7 +166,7 @@ func TestRefusedEntry(t *testing.T) {
 	if len(arts) != 2 || refused == nil {
 		t.Fatalf("artifacts %v, want the netstat and the refused member", formats)
 	}
-	if want := bundle + "!/../escape.txt"; refused.Path != want || len(refused.Notes) != 1 ||
+	if want := archive + "!/../escape.txt"; refused.Path != want || len(refused.Notes) != 1 ||
 		!strings.Contains(refused.Notes[0], "unsafe path") {
 		t.Errorf("refused artifact %q notes %q; want %q with the reason", refused.Path, refused.Notes, want)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/portmortem/portmortem/correlate"
 	"github.com/portmortem/portmortem/parsers"
+	"github.com/portmortem/portmortem/parsers/bundle"
 	"github.com/portmortem/portmortem/store"
 )
 
@@ -141,7 +142,7 @@ func (p *pipeline) ingest(ctx context.Context, cw *store.CaseWriter, bundlePath 
 		}
 		return done
 	}
-	var refused []*bundleError // yielded, not yet known to be refused
+	var refused []*bundle.Error // yielded, not yet known to be refused
 	flush := func(keep string) (notes []string) {
 		for _, be := range refused {
 			if be.Path == keep {
@@ -155,7 +156,7 @@ func (p *pipeline) ingest(ctx context.Context, cw *store.CaseWriter, bundlePath 
 		return notes
 	}
 	walkErr := func() error {
-		for entry, err := range walkBundle(ctx, bundlePath, p.o.Limits) {
+		for entry, err := range bundle.Walk(ctx, bundlePath, p.o.Limits) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -164,7 +165,7 @@ func (p *pipeline) ingest(ctx context.Context, cw *store.CaseWriter, bundlePath 
 			}
 			if err != nil {
 				p.obs.Warning(bundlePath, err)
-				var be *bundleError
+				var be *bundle.Error
 				if errors.As(err, &be) {
 					refused = append(refused, be)
 				}
@@ -217,7 +218,7 @@ func (p *pipeline) ingest(ctx context.Context, cw *store.CaseWriter, bundlePath 
 // file. Parse errors other than *parsers.ParseError are not records (as in
 // inspect). Cancellation or a halt ends the artifact without a capture
 // time: the writer rolls it back.
-func (p *pipeline) parse(ctx context.Context, h *halt, entry bundleEntry, a *parsers.Artifact, seq func(func(parsers.Record, error) bool), release func(), out chan<- chunk, onDisk *atomic.Int64) {
+func (p *pipeline) parse(ctx context.Context, h *halt, entry bundle.Entry, a *parsers.Artifact, seq func(func(parsers.Record, error) bool), release func(), out chan<- chunk, onDisk *atomic.Int64) {
 	defer close(out)
 	buf := make([]item, 0, chunkRecords)
 	filter := &eventFilter{keepAll: p.o.KeepAllEvents}

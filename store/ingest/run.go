@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/portmortem/portmortem/correlate"
-	"github.com/portmortem/portmortem/parsers"
+	"github.com/portmortem/portmortem/parsers/bundle"
 	"github.com/portmortem/portmortem/store"
 )
 
@@ -20,7 +20,7 @@ type Options struct {
 	// uses every CPU the program may.
 	Jobs int
 	// Limits bound what is read of one bundle (archives unpacked).
-	Limits parsers.Limits
+	Limits bundle.Limits
 	// KeepAllEvents stores every event, not only those correlation uses.
 	KeepAllEvents bool
 	// SkipKnown reports a bundle whose content already has a complete
@@ -177,7 +177,7 @@ func (p *pipeline) analyze(ctx context.Context, i int, bundlePath string) (id in
 			close(p.begun[i])
 		}
 	}()
-	hash, err := Hash(ctx, bundlePath)
+	hash, err := bundle.Hash(ctx, bundlePath)
 	if err != nil {
 		return 0, false, nil, nil, err
 	}

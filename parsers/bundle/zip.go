@@ -1,4 +1,4 @@
-package parsers
+package bundle
 
 // The zip reader of Walk. archive/zip is not used because it loads the whole
 // central directory into memory, which a hostile archive can make as large
@@ -21,6 +21,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/portmortem/portmortem/parsers"
 	"golang.org/x/text/encoding/charmap"
 )
 
@@ -62,7 +63,7 @@ type zipDir struct {
 
 // errNoEnd reports a zip without an end of central directory record: the
 // usual sign of a truncated download.
-var errNoEnd = fmt.Errorf("%w: no end of central directory record", ErrTruncated)
+var errNoEnd = fmt.Errorf("%w: no end of central directory record", parsers.ErrTruncated)
 
 // findZipDir reads the end of central directory record (and its zip64
 // version) like archive/zip does.
@@ -257,13 +258,13 @@ func zipName(b []byte, flags uint16) string {
 
 // zipTime returns the modification time of an entry: a UTC extra field if
 // there is one, else the MS-DOS wall clock.
-func zipTime(h *zipHeader) (time.Time, CaptureSource) {
+func zipTime(h *zipHeader) (time.Time, parsers.CaptureSource) {
 	var ntfs, unix time.Time
 	for id, data := range zipExtras(h.extra) {
 		switch {
 		case id == 0x5455 && len(data) >= 5 && data[0]&1 != 0:
 			if s := le.Uint32(data[1:]); s != 0 {
-				return time.Unix(int64(s), 0).UTC(), CaptureZipExtended
+				return time.Unix(int64(s), 0).UTC(), parsers.CaptureZipExtended
 			}
 		case id == 0x000a && len(data) >= 32:
 			for attrs := data[4:]; len(attrs) >= 4; {
@@ -287,16 +288,16 @@ func zipTime(h *zipHeader) (time.Time, CaptureSource) {
 	}
 	switch {
 	case !ntfs.IsZero():
-		return ntfs, CaptureZipExtended
+		return ntfs, parsers.CaptureZipExtended
 	case !unix.IsZero():
-		return unix, CaptureZipExtended
+		return unix, parsers.CaptureZipExtended
 	}
 	d, t := h.date, h.time
 	mon, day := int(d>>5&0xf), int(d&0x1f)
 	if d == 0 || mon < 1 || mon > 12 || day < 1 {
 		return time.Time{}, ""
 	}
-	return time.Date(1980+int(d>>9), time.Month(mon), day, int(t>>11), int(t>>5&0x3f), int(t&0x1f)*2, 0, time.UTC), CaptureZipDOS
+	return time.Date(1980+int(d>>9), time.Month(mon), day, int(t>>11), int(t>>5&0x3f), int(t&0x1f)*2, 0, time.UTC), parsers.CaptureZipDOS
 }
 
 // zip walks a zip archive through its central directory, or, when that is
@@ -334,7 +335,7 @@ func (w *walker) zip(arch string, ra io.ReaderAt, size int64, depth int) {
 			continue
 		}
 		if dataOff > size || clampSize(h.csize) > size-dataOff {
-			w.fail(p, fmt.Errorf("data at offset %d (%d bytes) runs past the end of the archive: %w", dataOff, h.csize, ErrTruncated))
+			w.fail(p, fmt.Errorf("data at offset %d (%d bytes) runs past the end of the archive: %w", dataOff, h.csize, parsers.ErrTruncated))
 			continue
 		}
 		in := &counter{r: io.NewSectionReader(ra, dataOff, int64(h.csize))}
@@ -462,7 +463,7 @@ func (z *zipData) Read(p []byte) (int, error) {
 	}
 	switch {
 	case z.n != z.h.usize:
-		return k, fmt.Errorf("%w: %d bytes of the %d declared", ErrTruncated, z.n, z.h.usize)
+		return k, fmt.Errorf("%w: %d bytes of the %d declared", parsers.ErrTruncated, z.n, z.h.usize)
 	case z.h.flags&8 != 0 && z.h.crc == 0 && z.desc == nil:
 		// A local header that has sizes but left its CRC to the data
 		// descriptor: nothing to check against.
@@ -612,7 +613,7 @@ func (w *walker) zipScan(arch string, ra io.ReaderAt, size int64, depth int) {
 		var h zipHeader
 		if err := s.readLocal(&h); err != nil {
 			w.fail(arch, fmt.Errorf("local header at offset %d: %w", off, damage(err)))
-			if errors.Is(damage(err), ErrTruncated) {
+			if errors.Is(damage(err), parsers.ErrTruncated) {
 				return
 			}
 			continue

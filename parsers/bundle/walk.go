@@ -1,4 +1,4 @@
-package parsers
+package bundle
 
 import (
 	"archive/tar"
@@ -21,6 +21,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/portmortem/portmortem/parsers"
 )
 
 // Limits bound the work Walk does on one bundle. A field ≤ 0 takes its
@@ -94,11 +96,11 @@ type Entry struct {
 	// Size is the length of File.
 	Size int64
 	// ModTime is zero when the source records no time; ModTimeSource (one
-	// of the entry sources of CaptureSource, or "") says where it comes
-	// from. A gzip member without a time of its own inherits the gzip
+	// of the entry sources of parsers.CaptureSource, or "") says where it
+	// comes from. A gzip member without a time of its own inherits the gzip
 	// file's.
 	ModTime       time.Time
-	ModTimeSource CaptureSource
+	ModTimeSource parsers.CaptureSource
 	// Depth is the number of archives around the entry: 0 for a file on
 	// disk.
 	Depth int
@@ -141,15 +143,15 @@ func (e Entry) Keep() (release func(), ok bool) {
 	}, true
 }
 
-// BundleError is a problem with one file, archive or member of a bundle.
+// Error is a problem with one file, archive or member of a bundle.
 // Path names it like Entry.Name does. Walk yields it and goes on with the
 // rest of the bundle.
-type BundleError struct {
+type Error struct {
 	Path string
 	Err  error
 }
 
-func (e *BundleError) Error() string {
+func (e *Error) Error() string {
 	p := e.Path
 	if !utf8.ValidString(p) || strings.ContainsFunc(p, func(r rune) bool { return !unicode.IsPrint(r) }) {
 		p = strconv.Quote(p)
@@ -157,7 +159,7 @@ func (e *BundleError) Error() string {
 	return p + ": " + e.Err.Error()
 }
 
-func (e *BundleError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
 // Walk yields every file of the bundle at path: a directory (walked in
 // sorted order), a single file, or an archive (zip, tar, gzip of a tar or
@@ -170,7 +172,7 @@ func (e *BundleError) Unwrap() error { return e.Err }
 // also when the consumer stops early or ctx is cancelled; member names
 // never become file system paths. Links, special files, absolute names or
 // names with ".." are not read. Each such problem, each limit hit and each
-// damaged archive yields (Entry{}, *BundleError) and the walk goes on with
+// damaged archive yields (Entry{}, *Error) and the walk goes on with
 // the rest of the bundle; once MaxTotalBytes or MaxEntries is exhausted no
 // further archive is read. A damaged member yields its error followed by
 // the entry holding the bytes read before the damage. When ctx is
@@ -217,7 +219,7 @@ func (w *walker) cleanup() {
 		return
 	}
 	if err := os.RemoveAll(w.dir); err != nil && !w.done {
-		w.yield(Entry{}, &BundleError{Path: filepath.ToSlash(w.dir), Err: fmt.Errorf("remove temporary directory: %w", err)})
+		w.yield(Entry{}, &Error{Path: filepath.ToSlash(w.dir), Err: fmt.Errorf("remove temporary directory: %w", err)})
 	}
 }
 
@@ -268,7 +270,7 @@ func (w *walker) fail(p string, err error) {
 	if errors.As(err, &pe) {
 		err = fmt.Errorf("%s: %w", pe.Op, pe.Err)
 	}
-	if !w.yield(Entry{}, &BundleError{Path: p, Err: err}) {
+	if !w.yield(Entry{}, &Error{Path: p, Err: err}) {
 		w.done = true
 	}
 }
@@ -374,7 +376,7 @@ func (w *walker) diskFile(p, name string, fi fs.FileInfo) {
 		w.fail(name, fmt.Errorf("%w: %v", ErrSpecialFile, st.Mode().Type()))
 		return
 	}
-	kept = w.file(name, f, st.Size(), st.ModTime().UTC(), CaptureFileModTime, 0)
+	kept = w.file(name, f, st.Size(), st.ModTime().UTC(), parsers.CaptureFileModTime, 0)
 }
 
 // The archive formats Walk opens.
@@ -439,7 +441,7 @@ func isTarHeader(b []byte) bool {
 // (or from a fresh section) and left at offset 0 when yielded. It reports
 // whether the consumer kept f (Entry.Keep): then f is no longer the
 // walker's to close.
-func (w *walker) file(name string, f *os.File, size int64, mt time.Time, src CaptureSource, depth int) bool {
+func (w *walker) file(name string, f *os.File, size int64, mt time.Time, src parsers.CaptureSource, depth int) bool {
 	head := make([]byte, 512)
 	n, err := f.ReadAt(head, 0)
 	if err != nil && err != io.EOF {
@@ -475,7 +477,7 @@ func (w *walker) file(name string, f *os.File, size int64, mt time.Time, src Cap
 }
 
 // member hands an extracted member to file and removes it afterwards.
-func (w *walker) member(name string, f *os.File, size int64, mt time.Time, src CaptureSource, depth int) {
+func (w *walker) member(name string, f *os.File, size int64, mt time.Time, src parsers.CaptureSource, depth int) {
 	if !w.file(name, f, size, mt, src, depth) {
 		w.drop(f)
 	}
@@ -613,7 +615,7 @@ func (w *walker) extract(r io.Reader, in func() int64, declared int64) (*os.File
 // extractMember extracts a member and yields it (or walks it). A damaged
 // member yields its error, then what could be read. It reports whether the
 // archive's own stream is still usable.
-func (w *walker) extractMember(name string, r io.Reader, in func() int64, declared int64, mt time.Time, src CaptureSource, depth int) bool {
+func (w *walker) extractMember(name string, r io.Reader, in func() int64, declared int64, mt time.Time, src parsers.CaptureSource, depth int) bool {
 	f, n, err := w.extract(r, in, declared)
 	if err != nil {
 		var we writeError
@@ -638,10 +640,10 @@ func (w *walker) extractMember(name string, r io.Reader, in func() int64, declar
 	return true
 }
 
-// damage turns an unexpected end of input into ErrTruncated.
+// damage turns an unexpected end of input into parsers.ErrTruncated.
 func damage(err error) error {
 	if err == io.ErrUnexpectedEOF || err == io.EOF {
-		return ErrTruncated
+		return parsers.ErrTruncated
 	}
 	return err
 }
@@ -808,9 +810,9 @@ func (w *walker) tar(arch string, r io.Reader, depth int, pos func() int64, m *m
 			continue
 		}
 		var mt time.Time
-		var src CaptureSource
+		var src parsers.CaptureSource
 		if hdr.ModTime.Unix() > 0 {
-			mt, src = hdr.ModTime.UTC(), CaptureTar
+			mt, src = hdr.ModTime.UTC(), parsers.CaptureTar
 		}
 		data := &errAt{r: tr, what: "data at " + offset, pos: pos}
 		if !w.extractMember(p, data, nil, hdr.Size, mt, src, depth) || m != nil && m.err != nil {
@@ -825,7 +827,7 @@ func (w *walker) tar(arch string, r io.Reader, depth int, pos func() int64, m *m
 // gzip walks a gzip stream: a tar inside it is walked as if the gzip layer
 // were not there (case.tgz!/logs/x); anything else is one member named
 // after the gzip header's file name or the archive's name without .gz.
-func (w *walker) gzip(arch string, r io.Reader, mt time.Time, src CaptureSource, depth int) {
+func (w *walker) gzip(arch string, r io.Reader, mt time.Time, src parsers.CaptureSource, depth int) {
 	in := &counter{r: r}
 	zr, err := gzip.NewReader(in)
 	if err != nil {
@@ -834,7 +836,7 @@ func (w *walker) gzip(arch string, r io.Reader, mt time.Time, src CaptureSource,
 	}
 	defer zr.Close()
 	if t := zr.Header.ModTime; t.Unix() > 0 {
-		mt, src = t.UTC(), CaptureGzip
+		mt, src = t.UTC(), parsers.CaptureGzip
 	}
 	m := &meter{w: w, r: zr, in: in}
 	br := bufio.NewReaderSize(m, 4096)

@@ -1,4 +1,4 @@
-package parsers
+package bundle
 
 import (
 	"context"

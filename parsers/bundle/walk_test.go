@@ -1,4 +1,4 @@
-package parsers
+package bundle
 
 import (
 	"archive/tar"
@@ -24,6 +24,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portmortem/portmortem/parsers"
 )
 
 // ---- archive builders ----
@@ -220,7 +222,7 @@ type walked struct {
 	data  []byte // the first 64 KiB
 	size  int64
 	mt    time.Time
-	src   CaptureSource
+	src   parsers.CaptureSource
 	depth int
 }
 
@@ -233,9 +235,9 @@ func walkAll(t *testing.T, ctx context.Context, root string, lim Limits) ([]walk
 	var errs []error
 	for e, err := range walk(ctx, root, lim, hooks) {
 		if err != nil {
-			var be *BundleError
+			var be *Error
 			if !errors.As(err, &be) && !errors.Is(err, context.Canceled) {
-				t.Errorf("error %v is %T, want *BundleError", err, err)
+				t.Errorf("error %v is %T, want *Error", err, err)
 			}
 			errs = append(errs, err)
 			continue
@@ -292,10 +294,10 @@ func checkEmpty(t *testing.T, dir string) {
 	}
 }
 
-// errFor returns the error whose BundleError path is p.
+// errFor returns the error whose Error path is p.
 func errFor(errs []error, p string) error {
 	for _, err := range errs {
-		var be *BundleError
+		var be *Error
 		if errors.As(err, &be) && be.Path == p {
 			return err
 		}
@@ -469,8 +471,8 @@ func TestWalkDirectory(t *testing.T) {
 		t.Errorf("got %q, want %q", g, want)
 	}
 	for _, g := range got {
-		if g.depth == 0 && g.src != CaptureFileModTime {
-			t.Errorf("%s: time source %q, want %q", g.name, g.src, CaptureFileModTime)
+		if g.depth == 0 && g.src != parsers.CaptureFileModTime {
+			t.Errorf("%s: time source %q, want %q", g.name, g.src, parsers.CaptureFileModTime)
 		}
 	}
 	if len(errs) != len(wantErrs) {
@@ -801,14 +803,14 @@ func TestWalkDamaged(t *testing.T) {
 				r := filepath.ToSlash(root)
 				truncated := false
 				for _, err := range errs {
-					var be *BundleError
+					var be *Error
 					errors.As(err, &be)
-					if errors.Is(err, ErrTruncated) && strings.HasPrefix(be.Path, r) {
+					if errors.Is(err, parsers.ErrTruncated) && strings.HasPrefix(be.Path, r) {
 						truncated = true
 					}
 				}
 				if !truncated {
-					t.Errorf("no ErrTruncated naming %s in %v", r, errs)
+					t.Errorf("no parsers.ErrTruncated naming %s in %v", r, errs)
 				}
 				// Every entry is a member, complete or a prefix of it.
 				complete := 0
@@ -953,16 +955,16 @@ func TestWalkTimes(t *testing.T) {
 		input   []byte
 		mtime   time.Time // of the file on disk
 		wantT   time.Time
-		wantSrc CaptureSource
+		wantSrc parsers.CaptureSource
 	}{
-		{"zip_extended", "a.zip", makeZip(t, zfile{name: "x.txt", data: data, mod: local}), utc.Add(time.Hour), utc, CaptureZipExtended},
-		{"zip_extended_stripped_central_dir", "a.zip", stripCentral(makeZip(t, zfile{name: "x.txt", data: data, mod: local})), utc.Add(time.Hour), utc, CaptureZipExtended},
-		{"zip_dos", "a.zip", dosOnly(), utc.Add(time.Hour), wall, CaptureZipDOS},
-		{"zip_ntfs", "a.zip", ntfs(), utc.Add(time.Hour), utc, CaptureZipExtended},
-		{"tar", "a.tar", makeTar(t, zfile{name: "x.txt", data: data, mod: local}), utc.Add(time.Hour), utc, CaptureTar},
-		{"gzip_mtime", "x.gz", gzipBytes(t, "x", local, data), utc.Add(time.Hour), utc, CaptureGzip},
-		{"gzip_no_mtime", "x.gz", gzipBytes(t, "x", time.Time{}, data), utc.Add(time.Hour), utc.Add(time.Hour), CaptureFileModTime},
-		{"file", "x.txt", data, utc, utc, CaptureFileModTime},
+		{"zip_extended", "a.zip", makeZip(t, zfile{name: "x.txt", data: data, mod: local}), utc.Add(time.Hour), utc, parsers.CaptureZipExtended},
+		{"zip_extended_stripped_central_dir", "a.zip", stripCentral(makeZip(t, zfile{name: "x.txt", data: data, mod: local})), utc.Add(time.Hour), utc, parsers.CaptureZipExtended},
+		{"zip_dos", "a.zip", dosOnly(), utc.Add(time.Hour), wall, parsers.CaptureZipDOS},
+		{"zip_ntfs", "a.zip", ntfs(), utc.Add(time.Hour), utc, parsers.CaptureZipExtended},
+		{"tar", "a.tar", makeTar(t, zfile{name: "x.txt", data: data, mod: local}), utc.Add(time.Hour), utc, parsers.CaptureTar},
+		{"gzip_mtime", "x.gz", gzipBytes(t, "x", local, data), utc.Add(time.Hour), utc, parsers.CaptureGzip},
+		{"gzip_no_mtime", "x.gz", gzipBytes(t, "x", time.Time{}, data), utc.Add(time.Hour), utc.Add(time.Hour), parsers.CaptureFileModTime},
+		{"file", "x.txt", data, utc, utc, parsers.CaptureFileModTime},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1015,16 +1017,16 @@ func TestMemberName(t *testing.T) {
 	}
 }
 
-func TestBundleErrorQuotes(t *testing.T) {
-	e := &BundleError{Path: "a.zip!/x\ny", Err: ErrUnsafePath}
+func TestErrorQuotes(t *testing.T) {
+	e := &Error{Path: "a.zip!/x\ny", Err: ErrUnsafePath}
 	if got, want := e.Error(), `"a.zip!/x\ny": unsafe path`; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
 
-// FuzzBundle walks one fuzzed archive with small limits: no panic, no
-// hang, every error a *BundleError, no file left anywhere.
-func FuzzBundle(f *testing.F) {
+// FuzzWalk walks one fuzzed archive with small limits: no panic, no
+// hang, every error a *Error, no file left anywhere.
+func FuzzWalk(f *testing.F) {
 	data := []byte("netstat -ano\r\n  TCP    0.0.0.0:135    0.0.0.0:0    LISTENING    912\r\n")
 	mod := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	z := makeZip(f, zfile{name: "a.txt", data: data, mod: mod}, zfile{name: "d/b.txt", data: data})
@@ -1062,7 +1064,7 @@ func FuzzBundle(f *testing.F) {
 				if errors.Is(err, context.DeadlineExceeded) {
 					t.Fatalf("walk took more than 10 s")
 				}
-				var be *BundleError
+				var be *Error
 				if !errors.As(err, &be) {
 					t.Fatalf("error %v is %T", err, err)
 				}
