@@ -1,7 +1,12 @@
-package parsers
+package parsers_test
+
+// The benchmarks on synthetic data are in the external test package:
+// package parsers/synth may import parsers, so parsers' own tests cannot
+// import it.
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -13,6 +18,9 @@ import (
 	"time"
 
 	goevtx "github.com/0xrawsec/golang-evtx/evtx"
+	"github.com/portmortem/portmortem/parsers"
+	"github.com/portmortem/portmortem/parsers/evtxwrite"
+	"github.com/portmortem/portmortem/parsers/synth"
 )
 
 // BenchmarkNetstatVsGrep measures the whole text path — detection,
@@ -39,7 +47,7 @@ func BenchmarkNetstatVsGrep(b *testing.B) {
 			b.Fatal(err)
 		}
 		bw := bufio.NewWriter(f)
-		if err := SyntheticNetstat(bw, bc.rows, true); err != nil {
+		if err := synth.Netstat(bw, bc.rows, true); err != nil {
 			b.Fatal(err)
 		}
 		if err := bw.Flush(); err != nil {
@@ -57,14 +65,14 @@ func BenchmarkNetstatVsGrep(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				a, seq := Read(context.Background(), path, f, "")
+				a, seq := parsers.Read(context.Background(), path, f, "")
 				for _, err := range seq {
 					if err != nil {
 						b.Fatal(err)
 					}
 				}
 				f.Close()
-				if a.Format != FormatNetstat {
+				if a.Format != parsers.FormatNetstat {
 					b.Fatalf("detected %s", a.Format)
 				}
 				records = a.Records
@@ -94,14 +102,14 @@ func BenchmarkNetstatVsGrep(b *testing.B) {
 var benchEVTXRecords = flag.Int("bench-evtx-records", 460000, "records of the synthetic log of BenchmarkEVTXVsReaders")
 
 func BenchmarkEVTXVsReaders(b *testing.B) {
-	quietLibraryLog(b)
+	parsers.QuietLibraryLog(b)
 	synthetic := filepath.Join(b.TempDir(), "System-synthetic.evtx")
 	f, err := os.Create(synthetic)
 	if err != nil {
 		b.Fatal(err)
 	}
-	w := NewEVTXWriter(f)
-	if err := SyntheticSystemLog(w, *benchEVTXRecords, 5000, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+	w := evtxwrite.New(f)
+	if err := synth.SystemLog(w, *benchEVTXRecords, 5000, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)); err != nil {
 		b.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
@@ -113,7 +121,7 @@ func BenchmarkEVTXVsReaders(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, file := range []struct{ name, path string }{
-		{"Corpus16MB", filepath.Join(evtxCorpus(b), "system", "museum_Win2012R2_StolenSzechuan_System_LARGE.evtx")},
+		{"Corpus16MB", filepath.Join(parsers.EVTXCorpus(b), "system", "museum_Win2012R2_StolenSzechuan_System_LARGE.evtx")},
 		{fmt.Sprintf("Synthetic%dMB", (fi.Size()+500_000)/1_000_000), synthetic},
 	} {
 		info, err := os.Stat(file.path)
@@ -128,7 +136,7 @@ func BenchmarkEVTXVsReaders(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				a, seq := Read(context.Background(), file.path, f, "")
+				a, seq := parsers.Read(context.Background(), file.path, f, "")
 				for range seq {
 				}
 				f.Close()
@@ -163,6 +171,40 @@ func BenchmarkEVTXVsReaders(b *testing.B) {
 				cmd.Stdout = io.Discard
 				_ = cmd.Run() // exits 1 on records it cannot read; the time is what counts
 			}
+		})
+	}
+}
+
+// BenchmarkNetstat runs the netstat parser alone over synthetic captures
+// held in memory.
+func BenchmarkNetstat(b *testing.B) {
+	p, err := parsers.ByName(string(parsers.FormatNetstat))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		rows int
+	}{{"DNSPool3000", 3000}, {"Rows1M", 1_000_000}} {
+		b.Run(bc.name, func(b *testing.B) {
+			var buf bytes.Buffer
+			if err := synth.Netstat(&buf, bc.rows, true); err != nil {
+				b.Fatal(err)
+			}
+			data := buf.Bytes()
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			records := 0
+			for b.Loop() {
+				records = 0
+				for _, err := range p.Parse(context.Background(), bytes.NewReader(data)) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					records++
+				}
+			}
+			b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 		})
 	}
 }

@@ -27,9 +27,12 @@
 //	evt              Windows 2000/XP/2003: %SystemRoot%\System32\config\SysEvent.Evt (or Event Viewer "Save Log File As")
 //
 // Binary formats (evtx, evt) need an io.ReaderAt: they seek chunk by chunk
-// and recover what a damaged file still holds. Synthetic artifacts for
-// tests and benchmarks come from EVTXWriter, SyntheticSystemLog and
-// SyntheticNetstat.
+// and recover what a damaged file still holds. Test and benchmark data
+// comes from outside the read path: package parsers/evtxwrite writes .evtx
+// files (this package's tests use it as an oracle for the reader) and
+// package parsers/synth makes synthetic artifacts and bundles. Tests that
+// need synth live in the external package parsers_test (bench_test.go),
+// since synth may import parsers.
 //
 // Adding a format:
 //  1. Add a Format constant in record.go.

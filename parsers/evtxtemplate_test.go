@@ -16,6 +16,7 @@ import (
 	"time"
 
 	goevtx "github.com/0xrawsec/golang-evtx/evtx"
+	"github.com/portmortem/portmortem/parsers/evtxwrite"
 )
 
 // evtxOutput is what the parser yields for data, one line per record or
@@ -91,14 +92,14 @@ func TestEVTXTemplateCacheCorpus(t *testing.T) {
 // writerLog writes events with the EVTX writer and returns the file: a
 // template definition is inline in the first record of its shape in a
 // chunk, and later records of that shape refer to it.
-func writerLog(t testing.TB, events []Event) []byte {
+func writerLog(t testing.TB, events []evtxwrite.Event) []byte {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "w.evtx")
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := NewEVTXWriter(f)
+	w := evtxwrite.New(f)
 	for _, ev := range events {
 		if err := w.Write(ev); err != nil {
 			t.Fatal(err)
@@ -115,12 +116,12 @@ func writerLog(t testing.TB, events []Event) []byte {
 	return data
 }
 
-func templateTestEvent(id uint64, dataName string) Event {
-	return Event{
+func templateTestEvent(id uint64, dataName string) evtxwrite.Event {
+	return evtxwrite.Event{
 		Provider: "Service Control Manager", EventID: 7036, Level: 4, RecordID: id,
 		Time:    time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 		Channel: "System", Computer: "HOST",
-		Data: []Field{{Name: dataName, Value: fmt.Sprint("svc", id)}, {Name: "param2", Value: "running"}},
+		Data: []evtxwrite.Field{{Name: dataName, Value: fmt.Sprint("svc", id)}, {Name: "param2", Value: "running"}},
 	}
 }
 
@@ -155,7 +156,7 @@ const (
 // generic path makes it.
 func TestEVTXTemplateCacheShared(t *testing.T) {
 	quietLibraryLog(t)
-	data := writerLog(t, []Event{
+	data := writerLog(t, []evtxwrite.Event{
 		templateTestEvent(1, "param1"), templateTestEvent(2, "param1"), templateTestEvent(3, "param1"),
 	})
 	offs := writerRecords(t, data)
@@ -212,7 +213,7 @@ func TestEVTXTemplateCacheHostile(t *testing.T) {
 	le := binary.LittleEndian
 	// Records 1 and 2 share the template inline in record 1; record 3
 	// has a template of its own, inline, of the same value types.
-	base := writerLog(t, []Event{
+	base := writerLog(t, []evtxwrite.Event{
 		templateTestEvent(1, "param1"), templateTestEvent(2, "param1"), templateTestEvent(3, "other"),
 	})
 	offs := writerRecords(t, base)
@@ -348,7 +349,7 @@ func overLimitChunk() (chunk []byte, recs []int, def int) {
 func TestEVTXTemplateCacheMutations(t *testing.T) {
 	quietLibraryLog(t)
 	logs := map[string][]byte{
-		"writer": writerLog(t, []Event{
+		"writer": writerLog(t, []evtxwrite.Event{
 			templateTestEvent(1, "param1"), templateTestEvent(2, "param1"), templateTestEvent(3, "other"),
 		}),
 	}
@@ -421,7 +422,7 @@ func TestEVTXTemplateOverLimit(t *testing.T) {
 // names converted, ignored tokens dropped.
 func TestCompileTemplate(t *testing.T) {
 	quietLibraryLog(t)
-	data := writerLog(t, []Event{templateTestEvent(1, "param1")})
+	data := writerLog(t, []evtxwrite.Event{templateTestEvent(1, "param1")})
 	offs := writerRecords(t, data)
 	chunk := data[evtxHeaderBlock : evtxHeaderBlock+evtxChunkSize]
 	d := newEVTXDecoder(&evtxJob{offset: evtxHeaderBlock, data: chunk, n: len(chunk), chunk: true})
@@ -469,7 +470,7 @@ func FuzzEVTXTemplateCache(f *testing.F) {
 		}
 		f.Add(b[:min(len(b), 70<<10)])
 	}
-	shared := writerLog(f, []Event{
+	shared := writerLog(f, []evtxwrite.Event{
 		templateTestEvent(1, "param1"), templateTestEvent(2, "param1"), templateTestEvent(3, "other"),
 	})
 	f.Add(shared)

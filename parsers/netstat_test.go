@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/netip"
 	"os"
@@ -644,68 +643,6 @@ func FuzzNetstat(f *testing.F) {
 			}
 		}
 	})
-}
-
-func TestWriteSyntheticNetstat(t *testing.T) {
-	for _, tt := range []struct {
-		rows    int
-		dnsPool bool
-		wantDNS int
-	}{{3000, true, 2500 + 1}, {12, false, 0}, {1, true, 0}, {40000, true, 2500 + 1}} {
-		t.Run(fmt.Sprint(tt.rows, tt.dnsPool), func(t *testing.T) {
-			var buf bytes.Buffer
-			if err := SyntheticNetstat(&buf, tt.rows, tt.dnsPool); err != nil {
-				t.Fatal(err)
-			}
-			sockets, metas, errs := parseNetstat(t, buf.String())
-			if len(errs) > 0 {
-				t.Fatal(errs[0])
-			}
-			if got := len(sockets); got != tt.rows {
-				t.Errorf("got %d rows, want %d", got, tt.rows)
-			}
-			dns := 0
-			for _, s := range sockets {
-				if s.PID == 1868 && s.Proto == UDP {
-					dns++
-				}
-			}
-			if tt.wantDNS > 0 && dns != tt.wantDNS {
-				t.Errorf("dns.exe holds %d UDP ports, want %d", dns, tt.wantDNS)
-			}
-			if got := summaryMeta(metas); got.Variant != "-ano" || got.Locale != "en" {
-				t.Errorf("meta = %+v, want en -ano", got)
-			}
-		})
-	}
-}
-
-func BenchmarkNetstat(b *testing.B) {
-	for _, bc := range []struct {
-		name string
-		rows int
-	}{{"DNSPool3000", 3000}, {"Rows1M", 1_000_000}} {
-		b.Run(bc.name, func(b *testing.B) {
-			var buf bytes.Buffer
-			if err := SyntheticNetstat(&buf, bc.rows, true); err != nil {
-				b.Fatal(err)
-			}
-			data := buf.Bytes()
-			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
-			records := 0
-			for b.Loop() {
-				records = 0
-				for _, err := range (netstat{}).Parse(context.Background(), bytes.NewReader(data)) {
-					if err != nil {
-						b.Fatal(err)
-					}
-					records++
-				}
-			}
-			b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
-		})
-	}
 }
 
 func TestNetstatSniffAllocs(t *testing.T) {

@@ -8,7 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/portmortem/portmortem/parsers"
+	"github.com/portmortem/portmortem/parsers/evtxwrite"
+	"github.com/portmortem/portmortem/parsers/synth"
 )
 
 // synthOptions are the flags of `portmortem synth`.
@@ -46,8 +47,8 @@ func runSynth(ctx context.Context, e env, args []string) error {
 		return synthBundles(ctx, &o)
 	case "evtx":
 		write = func(f *os.File) error {
-			w := parsers.NewEVTXWriter(f)
-			if err := parsers.SyntheticSystemLog(w, o.records, o.failureEvery, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+			w := evtxwrite.New(f)
+			if err := synth.SystemLog(w, o.records, o.failureEvery, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)); err != nil {
 				return err
 			}
 			return w.Close()
@@ -76,7 +77,7 @@ func synthBundles(ctx context.Context, o *synthOptions) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		h := parsers.SyntheticHost{
+		h := synth.Host{
 			Name: fmt.Sprintf("SRV%04d.example.test", i), Seed: uint64(i), FailureEvery: o.failureEvery,
 			Start: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Hour),
 		}
@@ -88,10 +89,10 @@ func synthBundles(ctx context.Context, o *synthOptions) error {
 		for _, l := range []struct {
 			name    string
 			records int
-			write   func(*parsers.EVTXWriter, int) (time.Time, error)
+			write   func(*evtxwrite.Writer, int) (time.Time, error)
 		}{{"System.evtx", o.systemRecords, h.SystemLog}, {"Application.evtx", o.appRecords, h.ApplicationLog}} {
 			err := writeSynthFile(filepath.Join(dir, l.name), func(f *os.File) error {
-				w := parsers.NewEVTXWriter(f)
+				w := evtxwrite.New(f)
 				last, err := l.write(w, l.records)
 				if err != nil {
 					return err
@@ -112,7 +113,7 @@ func synthBundles(ctx context.Context, o *synthOptions) error {
 			return err
 		}
 		if err := writeSynthFile(filepath.Join(dir, "tasklist-svc.txt"), func(f *os.File) error {
-			return parsers.SyntheticTasklist(f, local.Add(2*time.Second))
+			return synth.Tasklist(f, local.Add(2*time.Second))
 		}); err != nil {
 			return err
 		}
@@ -127,7 +128,7 @@ func writeNetstat(f *os.File, stamp string, rows int, dnsPool bool) error {
 	if stamp != "" {
 		fmt.Fprintf(bw, "%s\r\n", stamp)
 	}
-	if err := parsers.SyntheticNetstat(bw, rows, dnsPool); err != nil {
+	if err := synth.Netstat(bw, rows, dnsPool); err != nil {
 		return err
 	}
 	return bw.Flush()

@@ -16,7 +16,7 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"github.com/portmortem/portmortem/parsers"
+	"github.com/portmortem/portmortem/parsers/evtxwrite"
 	"golang.org/x/text/encoding/charmap"
 )
 
@@ -66,14 +66,14 @@ const (
 type eventLog struct {
 	channel, host string
 	next          uint64
-	events        []parsers.Event
+	events        []evtxwrite.Event
 }
 
 func newLog(channel, host string, firstRecord uint64) *eventLog {
 	return &eventLog{channel: channel, host: host, next: firstRecord}
 }
 
-func (l *eventLog) add(ev parsers.Event) *eventLog {
+func (l *eventLog) add(ev evtxwrite.Event) *eventLog {
 	ev.Channel, ev.Computer, ev.RecordID = l.channel, l.host, l.next
 	l.next++
 	l.events = append(l.events, ev)
@@ -89,10 +89,10 @@ func utf16Hex(s string) string {
 }
 
 func (l *eventLog) scm(t time.Time, id uint16, key string, params ...string) *eventLog {
-	ev := parsers.Event{Provider: "Service Control Manager", EventSource: "Service Control Manager", ProviderGUID: scmGUID,
+	ev := evtxwrite.Event{Provider: "Service Control Manager", EventSource: "Service Control Manager", ProviderGUID: scmGUID,
 		EventID: id, Qualifiers: 49152, Level: 2, Time: t}
 	for i, p := range params {
-		ev.Data = append(ev.Data, parsers.Field{Name: fmt.Sprintf("param%d", i+1), Value: p})
+		ev.Data = append(ev.Data, evtxwrite.Field{Name: fmt.Sprintf("param%d", i+1), Value: p})
 	}
 	if key != "" {
 		ev.Binary = utf16Hex(key)
@@ -102,20 +102,20 @@ func (l *eventLog) scm(t time.Time, id uint16, key string, params ...string) *ev
 
 // boot2003 logs what Windows 2003 logs at boot: 6009 then 6005.
 func (l *eventLog) boot2003(t time.Time) *eventLog {
-	l.add(parsers.Event{Provider: "EventLog", EventID: 6009, Qualifiers: 32768, Level: 4, Time: t,
-		Data: []parsers.Field{{Value: "5.02."}, {Value: "3790"}, {Value: "Service Pack 2"}, {Value: "Uniprocessor Free"}}})
-	return l.add(parsers.Event{Provider: "EventLog", EventID: 6005, Qualifiers: 32768, Level: 4, Time: t.Add(time.Second)})
+	l.add(evtxwrite.Event{Provider: "EventLog", EventID: 6009, Qualifiers: 32768, Level: 4, Time: t,
+		Data: []evtxwrite.Field{{Value: "5.02."}, {Value: "3790"}, {Value: "Service Pack 2"}, {Value: "Uniprocessor Free"}}})
+	return l.add(evtxwrite.Event{Provider: "EventLog", EventID: 6005, Qualifiers: 32768, Level: 4, Time: t.Add(time.Second)})
 }
 
 // bootVista logs Kernel-General 12 (StartTime t) and 6009 with the version.
 func (l *eventLog) bootVista(t time.Time, major, minor, build string) *eventLog {
-	l.add(parsers.Event{Provider: "Microsoft-Windows-Kernel-General", ProviderGUID: kgGUID, EventID: 12, Level: 4, Time: t.Add(20 * time.Second),
-		Data: []parsers.Field{{Name: "MajorVersion", Value: major}, {Name: "MinorVersion", Value: minor}, {Name: "BuildVersion", Value: build},
+	l.add(evtxwrite.Event{Provider: "Microsoft-Windows-Kernel-General", ProviderGUID: kgGUID, EventID: 12, Level: 4, Time: t.Add(20 * time.Second),
+		Data: []evtxwrite.Field{{Name: "MajorVersion", Value: major}, {Name: "MinorVersion", Value: minor}, {Name: "BuildVersion", Value: build},
 			{Name: "QfeVersion", Value: "0"}, {Name: "ServiceVersion", Value: "0"}, {Name: "BootMode", Value: "0"},
 			{Name: "StartTime", Value: t.Format(time.RFC3339Nano)}}})
-	l.add(parsers.Event{Provider: "EventLog", EventID: 6009, Qualifiers: 32768, Level: 4, Time: t.Add(40 * time.Second),
-		Data: []parsers.Field{{Value: major + ".0" + minor + "."}, {Value: build}, {Value: ""}, {Value: "Multiprocessor Free"}}})
-	return l.add(parsers.Event{Provider: "EventLog", EventID: 6005, Qualifiers: 32768, Level: 4, Time: t.Add(40 * time.Second)})
+	l.add(evtxwrite.Event{Provider: "EventLog", EventID: 6009, Qualifiers: 32768, Level: 4, Time: t.Add(40 * time.Second),
+		Data: []evtxwrite.Field{{Value: major + ".0" + minor + "."}, {Value: build}, {Value: ""}, {Value: "Multiprocessor Free"}}})
+	return l.add(evtxwrite.Event{Provider: "EventLog", EventID: 6005, Qualifiers: 32768, Level: 4, Time: t.Add(40 * time.Second)})
 }
 
 func (l *eventLog) evtx(t *testing.T) []byte {
@@ -125,7 +125,7 @@ func (l *eventLog) evtx(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	w := parsers.NewEVTXWriter(f)
+	w := evtxwrite.New(f)
 	for _, ev := range l.events {
 		if err := w.Write(ev); err != nil {
 			t.Fatalf("write %d: %v", ev.EventID, err)
@@ -204,7 +204,7 @@ func dnsPool(first, n, pid int) []string {
 // reboot; dns.exe's socket pool holds UDP 1812 among ~2,500 ports.
 func sbs2003IASDNS(t *testing.T) []bundleFile {
 	sys := newLog("System", "SBS01", 100).boot2003(at(-48 * time.Hour))
-	sys.add(parsers.Event{Provider: "EventLog", EventID: 6006, Qualifiers: 32768, Level: 4, Time: at(-10 * time.Minute)})
+	sys.add(evtxwrite.Event{Provider: "EventLog", EventID: 6006, Qualifiers: 32768, Level: 4, Time: at(-10 * time.Minute)})
 	sys.boot2003(at(0))
 	sys.scm(at(2*time.Minute), 7023, "IAS", "Internet Authentication Service", "%%10048")
 	ns := append(netstatHeader(enTitle, enHeader),
@@ -259,8 +259,8 @@ func apacheHTTPSys(t *testing.T) []bundleFile {
 		"no listening sockets available, shutting down",
 		"Unable to open logs",
 	} {
-		app.add(parsers.Event{Provider: "Apache Service", EventID: 3299, Qualifiers: 49152, Level: 2, Time: at(3 * time.Minute),
-			Data: []parsers.Field{{Value: "The Apache service named"}, {Value: "Apache2.2"}, {Value: "reported the following error:\r\n>>>"},
+		app.add(evtxwrite.Event{Provider: "Apache Service", EventID: 3299, Qualifiers: 49152, Level: 2, Time: at(3 * time.Minute),
+			Data: []evtxwrite.Field{{Value: "The Apache service named"}, {Value: "Apache2.2"}, {Value: "reported the following error:\r\n>>>"},
 				{Value: line}, {}, {}, {}, {}, {}}})
 	}
 	ns := append(netstatHeader(enTitle, enHeader),
@@ -285,9 +285,9 @@ func winnatExcluded(t *testing.T) []bundleFile {
 	sys := newLog("System", "DEV01", 9000).bootVista(at(0), "10", "0", "19045")
 	// IO_ERROR_LOG_PACKET: ErrorCode 0xC0003A9D at 12, DumpData STATUS_ACCESS_DENIED.
 	bin := "0000040002003000000000009D3A00C0000000000000000000000000000000000000000000000000220000C0"
-	sys.add(parsers.Event{Provider: "Microsoft-Windows-HttpEvent", EventSource: "HTTP", ProviderGUID: "{7b6bc78c-898b-4170-bbf8-1a469ea43fc5}",
+	sys.add(evtxwrite.Event{Provider: "Microsoft-Windows-HttpEvent", EventSource: "HTTP", ProviderGUID: "{7b6bc78c-898b-4170-bbf8-1a469ea43fc5}",
 		EventID: 15005, Qualifiers: 49152, Level: 2, Time: at(time.Minute),
-		Data: []parsers.Field{{Name: "DeviceObject", Value: `\Device\Http\ReqQueue`}, {Name: "Address", Value: "127.0.0.1:10000"}}, Binary: bin})
+		Data: []evtxwrite.Field{{Name: "DeviceObject", Value: `\Device\Http\ReqQueue`}, {Name: "Address", Value: "127.0.0.1:10000"}}, Binary: bin})
 	csv := crlf(`#TYPE Microsoft.Management.Infrastructure.CimInstance#ROOT/StandardCimv2/MSFT_NetTCPConnection`,
 		`"LocalAddress","LocalPort","RemoteAddress","RemotePort","State","OwningProcess","CreationTime"`,
 		`"0.0.0.0","135","0.0.0.0","0","Listen","900","3/2/2026 8:00:31 AM"`,
@@ -345,10 +345,10 @@ func staleSnapshot(t *testing.T) []bundleFile {
 func sqlEphemeral(t *testing.T) []bundleFile {
 	sys := newLog("System", "SQL01", 700).boot2003(at(0))
 	app := newLog("Application", "SQL01", 7001)
-	app.add(parsers.Event{Provider: "MSSQL$SALES", EventID: 26023, Qualifiers: 49152, Level: 2, Time: at(4 * time.Minute),
-		Data: []parsers.Field{{Value: "Server TCP provider failed to listen on [ 'any' <ipv4> 4100]. Tcp port is already in use."}}})
-	app.add(parsers.Event{Provider: "MSSQL$SALES", EventID: 17182, Qualifiers: 49152, Level: 2, Time: at(4 * time.Minute),
-		Data: []parsers.Field{{Value: "TDSSNIClient initialization failed with error 0x2740, status code 0xa. Reason: Unable to initialize the TCP/IP listener. Only one usage of each socket address (protocol/network address/port) is normally permitted."}}})
+	app.add(evtxwrite.Event{Provider: "MSSQL$SALES", EventID: 26023, Qualifiers: 49152, Level: 2, Time: at(4 * time.Minute),
+		Data: []evtxwrite.Field{{Value: "Server TCP provider failed to listen on [ 'any' <ipv4> 4100]. Tcp port is already in use."}}})
+	app.add(evtxwrite.Event{Provider: "MSSQL$SALES", EventID: 17182, Qualifiers: 49152, Level: 2, Time: at(4 * time.Minute),
+		Data: []evtxwrite.Field{{Value: "TDSSNIClient initialization failed with error 0x2740, status code 0xa. Reason: Unable to initialize the TCP/IP listener. Only one usage of each socket address (protocol/network address/port) is normally permitted."}}})
 	ns := append(netstatHeader(enTitle, enHeader),
 		netstatRow("TCP", "0.0.0.0:135", "0.0.0.0:0", "LISTENING", 880),
 		" [svchost.exe]",
@@ -371,7 +371,7 @@ func sqlEphemeral(t *testing.T) []bundleFile {
 func ipsecBlockMode(t *testing.T) []bundleFile {
 	sys := newLog("System", "GW01", 800).boot2003(at(0))
 	sys.scm(at(50*time.Second), 7023, "PolicyAgent", "IPSEC Services", "%%10048")
-	sys.add(parsers.Event{Provider: "IPSEC", EventID: 4292, Qualifiers: 49152, Level: 2, Time: at(52 * time.Second)})
+	sys.add(evtxwrite.Event{Provider: "IPSEC", EventID: 4292, Qualifiers: 49152, Level: 2, Time: at(52 * time.Second)})
 	ns := append(netstatHeader(enTitle, enHeader),
 		netstatRow("TCP", "0.0.0.0:135", "0.0.0.0:0", "LISTENING", 880),
 		netstatRow("TCP", "0.0.0.0:1723", "0.0.0.0:0", "LISTENING", 4),

@@ -1,4 +1,4 @@
-package parsers
+package evtxwrite
 
 import (
 	"bufio"
@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"flag"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -23,6 +24,8 @@ import (
 
 	gevtx "github.com/0xrawsec/golang-evtx/evtx"
 )
+
+var update = flag.Bool("update", false, "rewrite ../../testdata/evtxwriter/sample.evtx")
 
 // The providers of the test events (DOMAIN.md §1, §3, §4).
 const (
@@ -52,21 +55,21 @@ func keyHex(s string) string {
 // sys writes it with Write and its defaults.
 type evtxCase struct {
 	ev  Event
-	sys *EVTXSystem
+	sys *System
 }
 
 // system is what the writer puts in the record.
-func (c evtxCase) system() EVTXSystem {
+func (c evtxCase) system() System {
 	switch {
 	case c.sys != nil:
 		return *c.sys
 	case c.ev.Qualifiers != 0:
-		return EVTXSystem{Keywords: 0x0080000000000000}
+		return System{Keywords: 0x0080000000000000}
 	}
-	return EVTXSystem{Keywords: 0x8000000000000000}
+	return System{Keywords: 0x8000000000000000}
 }
 
-func (c evtxCase) write(w *EVTXWriter) error {
+func (c evtxCase) write(w *Writer) error {
 	if c.sys == nil {
 		return w.Write(c.ev)
 	}
@@ -74,7 +77,7 @@ func (c evtxCase) write(w *EVTXWriter) error {
 }
 
 // scmSystem is what services.exe logs with (Keywords: Classic + 0x80…).
-var scmSystem = &EVTXSystem{Keywords: 0x8080000000000000, ProcessID: 628, ThreadID: 2716}
+var scmSystem = &System{Keywords: 0x8080000000000000, ProcessID: 628, ThreadID: 2716}
 
 func scmEvent(id, qualifiers uint16, level uint8, at time.Duration, p1, p2, key string) evtxCase {
 	return evtxCase{Event{
@@ -118,11 +121,11 @@ func evtxSampleEvents() []evtxCase {
 				{Name: "BuildVersion", Value: "17763"}, {Name: "QfeVersion", Value: "4974"},
 				{Name: "ServiceVersion", Value: "0"}, {Name: "BootMode", Value: "0"},
 				{Name: "StartTime", Value: "2025-11-25T15:23:09.500000000Z"}},
-		}, &EVTXSystem{Version: 1, Task: 1, Keywords: 0x8000000000000080, ProcessID: 4, ThreadID: 8}},
+		}, &System{Version: 1, Task: 1, Keywords: 0x8000000000000080, ProcessID: 4, ThreadID: 8}},
 		{Event{ // empty EventData, as Windows writes it for this event
 			Channel: "System", Provider: "Microsoft-Windows-Dhcp-Client", ProviderGUID: "15a7a4f8-0072-4eab-abad-f98a4d666aed",
 			EventID: 50036, Level: 4, Time: evtxT0.Add(2*time.Second + 300), Computer: computer,
-		}, &EVTXSystem{Task: 4, Opcode: 68, Keywords: 0x2000000000000000, ProcessID: 1848, ThreadID: 1996}},
+		}, &System{Task: 4, Opcode: 68, Keywords: 0x2000000000000000, ProcessID: 1848, ThreadID: 1996}},
 		scmEvent(7036, 16384, 4, 3*time.Second, "Windows Event Log", "running", "EventLog/4"),
 		{Event{
 			Channel: "System", Provider: httpName, ProviderGUID: httpGUID, EventSource: "HTTP",
@@ -130,7 +133,7 @@ func evtxSampleEvents() []evtxCase {
 			Data: []Field{{Name: "DeviceObject", Value: `\Device\Http\ReqQueue`}, {Name: "Address", Value: "0.0.0.0:80"}},
 			// IO_ERROR_LOG_PACKET, status STATUS_ADDRESS_ALREADY_EXISTS in the last DWORD.
 			Binary: "0000040002003000000000009D3A00C000000000000000000000000000000000000000000000000000000000000000000A0200C0",
-		}, &EVTXSystem{Keywords: 0x0080000000000000, ProcessID: 4, ThreadID: 64}},
+		}, &System{Keywords: 0x0080000000000000, ProcessID: 4, ThreadID: 64}},
 		scmEvent(7023, 49152, 2, 5*time.Second, "Network Policy Server", "%%10048", "IAS"),
 		scmEvent(7000, 49152, 2, 6*time.Second, "Netzwerkrichtlinienserver für Größenprüfung", "%%1053", "IAS"),
 		scmEvent(7000, 49152, 2, 7*time.Second, "网络策略服务器", "%%10013", "IAS"),
@@ -181,7 +184,7 @@ func writeEVTXFile(t testing.TB, path string, cases []evtxCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := NewEVTXWriter(f)
+	w := New(f)
 	for i, c := range cases {
 		if err := c.write(w); err != nil {
 			t.Fatalf("event %d: %v", i, err)
@@ -226,7 +229,7 @@ type readEvent struct {
 	Computer   string
 	Data       []Field
 	Binary     string // upper-case hex
-	Sys        EVTXSystem
+	Sys        System
 }
 
 // readerView says what a reader shows and how exactly.
@@ -283,7 +286,7 @@ func compareRead(t *testing.T, reader string, got []readEvent, want []evtxCase, 
 				exp.Provider = exp.Source
 			}
 			exp.Channel, exp.GUID, exp.Source, exp.Qualifiers = "", "", "", 0
-			exp.Sys = EVTXSystem{}
+			exp.Sys = System{}
 		}
 		if d := g.Time.Sub(w.Time).Abs(); d > v.timeTol {
 			t.Errorf("%s: record %d: time %s, want %s (off by %s)", reader, i, g.Time.Format(time.RFC3339Nano), w.Time.Format(time.RFC3339Nano), d)
@@ -303,7 +306,7 @@ func normGUID(s string) string {
 	return "{" + strings.ToUpper(strings.Trim(s, "{}")) + "}"
 }
 
-func TestEVTXWriterRoundTrip(t *testing.T) {
+func TestWriterRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "many.evtx")
 	evs := evtxManyEvents()
 	writeEVTXFile(t, path, evs)
@@ -396,10 +399,10 @@ func TestEVTXWriterRoundTrip(t *testing.T) {
 	})
 }
 
-// TestEVTXWriterSample regenerates testdata/evtxwriter/sample.evtx: the
+// TestWriterSample regenerates testdata/evtxwriter/sample.evtx: the
 // writer's output must not change without a reason (go test -update).
-func TestEVTXWriterSample(t *testing.T) {
-	golden := filepath.Join("..", "testdata", "evtxwriter", "sample.evtx")
+func TestWriterSample(t *testing.T) {
+	golden := filepath.Join("..", "..", "testdata", "evtxwriter", "sample.evtx")
 	path := filepath.Join(t.TempDir(), "sample.evtx")
 	writeEVTXFile(t, path, evtxSampleEvents())
 	got, err := os.ReadFile(path)
@@ -418,7 +421,7 @@ func TestEVTXWriterSample(t *testing.T) {
 	}
 	want, err := os.ReadFile(golden)
 	if err != nil {
-		t.Fatalf("%v (run go test ./parsers -run TestEVTXWriterSample -update)", err)
+		t.Fatalf("%v (run go test ./parsers/evtxwrite -run TestWriterSample -update)", err)
 	}
 	if !bytes.Equal(got, want) {
 		i := 0
@@ -429,7 +432,7 @@ func TestEVTXWriterSample(t *testing.T) {
 	}
 }
 
-func TestEVTXWriterEmpty(t *testing.T) {
+func TestWriterEmpty(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "empty.evtx")
 	writeEVTXFile(t, path, nil)
 	data, err := os.ReadFile(path)
@@ -446,7 +449,7 @@ func TestEVTXWriterEmpty(t *testing.T) {
 	checkEvtxinfo(t, path, 0)
 }
 
-func TestEVTXWriterErrors(t *testing.T) {
+func TestWriterErrors(t *testing.T) {
 	ok := scmEvent(7036, 16384, 4, 0, "Print Spooler", "running", "Spooler/4").ev
 	long := strings.Repeat("x", 0x8000) // 64 KiB of UTF-16
 	tests := []struct {
@@ -474,7 +477,7 @@ func TestEVTXWriterErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			w := NewEVTXWriter(f)
+			w := New(f)
 			if err := w.Write(ok); err != nil {
 				t.Fatal(err)
 			}
@@ -524,8 +527,8 @@ func (f *failingSeeker) Seek(off int64, whence int) (int64, error) {
 	return f.off, nil
 }
 
-func TestEVTXWriterIOError(t *testing.T) {
-	w := NewEVTXWriter(&failingSeeker{n: evtxFileHeaderSize})
+func TestWriterIOError(t *testing.T) {
+	w := New(&failingSeeker{n: FileHeaderSize})
 	ev := scmEvent(7036, 16384, 4, 0, "Print Spooler", "running", "Spooler/4").ev
 	var err error
 	for i := 0; err == nil && i < 1000; i++ {
@@ -542,14 +545,14 @@ func TestEVTXWriterIOError(t *testing.T) {
 	}
 }
 
-func TestEVTXWriterLogFull(t *testing.T) {
+func TestWriterLogFull(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "full.evtx")
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	w := NewEVTXWriter(f)
+	w := New(f)
 	w.maxChunks = 2
 	ev := scmEvent(7036, 16384, 4, 0, "Print Spooler", "running", "Spooler/4").ev
 	n := 0
@@ -594,11 +597,11 @@ func (c *countingSeeker) Seek(off int64, whence int) (int64, error) {
 	return c.off, nil
 }
 
-// TestEVTXWriterStreams checks that writing does not allocate per record
+// TestWriterStreams checks that writing does not allocate per record
 // once running: memory stays at one chunk whatever the size of the log.
-func TestEVTXWriterStreams(t *testing.T) {
+func TestWriterStreams(t *testing.T) {
 	out := &countingSeeker{}
-	w := NewEVTXWriter(out)
+	w := New(out)
 	evs := evtxManyEvents()
 	i := 0
 	write := func() {
@@ -618,14 +621,14 @@ func TestEVTXWriterStreams(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if out.size != evtxFileHeaderSize+int64(w.chunks)*evtxChunkSize || w.chunks < 20 {
+	if out.size != FileHeaderSize+int64(w.chunks)*ChunkSize || w.chunks < 20 {
 		t.Errorf("%d bytes in %d chunks", out.size, w.chunks)
 	}
 }
 
-func BenchmarkEVTXWrite(b *testing.B) {
+func BenchmarkWrite(b *testing.B) {
 	out := &countingSeeker{}
-	w := NewEVTXWriter(out)
+	w := New(out)
 	evs := evtxManyEvents()
 	i := 0
 	for b.Loop() {
@@ -655,10 +658,10 @@ func checkEVTXLayout(t *testing.T, data []byte) layoutStats {
 	t.Helper()
 	le := binary.LittleEndian
 	var st layoutStats
-	if len(data) < evtxFileHeaderSize || string(data[:8]) != "ElfFile\x00" {
+	if len(data) < FileHeaderSize || string(data[:8]) != "ElfFile\x00" {
 		t.Fatal("no file header")
 	}
-	h := data[:evtxFileHeaderSize]
+	h := data[:FileHeaderSize]
 	if got, want := le.Uint32(h[124:]), crc32.ChecksumIEEE(h[:120]); got != want {
 		t.Errorf("file header CRC %08x, want %08x", got, want)
 	}
@@ -666,7 +669,7 @@ func checkEVTXLayout(t *testing.T, data []byte) layoutStats {
 		t.Errorf("file flags %x, want 0", f)
 	}
 	st.chunks = int(le.Uint16(h[42:]))
-	if got, want := len(data), evtxFileHeaderSize+st.chunks*evtxChunkSize; got != want {
+	if got, want := len(data), FileHeaderSize+st.chunks*ChunkSize; got != want {
 		t.Fatalf("file size %d, want %d for %d chunks", got, want, st.chunks)
 	}
 	if got := le.Uint64(h[16:]); st.chunks > 0 && got != uint64(st.chunks-1) {
@@ -675,7 +678,7 @@ func checkEVTXLayout(t *testing.T, data []byte) layoutStats {
 	var lastID uint64
 	prevFree := -1
 	for ci := range st.chunks {
-		c := data[evtxFileHeaderSize+ci*evtxChunkSize:][:evtxChunkSize]
+		c := data[FileHeaderSize+ci*ChunkSize:][:ChunkSize]
 		if string(c[:8]) != "ElfChnk\x00" {
 			t.Fatalf("chunk %d: no magic", ci)
 		}
@@ -684,13 +687,13 @@ func checkEVTXLayout(t *testing.T, data []byte) layoutStats {
 			t.Errorf("chunk %d: header CRC %08x, want %08x", ci, got, sum)
 		}
 		free := int(le.Uint32(c[48:]))
-		if free < 512 || free > evtxChunkSize {
+		if free < 512 || free > ChunkSize {
 			t.Fatalf("chunk %d: free space offset %d", ci, free)
 		}
 		if got, want := le.Uint32(c[52:]), crc32.ChecksumIEEE(c[512:free]); got != want {
 			t.Errorf("chunk %d: records CRC %08x, want %08x", ci, got, want)
 		}
-		if !bytes.Equal(c[free:], make([]byte, evtxChunkSize-free)) {
+		if !bytes.Equal(c[free:], make([]byte, ChunkSize-free)) {
 			t.Errorf("chunk %d: free space not zero", ci)
 		}
 		first, last := le.Uint64(c[24:]), le.Uint64(c[32:])
@@ -707,7 +710,7 @@ func checkEVTXLayout(t *testing.T, data []byte) layoutStats {
 				t.Fatalf("chunk %d: bad record at 0x%x", ci, off)
 			}
 			id := le.Uint64(r[8:])
-			if ci > 0 && n == 0 && id == lastID+1 && prevFree+size <= evtxChunkSize {
+			if ci > 0 && n == 0 && id == lastID+1 && prevFree+size <= ChunkSize {
 				t.Errorf("chunk %d: first record (%d bytes) fitted in the previous chunk", ci, size)
 			}
 			// Ids go up, and by one inside a chunk (libevtx wants that).
@@ -749,7 +752,7 @@ func checkEVTXLayout(t *testing.T, data []byte) layoutStats {
 
 func inTemplateTable(c []byte, off uint32) bool {
 	le := binary.LittleEndian
-	for b := range evtxTemplateBuckets {
+	for b := range templateBuckets {
 		for o := le.Uint32(c[384+4*b:]); o != 0; o = le.Uint32(c[o:]) {
 			if o == off {
 				return true
@@ -1046,7 +1049,7 @@ func fromXML(t *testing.T, x *xmlEvent, timeLayout string, bin func(string) (str
 		Provider: s.Provider.Name, GUID: normGUID(s.Provider.GUID), Source: s.Provider.EventSourceName,
 		Channel: s.Channel, Computer: s.Computer,
 	}
-	r.Sys = EVTXSystem{
+	r.Sys = System{
 		Version: uint8(parseUintT(t, s.Version)), Task: uint16(parseUintT(t, s.Task)),
 		Opcode: uint8(parseUintT(t, s.Opcode)), Keywords: parseHexT(t, s.Keywords),
 		ProcessID: uint32(parseUintT(t, s.Execution.ProcessID)), ThreadID: uint32(parseUintT(t, s.Execution.ThreadID)),

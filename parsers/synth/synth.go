@@ -1,9 +1,4 @@
-package parsers
-
-// Generators of synthetic artifacts, for benchmarks and scale tests
-// (`portmortem synth`). Their output is realistic in shape and the same for
-// the same arguments; it is never mistaken for customer data: host names
-// and addresses are from documentation ranges where it matters.
+package synth
 
 import (
 	"bufio"
@@ -17,15 +12,17 @@ import (
 	"strings"
 	"time"
 	"unicode/utf16"
+
+	"github.com/portmortem/portmortem/parsers/evtxwrite"
 )
 
-// SyntheticNetstat writes a realistic `netstat -ano` capture with CRLF
-// line ends and exactly rows socket rows, in netstat's order (TCP, then UDP,
+// Netstat writes a realistic `netstat -ano` capture with CRLF line ends
+// and exactly rows socket rows, in netstat's order (TCP, then UDP,
 // IPv4 before IPv6, ascending ports). With dnsPool, dns.exe (PID 1868) holds
 // about 2,500 random UDP ports 0.0.0.0:N, the socket pool DNS Server opens at
 // start since MS08-037, besides ordinary TCP and UDP rows. The output is the
 // same for the same arguments.
-func SyntheticNetstat(w io.Writer, rows int, dnsPool bool) error {
+func Netstat(w io.Writer, rows int, dnsPool bool) error {
 	const dnsPID = 1868
 	rng := rand.New(rand.NewPCG(2008, 37))
 	bw := bufio.NewWriter(w)
@@ -90,31 +87,31 @@ func SyntheticNetstat(w io.Writer, rows int, dnsPool bool) error {
 	return bw.Flush()
 }
 
-// SyntheticSystemLog writes records events shaped like a busy server's
+// SystemLog writes records events shaped like a busy server's
 // System log to w: boots every few thousand records (EventLog 6009/6005,
 // Kernel-General 12, sometimes a dirty end with 6008 and Kernel-Power 41),
 // a flood of SCM 7036 state changes and 7040 start-type changes, and, every
 // failureEvery records, a service-start failure (7023 with 10048 for IAS,
 // 7000 with 1053, 7024 with exit code 1, 7000 with 1058). Times start at
 // start and advance by a few seconds a record.
-func SyntheticSystemLog(w *EVTXWriter, records, failureEvery int, start time.Time) error {
-	_, err := SyntheticHost{Name: "SBS01.example.test", Seed: 956189, Start: start, FailureEvery: failureEvery}.SystemLog(w, records)
+func SystemLog(w *evtxwrite.Writer, records, failureEvery int, start time.Time) error {
+	_, err := Host{Name: "SBS01.example.test", Seed: 956189, Start: start, FailureEvery: failureEvery}.SystemLog(w, records)
 	return err
 }
 
-// SyntheticHost describes the made-up server whose logs the generators
-// write: its name, a seed (other seeds, other logs of the same shape), the
+// Host describes the made-up server whose logs the generators write: its
+// name, a seed (other seeds, other logs of the same shape), the
 // time of its first record and how often a service fails to start.
-type SyntheticHost struct {
+type Host struct {
 	Name         string
 	Seed         uint64
 	Start        time.Time
 	FailureEvery int // records between service-start failures; 0: none
 }
 
-// SystemLog writes records System-log events of h to w (see
-// SyntheticSystemLog) and returns the time of the last one.
-func (h SyntheticHost) SystemLog(w *EVTXWriter, records int) (time.Time, error) {
+// SystemLog writes records System-log events of h to w (see the
+// function SystemLog) and returns the time of the last one.
+func (h Host) SystemLog(w *evtxwrite.Writer, records int) (time.Time, error) {
 	rng := rand.New(rand.NewPCG(2008, h.Seed))
 	host, failureEvery := h.Name, h.FailureEvery
 	t := h.Start.UTC()
@@ -132,37 +129,37 @@ func (h SyntheticHost) SystemLog(w *EVTXWriter, records int) (time.Time, error) 
 		{7024, "Apache2.4", "Apache2.4", "%%1"},
 		{7000, "Fax", "Fax", "%%1058"},
 	}
-	scm := func(id uint16, qualifiers uint16, level uint8, key string, params ...string) Event {
-		ev := Event{Channel: "System", Provider: "Service Control Manager", EventSource: "Service Control Manager",
+	scm := func(id uint16, qualifiers uint16, level uint8, key string, params ...string) evtxwrite.Event {
+		ev := evtxwrite.Event{Channel: "System", Provider: "Service Control Manager", EventSource: "Service Control Manager",
 			ProviderGUID: "{555908d1-a6d7-4695-8e1e-26931d2012f4}", EventID: id, Qualifiers: qualifiers, Level: level,
 			Computer: host, Binary: utf16HexKey(key)}
 		for i, p := range params {
-			ev.Data = append(ev.Data, Field{Name: fmt.Sprintf("param%d", i+1), Value: p})
+			ev.Data = append(ev.Data, evtxwrite.Field{Name: fmt.Sprintf("param%d", i+1), Value: p})
 		}
 		return ev
 	}
-	boot := func() []Event {
-		kg := Event{Channel: "System", Provider: "Microsoft-Windows-Kernel-General", ProviderGUID: "{a68ca8b7-004f-d7b6-a698-07e2de0f1f5d}",
-			EventID: 12, Level: 4, Computer: host, Data: []Field{{Name: "MajorVersion", Value: "6"}, {Name: "MinorVersion", Value: "1"},
+	boot := func() []evtxwrite.Event {
+		kg := evtxwrite.Event{Channel: "System", Provider: "Microsoft-Windows-Kernel-General", ProviderGUID: "{a68ca8b7-004f-d7b6-a698-07e2de0f1f5d}",
+			EventID: 12, Level: 4, Computer: host, Data: []evtxwrite.Field{{Name: "MajorVersion", Value: "6"}, {Name: "MinorVersion", Value: "1"},
 				{Name: "BuildVersion", Value: "7601"}, {Name: "StartTime", Value: t.Add(-20 * time.Second).Format(time.RFC3339Nano)}}}
-		return []Event{kg,
+		return []evtxwrite.Event{kg,
 			{Channel: "System", Provider: "EventLog", EventID: 6009, Qualifiers: 32768, Level: 4, Computer: host,
-				Data: []Field{{Value: "6.01."}, {Value: "7601"}, {Value: "Service Pack 1"}, {Value: "Multiprocessor Free"}, {Value: "17514"}}},
+				Data: []evtxwrite.Field{{Value: "6.01."}, {Value: "7601"}, {Value: "Service Pack 1"}, {Value: "Multiprocessor Free"}, {Value: "17514"}}},
 			{Channel: "System", Provider: "EventLog", EventID: 6005, Qualifiers: 32768, Level: 4, Computer: host},
 		}
 	}
-	var pending []Event
+	var pending []evtxwrite.Event
 	for n := 0; n < records; n++ {
 		if len(pending) == 0 {
 			switch {
 			case n%5000 == 0:
 				if n > 0 && rng.IntN(4) == 0 { // the previous boot ended badly
-					pending = append(pending, Event{Channel: "System", Provider: "EventLog", EventID: 6008, Qualifiers: 32768, Level: 2,
+					pending = append(pending, evtxwrite.Event{Channel: "System", Provider: "EventLog", EventID: 6008, Qualifiers: 32768, Level: 2,
 						Computer: host, Binary: systemTimesHex(t.Add(-time.Hour), -5*time.Hour)},
-						Event{Channel: "System", Provider: "Microsoft-Windows-Kernel-Power", ProviderGUID: "{331c3b3a-2005-44c2-ac5e-77220c37d6b4}",
-							EventID: 41, Level: 1, Computer: host, Data: []Field{{Name: "BugcheckCode", Value: "0"}}})
+						evtxwrite.Event{Channel: "System", Provider: "Microsoft-Windows-Kernel-Power", ProviderGUID: "{331c3b3a-2005-44c2-ac5e-77220c37d6b4}",
+							EventID: 41, Level: 1, Computer: host, Data: []evtxwrite.Field{{Name: "BugcheckCode", Value: "0"}}})
 				} else if n > 0 {
-					pending = append(pending, Event{Channel: "System", Provider: "EventLog", EventID: 6006, Qualifiers: 32768, Level: 4, Computer: host})
+					pending = append(pending, evtxwrite.Event{Channel: "System", Provider: "EventLog", EventID: 6006, Qualifiers: 32768, Level: 4, Computer: host})
 				}
 				pending = append(pending, boot()...)
 			case failureEvery > 0 && n%failureEvery == failureEvery/2:
@@ -192,28 +189,28 @@ func (h SyntheticHost) SystemLog(w *EVTXWriter, records int) (time.Time, error) 
 // ESENT, Windows Error Reporting, application crashes) and, every
 // FailureEvery records, SQL Server failing to listen on its port (26023
 // then 17182 with 0x2740 = 10048).
-func (h SyntheticHost) ApplicationLog(w *EVTXWriter, records int) (time.Time, error) {
+func (h Host) ApplicationLog(w *evtxwrite.Writer, records int) (time.Time, error) {
 	rng := rand.New(rand.NewPCG(7001, h.Seed))
 	t := h.Start.UTC()
-	classic := func(provider string, id uint16, level uint8, data ...string) Event {
-		ev := Event{Channel: "Application", Provider: provider, EventID: id, Level: level, Computer: h.Name}
+	classic := func(provider string, id uint16, level uint8, data ...string) evtxwrite.Event {
+		ev := evtxwrite.Event{Channel: "Application", Provider: provider, EventID: id, Level: level, Computer: h.Name}
 		for _, d := range data {
-			ev.Data = append(ev.Data, Field{Value: d})
+			ev.Data = append(ev.Data, evtxwrite.Field{Value: d})
 		}
 		return ev
 	}
 	apps := []string{"w3wp.exe", "sqlservr.exe", "BESClient.exe", "java.exe", "OUTLOOK.EXE"}
-	var pending []Event
+	var pending []evtxwrite.Event
 	for n := 0; n < records; n++ {
 		if len(pending) == 0 {
 			switch r := rng.IntN(100); {
 			case h.FailureEvery > 0 && n%h.FailureEvery == h.FailureEvery/3:
 				const port = "1433"
 				pending = append(pending,
-					Event{Channel: "Application", Provider: "MSSQLSERVER", EventID: 26023, Qualifiers: 49152, Level: 2, Computer: h.Name,
-						Data: []Field{{Value: "Server TCP provider failed to listen on [ 'any' <ipv4> " + port + "]. Tcp port is already in use."}}},
-					Event{Channel: "Application", Provider: "MSSQLSERVER", EventID: 17182, Qualifiers: 49152, Level: 2, Computer: h.Name,
-						Data: []Field{{Value: "TDSSNIClient initialization failed with error 0x2740, status code 0xa. Reason: Unable to initialize the TCP/IP listener. Only one usage of each socket address (protocol/network address/port) is normally permitted."}}})
+					evtxwrite.Event{Channel: "Application", Provider: "MSSQLSERVER", EventID: 26023, Qualifiers: 49152, Level: 2, Computer: h.Name,
+						Data: []evtxwrite.Field{{Value: "Server TCP provider failed to listen on [ 'any' <ipv4> " + port + "]. Tcp port is already in use."}}},
+					evtxwrite.Event{Channel: "Application", Provider: "MSSQLSERVER", EventID: 17182, Qualifiers: 49152, Level: 2, Computer: h.Name,
+						Data: []evtxwrite.Field{{Value: "TDSSNIClient initialization failed with error 0x2740, status code 0xa. Reason: Unable to initialize the TCP/IP listener. Only one usage of each socket address (protocol/network address/port) is normally permitted."}}})
 			case r < 30:
 				ev := classic("Microsoft-Windows-Security-SPP", 16384, 4, t.Add(time.Duration(rng.IntN(72))*time.Hour).Format(time.RFC3339), "RulesEngine")
 				ev.EventSource, ev.Qualifiers = "Software Protection Platform Service", 16384
@@ -222,10 +219,10 @@ func (h SyntheticHost) ApplicationLog(w *EVTXWriter, records int) (time.Time, er
 			case r < 50:
 				sid := strconv.Itoa(rng.IntN(64))
 				pending = append(pending,
-					Event{Channel: "Application", Provider: "Microsoft-Windows-RestartManager", ProviderGUID: "{0888E5EF-9B98-4695-979D-E92CE4247224}",
-						EventID: 10000, Level: 4, Computer: h.Name, Data: []Field{{Name: "RmSessionId", Value: sid}, {Name: "UTCStartTime", Value: t.Format(time.RFC3339Nano)}}},
-					Event{Channel: "Application", Provider: "Microsoft-Windows-RestartManager", ProviderGUID: "{0888E5EF-9B98-4695-979D-E92CE4247224}",
-						EventID: 10001, Level: 4, Computer: h.Name, Data: []Field{{Name: "RmSessionId", Value: sid}, {Name: "UTCStartTime", Value: t.Format(time.RFC3339Nano)}}})
+					evtxwrite.Event{Channel: "Application", Provider: "Microsoft-Windows-RestartManager", ProviderGUID: "{0888E5EF-9B98-4695-979D-E92CE4247224}",
+						EventID: 10000, Level: 4, Computer: h.Name, Data: []evtxwrite.Field{{Name: "RmSessionId", Value: sid}, {Name: "UTCStartTime", Value: t.Format(time.RFC3339Nano)}}},
+					evtxwrite.Event{Channel: "Application", Provider: "Microsoft-Windows-RestartManager", ProviderGUID: "{0888E5EF-9B98-4695-979D-E92CE4247224}",
+						EventID: 10001, Level: 4, Computer: h.Name, Data: []evtxwrite.Field{{Name: "RmSessionId", Value: sid}, {Name: "UTCStartTime", Value: t.Format(time.RFC3339Nano)}}})
 			case r < 65:
 				pending = append(pending, classic("MsiInstaller", 1035, 4, "Microsoft Visual C++ 2015-2022 Redistributable (x64)", "14.38.33135", "1033", "0", "Microsoft Corporation", "(NULL)", ""))
 			case r < 80:
@@ -249,10 +246,10 @@ func (h SyntheticHost) ApplicationLog(w *EVTXWriter, records int) (time.Time, er
 	return t, nil
 }
 
-// SyntheticTasklist writes `tasklist /svc` output (CRLF) naming every PID
-// SyntheticNetstat uses, after a timestamp line for at (the host's local
+// Tasklist writes `tasklist /svc` output (CRLF) naming every PID
+// Netstat uses, after a timestamp line for at (the host's local
 // wall-clock time, as `echo %date% %time%` prints it).
-func SyntheticTasklist(w io.Writer, at time.Time) error {
+func Tasklist(w io.Writer, at time.Time) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "%s\r\n\r\nImage Name                     PID Services\r\n", at.Format("Mon 01/02/2006 15:04:05.00"))
 	fmt.Fprint(bw, "========================= ======== ============================================\r\n")
@@ -296,7 +293,7 @@ func SyntheticTasklist(w io.Writer, at time.Time) error {
 
 // writeNext writes ev as record n+1 (counting from 0), a few seconds
 // after t, and returns its time.
-func writeNext(w *EVTXWriter, rng *rand.Rand, t time.Time, n int, ev Event) (time.Time, error) {
+func writeNext(w *evtxwrite.Writer, rng *rand.Rand, t time.Time, n int, ev evtxwrite.Event) (time.Time, error) {
 	t = t.Add(time.Duration(500+rng.IntN(5000)) * time.Millisecond)
 	ev.Time, ev.RecordID = t, uint64(n+1)
 	if err := w.Write(ev); err != nil {

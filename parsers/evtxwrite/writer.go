@@ -1,4 +1,4 @@
-package parsers
+package evtxwrite
 
 import (
 	"encoding/binary"
@@ -24,50 +24,103 @@ var (
 )
 
 // The EVTX layout (libyal's "Windows XML Event Log (EVTX)" description,
-// checked against the corpus files).
+// checked against the corpus files). The reader in package parsers has its
+// own copies of these values; a test there pins them equal.
 const (
-	// evtxChunkSize and evtxRecordHeader are in evtx.go.
-	evtxFileHeaderSize  = evtxHeaderBlock
-	evtxChunkHeaderSize = 512    // chunk header, string and template tables
-	evtxMaxChunks       = 0xFFFF // the file header's chunk count is 16 bits
-	evtxStringBuckets   = 64
-	evtxTemplateBuckets = 32
-	evtxNamespace       = "http://schemas.microsoft.com/win/2004/08/events/event"
+	// FileMagic starts the file header, ChunkMagic each chunk and
+	// RecordMagic each event record.
+	FileMagic   = "ElfFile\x00"
+	ChunkMagic  = "ElfChnk\x00"
+	RecordMagic = "**\x00\x00"
+	// FileHeaderSize is the file header block; the first chunk follows.
+	FileHeaderSize = 4096
+	// ChunkSize is the size of every chunk.
+	ChunkSize = 65536
+	// ChunkHeaderSize is the chunk header with its string and template
+	// tables: a chunk's first record starts here.
+	ChunkHeaderSize = 512
+	// RecordHeaderSize is a record's magic, size, record id and time,
+	// before its BinXML fragment.
+	RecordHeaderSize = 24
+	// FlagDirty is the file header flag of a log still open for writing.
+	FlagDirty = 1
+	// TokenFragment starts a BinXML fragment, TokenTemplateInstance a
+	// template instance ([MS-EVEN6] 3.1.4.7).
+	TokenFragment         = 0x0F
+	TokenTemplateInstance = 0x0C
+	// InstanceHeaderSize is a template instance's token and header
+	// fields; an inline template definition follows them.
+	InstanceHeaderSize = 10
+)
+
+const (
+	maxChunks       = 0xFFFF // the file header's chunk count is 16 bits
+	stringBuckets   = 64
+	templateBuckets = 32
+	namespace       = "http://schemas.microsoft.com/win/2004/08/events/event"
 	// filetimeEpochDelta is 1601-01-01 to 1970-01-01 in seconds.
 	filetimeEpochDelta = 11644473600
 )
 
 // BinXML tokens and value types ([MS-EVEN6] 3.1.4.7).
 const (
-	bxEOF          = 0x00
-	bxOpenStart    = 0x01 // | 0x40: an attribute list follows the name
-	bxCloseStart   = 0x02
-	bxCloseEmpty   = 0x03
-	bxEndElement   = 0x04
-	bxValue        = 0x05
-	bxAttribute    = 0x06 // | 0x40: more attributes follow
-	bxTemplate     = 0x0C
-	bxNormalSub    = 0x0D
-	bxOptionalSub  = 0x0E
-	bxFragment     = 0x0F
-	bxMore         = 0x40
-	vtString       = 0x01
-	vtUInt8        = 0x04
-	vtUInt16       = 0x06
-	vtUInt32       = 0x08
-	vtUInt64       = 0x0A
-	vtBinary       = 0x0E
-	vtGUID         = 0x0F
-	vtFileTime     = 0x11
-	vtHexInt64     = 0x15
-	evtxKeywordsCl = 0x0080000000000000 // Keywords of classic (Qualifiers) events
-	evtxKeywordsMf = 0x8000000000000000 // Keywords of manifest events
+	bxEOF            = 0x00
+	bxOpenStart      = 0x01 // | 0x40: an attribute list follows the name
+	bxCloseStart     = 0x02
+	bxCloseEmpty     = 0x03
+	bxEndElement     = 0x04
+	bxValue          = 0x05
+	bxAttribute      = 0x06 // | 0x40: more attributes follow
+	bxTemplate       = TokenTemplateInstance
+	bxNormalSub      = 0x0D
+	bxOptionalSub    = 0x0E
+	bxFragment       = TokenFragment
+	bxMore           = 0x40
+	vtString         = 0x01
+	vtUInt8          = 0x04
+	vtUInt16         = 0x06
+	vtUInt32         = 0x08
+	vtUInt64         = 0x0A
+	vtBinary         = 0x0E
+	vtGUID           = 0x0F
+	vtFileTime       = 0x11
+	vtHexInt64       = 0x15
+	keywordsClassic  = 0x0080000000000000 // Keywords of classic (Qualifiers) events
+	keywordsManifest = 0x8000000000000000 // Keywords of manifest events
 )
 
-// EVTXSystem holds the System fields of a record that Event does not carry.
+// Event is one record to write: the fields of an event's System element
+// that readers show, its EventData and its Binary. Write documents how
+// each field is written.
+type Event struct {
+	Channel      string
+	Provider     string
+	ProviderGUID string // "{…}" or bare, any case; "" for none
+	// EventSource is the classic EventSourceName, "" for none.
+	EventSource string
+	EventID     uint16
+	Qualifiers  uint16
+	Level       uint8
+	RecordID    uint64 // 0: the previous record's id plus one
+	Time        time.Time
+	Computer    string
+	// Data is the EventData, in order; a Field without a name is written
+	// as an unnamed <Data>.
+	Data []Field
+	// Binary is the <Binary> element as hex, either case; "" for none.
+	Binary string
+}
+
+// Field is one <Data> element of EventData.
+type Field struct {
+	Name  string
+	Value string
+}
+
+// System holds the System fields of a record that Event does not carry.
 // Write uses its zero value with Keywords 0x0080000000000000 (the classic
 // bit) for events with Qualifiers and 0x8000000000000000 otherwise.
-type EVTXSystem struct {
+type System struct {
 	Version   uint8
 	Task      uint16
 	Opcode    uint8
@@ -76,7 +129,7 @@ type EVTXSystem struct {
 	ThreadID  uint32
 }
 
-// EVTXWriter writes events as a Windows XML event log (.evtx, version 3.1),
+// Writer writes events as a Windows XML event log (.evtx, version 3.1),
 // the way Windows lays them out: a file header, then 64 KiB chunks of
 // records. Each record is a BinXML template instance with typed values: the
 // template definition is written inline the first time a shape of event
@@ -91,10 +144,7 @@ type EVTXSystem struct {
 // id and a CRC that are known only at the end: Close seeks back to rewrite
 // it. Until Close the header carries the dirty flag, as a log Windows has
 // open does. Close does not close the underlying file.
-//
-// Event.Message and Event.Recovered have no place in a record and are
-// ignored.
-type EVTXWriter struct {
+type Writer struct {
 	out     io.WriteSeeker
 	start   int64 // offset of the file header in out
 	started bool
@@ -107,27 +157,27 @@ type EVTXWriter struct {
 	free    uint32 // offset of the free space in chunk
 	lastRec uint32 // offset of the last record in chunk
 	firstID uint64 // first record id in chunk, 0 when the chunk is empty
-	strTab  [evtxStringBuckets]uint32
-	tplTab  [evtxTemplateBuckets]uint32
+	strTab  [stringBuckets]uint32
+	tplTab  [templateBuckets]uint32
 	names   map[string]uint32 // element and attribute names in chunk
 	tpls    map[string]uint32 // template definition offsets by shape key
 
-	maxChunks int // evtxMaxChunks; lowered by tests
+	maxChunks int // maxChunks; lowered by tests
 	enc       recordEncoder
 }
 
-// NewEVTXWriter returns a writer that writes an .evtx log to out, starting
+// New returns a writer that writes an .evtx log to out, starting
 // at out's current offset. Nothing is written before the first Write or
 // Close.
-func NewEVTXWriter(out io.WriteSeeker) *EVTXWriter {
-	return &EVTXWriter{
+func New(out io.WriteSeeker) *Writer {
+	return &Writer{
 		out:   out,
-		chunk: make([]byte, evtxChunkSize),
+		chunk: make([]byte, ChunkSize),
 		names: make(map[string]uint32),
 		tpls:  make(map[string]uint32),
-		free:  evtxChunkHeaderSize,
+		free:  ChunkHeaderSize,
 
-		maxChunks: evtxMaxChunks,
+		maxChunks: maxChunks,
 	}
 }
 
@@ -139,22 +189,22 @@ func NewEVTXWriter(out io.WriteSeeker) *EVTXWriter {
 // EventSourceName when set (Windows writes it equal to the provider name
 // for SCM), Qualifiers when non-zero, and Binary (hex) as the <Binary>
 // element when not empty. Data values are written as strings.
-func (w *EVTXWriter) Write(ev Event) error {
-	sys := EVTXSystem{Keywords: evtxKeywordsMf}
+func (w *Writer) Write(ev Event) error {
+	sys := System{Keywords: keywordsManifest}
 	if ev.Qualifiers != 0 {
-		sys.Keywords = evtxKeywordsCl
+		sys.Keywords = keywordsClassic
 	}
 	return w.WriteSystem(ev, sys)
 }
 
 // WriteSystem is Write with the System fields that Event does not carry.
-func (w *EVTXWriter) WriteSystem(ev Event, sys EVTXSystem) error {
+func (w *Writer) WriteSystem(ev Event, sys System) error {
 	err := w.write(ev, sys)
 	w.enc.in.ev = Event{} // keep nothing of the caller's
 	return err
 }
 
-func (w *EVTXWriter) write(ev Event, sys EVTXSystem) error {
+func (w *Writer) write(ev Event, sys System) error {
 	if w.err != nil {
 		return w.err
 	}
@@ -202,7 +252,7 @@ func (w *EVTXWriter) write(ev Event, sys EVTXSystem) error {
 
 // Close writes the last chunk and the final file header. It does not
 // close the underlying writer.
-func (w *EVTXWriter) Close() error {
+func (w *Writer) Close() error {
 	if w.err != nil || w.closed {
 		return w.err
 	}
@@ -235,13 +285,13 @@ func (w *EVTXWriter) Close() error {
 	return nil
 }
 
-func (w *EVTXWriter) fail(err error) error {
+func (w *Writer) fail(err error) error {
 	w.err = fmt.Errorf("evtx write: %w", err)
 	return w.err
 }
 
 // begin writes a provisional, dirty file header.
-func (w *EVTXWriter) begin() error {
+func (w *Writer) begin() error {
 	w.started = true
 	start, err := w.out.Seek(0, io.SeekCurrent)
 	if err != nil {
@@ -251,10 +301,10 @@ func (w *EVTXWriter) begin() error {
 	return w.writeHeader(true)
 }
 
-func (w *EVTXWriter) writeHeader(dirty bool) error {
-	var h [evtxFileHeaderSize]byte
+func (w *Writer) writeHeader(dirty bool) error {
+	var h [FileHeaderSize]byte
 	le := binary.LittleEndian
-	copy(h[0:], "ElfFile\x00")
+	copy(h[0:], FileMagic)
 	le.PutUint64(h[8:], 0) // first chunk number
 	if w.chunks > 0 {
 		le.PutUint64(h[16:], uint64(w.chunks-1)) // last chunk number
@@ -263,10 +313,10 @@ func (w *EVTXWriter) writeHeader(dirty bool) error {
 	le.PutUint32(h[32:], 128)        // header size
 	le.PutUint16(h[36:], 1)          // minor version
 	le.PutUint16(h[38:], 3)          // major version
-	le.PutUint16(h[40:], evtxFileHeaderSize)
+	le.PutUint16(h[40:], FileHeaderSize)
 	le.PutUint16(h[42:], uint16(w.chunks))
 	if dirty {
-		le.PutUint32(h[120:], 1)
+		le.PutUint32(h[120:], FlagDirty)
 	}
 	le.PutUint32(h[124:], crc32.ChecksumIEEE(h[:120]))
 	if _, err := w.out.Write(h[:]); err != nil {
@@ -277,10 +327,10 @@ func (w *EVTXWriter) writeHeader(dirty bool) error {
 
 // flushChunk completes the chunk header, writes the chunk and starts an
 // empty one.
-func (w *EVTXWriter) flushChunk() error {
+func (w *Writer) flushChunk() error {
 	c := w.chunk
 	le := binary.LittleEndian
-	copy(c[0:], "ElfChnk\x00")
+	copy(c[0:], ChunkMagic)
 	le.PutUint64(c[8:], w.firstID)  // first event record number
 	le.PutUint64(c[16:], w.lastID)  // last event record number
 	le.PutUint64(c[24:], w.firstID) // first event record id
@@ -288,7 +338,7 @@ func (w *EVTXWriter) flushChunk() error {
 	le.PutUint32(c[40:], 128)       // header size
 	le.PutUint32(c[44:], w.lastRec)
 	le.PutUint32(c[48:], w.free)
-	le.PutUint32(c[52:], crc32.ChecksumIEEE(c[evtxChunkHeaderSize:w.free]))
+	le.PutUint32(c[52:], crc32.ChecksumIEEE(c[ChunkHeaderSize:w.free]))
 	le.PutUint32(c[120:], 1) // flags: every chunk Windows writes has 1 here
 	for i, off := range w.strTab {
 		le.PutUint32(c[128+4*i:], off)
@@ -297,18 +347,18 @@ func (w *EVTXWriter) flushChunk() error {
 		le.PutUint32(c[384+4*i:], off)
 	}
 	sum := crc32.ChecksumIEEE(c[:120])
-	sum = crc32.Update(sum, crc32.IEEETable, c[128:evtxChunkHeaderSize])
+	sum = crc32.Update(sum, crc32.IEEETable, c[128:ChunkHeaderSize])
 	le.PutUint32(c[124:], sum)
 	if _, err := w.out.Write(c); err != nil {
 		return w.fail(err)
 	}
 	w.chunks++
 	clear(c[:w.free])
-	w.free = evtxChunkHeaderSize
+	w.free = ChunkHeaderSize
 	w.lastRec = 0
 	w.firstID = 0
-	w.strTab = [evtxStringBuckets]uint32{}
-	w.tplTab = [evtxTemplateBuckets]uint32{}
+	w.strTab = [stringBuckets]uint32{}
+	w.tplTab = [templateBuckets]uint32{}
 	clear(w.names)
 	clear(w.tpls)
 	return nil
@@ -317,7 +367,7 @@ func (w *EVTXWriter) flushChunk() error {
 // recordInput is an event checked and converted for encoding.
 type recordInput struct {
 	ev       Event
-	sys      EVTXSystem
+	sys      System
 	id       uint64
 	filetime uint64
 	guid     [16]byte
@@ -326,7 +376,7 @@ type recordInput struct {
 }
 
 // prepare checks ev and converts what the encoder needs.
-func (w *EVTXWriter) prepare(ev Event, sys EVTXSystem) (*recordInput, error) {
+func (w *Writer) prepare(ev Event, sys System) (*recordInput, error) {
 	in := &w.enc.in
 	*in = recordInput{ev: ev, sys: sys, id: ev.RecordID, binary: in.binary[:0], key: in.key[:0]}
 	if in.id == 0 {
@@ -451,11 +501,11 @@ func parseGUID(s string) ([16]byte, error) {
 // encode builds the record of in into the encoder's buffer as if placed at
 // the chunk's free offset and reports whether it fits in the chunk. ok is
 // false when a value is too large for its 16-bit size.
-func (w *EVTXWriter) encode(in *recordInput) (fits, ok bool) {
+func (w *Writer) encode(in *recordInput) (fits, ok bool) {
 	e := &w.enc
 	e.reset(w, w.free)
 	le := binary.LittleEndian
-	e.b = append(e.b, '*', '*', 0, 0)
+	e.b = append(e.b, RecordMagic...)
 	e.b = le.AppendUint32(e.b, 0) // size, set below
 	e.b = le.AppendUint64(e.b, in.id)
 	e.b = le.AppendUint64(e.b, in.filetime)
@@ -464,7 +514,7 @@ func (w *EVTXWriter) encode(in *recordInput) (fits, ok bool) {
 	defOff, known := w.tpls[string(in.key)]
 	e.emit = !known
 	if e.emit {
-		defOff = e.off() + 10
+		defOff = e.off() + InstanceHeaderSize
 	}
 	e.tplOff = defOff
 	e.b = append(e.b, bxTemplate, 1)
@@ -502,32 +552,32 @@ func (w *EVTXWriter) encode(in *recordInput) (fits, ok bool) {
 	}
 	e.b = le.AppendUint32(e.b, uint32(size))
 	le.PutUint32(e.b[4:], uint32(size))
-	return int(w.free)+size <= evtxChunkSize-evtxChunkSlack, !e.tooBig
+	return int(w.free)+size <= ChunkSize-chunkSlack, !e.tooBig
 }
 
-// evtxChunkSlack is room a chunk always keeps after its last record.
+// chunkSlack is room a chunk always keeps after its last record.
 // Windows never fills a chunk to the last byte (the largest free-space
 // offset in the corpus is 65528), and libevtx drops the last record of a
 // chunk whose free-space offset is 65536.
-const evtxChunkSlack = 8
+const chunkSlack = 8
 
 var zero16 [16]byte
 
 // commit copies the encoded record into the chunk and enters its new names
 // and template in the chunk's tables.
-func (w *EVTXWriter) commit(in *recordInput) {
+func (w *Writer) commit(in *recordInput) {
 	e := &w.enc
 	le := binary.LittleEndian
 	copy(w.chunk[w.free:], e.b)
 	for _, n := range e.newNames {
-		bucket := n.hash % evtxStringBuckets
+		bucket := n.hash % stringBuckets
 		le.PutUint32(w.chunk[n.off:], w.strTab[bucket])
 		w.strTab[bucket] = n.off
 		w.names[n.name] = n.off
 	}
 	if e.emit {
 		id := le.Uint32(w.chunk[e.tplOff+4:])
-		bucket := id % evtxTemplateBuckets
+		bucket := id % templateBuckets
 		le.PutUint32(w.chunk[e.tplOff:], w.tplTab[bucket])
 		w.tplTab[bucket] = e.tplOff
 		w.tpls[string(in.key)] = e.tplOff
@@ -545,7 +595,7 @@ func (w *EVTXWriter) commit(in *recordInput) {
 // it always collects the substitution values, in the same order.
 type recordEncoder struct {
 	in       recordInput
-	w        *EVTXWriter
+	w        *Writer
 	base     uint32 // chunk offset of b[0]
 	b        []byte
 	descs    []byte
@@ -567,7 +617,7 @@ type newName struct {
 	hash uint16
 }
 
-func (e *recordEncoder) reset(w *EVTXWriter, base uint32) {
+func (e *recordEncoder) reset(w *Writer, base uint32) {
 	e.w, e.base = w, base
 	e.b, e.descs, e.vals = e.b[:0], e.descs[:0], e.vals[:0]
 	e.tooBig = false
@@ -581,7 +631,7 @@ func (e *recordEncoder) off() uint32 { return e.base + uint32(len(e.b)) }
 func (e *recordEncoder) event(in *recordInput) {
 	ev, sys := &in.ev, &in.sys
 	e.start("Event", true)
-	e.attrText("xmlns", evtxNamespace, false)
+	e.attrText("xmlns", namespace, false)
 	e.closeStart()
 	e.start("System", false)
 	e.closeStart()
