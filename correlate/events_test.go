@@ -1,24 +1,14 @@
 package correlate
 
 import (
-	"encoding/hex"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf16"
 
 	"github.com/portmortem/portmortem/parsers"
+	"github.com/portmortem/portmortem/parsers/evtxwrite"
 )
-
-// utf16Hex encodes s as SCM events carry a service key in <Binary>.
-func utf16Hex(s string) string {
-	var b []byte
-	for _, u := range utf16.Encode([]rune(s + "\x00")) {
-		b = append(b, byte(u), byte(u>>8))
-	}
-	return strings.ToUpper(hex.EncodeToString(b))
-}
 
 func scm(id uint16, params ...string) *parsers.Event {
 	ev := &parsers.Event{Provider: scmProvider, EventSource: scmProvider, EventID: id, Channel: "System",
@@ -30,7 +20,7 @@ func scm(id uint16, params ...string) *parsers.Event {
 }
 
 func TestDecodeFailureSCM(t *testing.T) {
-	withBinary := func(ev *parsers.Event, key string) *parsers.Event { ev.Binary = utf16Hex(key); return ev }
+	withBinary := func(ev *parsers.Event, key string) *parsers.Event { ev.Binary = evtxwrite.UTF16Hex(key); return ev }
 	legacy := &parsers.Event{Provider: scmProvider, EventID: 7023, Data: []parsers.Field{
 		{Value: "Internet Authentication Service"},
 		{Value: "Only one usage of each socket address (protocol/network address/port) is normally permitted."},

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/portmortem/portmortem/parsers"
+	"github.com/portmortem/portmortem/parsers/evtxwrite"
 )
 
 // fakeOwners implements Owners (and PIDSockets) over a slice, as the
@@ -77,7 +78,7 @@ func scmAt(t time.Time, rec uint64, id uint16, key string, params ...string) *pa
 		ev.Data = append(ev.Data, parsers.Field{Name: "param" + string(rune('1'+i)), Value: p})
 	}
 	if key != "" {
-		ev.Binary = utf16Hex(key)
+		ev.Binary = evtxwrite.UTF16Hex(key)
 	}
 	return ev
 }

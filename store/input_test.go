@@ -2,26 +2,16 @@ package store
 
 import (
 	"context"
-	"encoding/hex"
 	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf16"
 
 	"github.com/portmortem/portmortem/correlate"
 	"github.com/portmortem/portmortem/parsers"
+	"github.com/portmortem/portmortem/parsers/evtxwrite"
 )
-
-// utf16Hex encodes s as SCM events carry a service key in <Binary>.
-func utf16Hex(s string) string {
-	var b []byte
-	for _, u := range utf16.Encode([]rune(s + "\x00")) {
-		b = append(b, byte(u), byte(u>>8))
-	}
-	return strings.ToUpper(hex.EncodeToString(b))
-}
 
 // scmEvent is a Service Control Manager event with its insertion strings.
 func scmEvent(id uint16, recordID uint64, params ...string) *parsers.Event {
@@ -47,7 +37,7 @@ func TestInput(t *testing.T) {
 	captured := time.Date(2026, 2, 28, 9, 0, 0, 0, time.UTC)
 
 	failure := scmEvent(7023, 501, "Internet Authentication Service", "%%10048")
-	failure.Binary = utf16Hex("IAS")
+	failure.Binary = evtxwrite.UTF16Hex("IAS")
 	events := []*parsers.Event{
 		{Channel: "System", Provider: "EventLog", EventID: 6008, RecordID: 498, Time: boot,
 			// 2026-02-28 02:05:00 local, 08:05:00 UTC: UTC-6.

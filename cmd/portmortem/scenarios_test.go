@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -14,7 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf16"
 
 	"github.com/portmortem/portmortem/parsers/evtxwrite"
 	"golang.org/x/text/encoding/charmap"
@@ -80,14 +77,6 @@ func (l *eventLog) add(ev evtxwrite.Event) *eventLog {
 	return l
 }
 
-func utf16Hex(s string) string {
-	var b []byte
-	for _, u := range utf16.Encode([]rune(s + "\x00")) {
-		b = binary.LittleEndian.AppendUint16(b, u)
-	}
-	return strings.ToUpper(hex.EncodeToString(b))
-}
-
 func (l *eventLog) scm(t time.Time, id uint16, key string, params ...string) *eventLog {
 	ev := evtxwrite.Event{Provider: "Service Control Manager", EventSource: "Service Control Manager", ProviderGUID: scmGUID,
 		EventID: id, Qualifiers: 49152, Level: 2, Time: t}
@@ -95,7 +84,7 @@ func (l *eventLog) scm(t time.Time, id uint16, key string, params ...string) *ev
 		ev.Data = append(ev.Data, evtxwrite.Field{Name: fmt.Sprintf("param%d", i+1), Value: p})
 	}
 	if key != "" {
-		ev.Binary = utf16Hex(key)
+		ev.Binary = evtxwrite.UTF16Hex(key)
 	}
 	return l.add(ev)
 }

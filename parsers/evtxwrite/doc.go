@@ -2,7 +2,8 @@
 // lays them out: a file header, 64 KiB chunks, records as BinXML template
 // instances with their templates and names listed in each chunk's tables.
 // Writer streams a log of any size with one chunk in memory; Event, Field
-// and System are its input.
+// and System are its input, UTF16Hex encodes a service key name for
+// Event.Binary as Service Control Manager writes it.
 //
 // portmortem only reads event logs; the writer makes test and benchmark
 // data (the scenario bundles of testdata/bundles, package parsers/synth,

@@ -2,11 +2,13 @@ package evtxwrite
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"hash/fnv"
 	"io"
+	"strings"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -115,6 +117,17 @@ type Event struct {
 type Field struct {
 	Name  string
 	Value string
+}
+
+// UTF16Hex returns s with a terminating NUL as UTF-16LE in upper-case hex,
+// a value for Event.Binary: Service Control Manager events carry the
+// service's key name there this way (7000, 7023, 7036 …).
+func UTF16Hex(s string) string {
+	b := make([]byte, 0, 2*len(s)+2)
+	for _, u := range utf16.Encode([]rune(s + "\x00")) {
+		b = binary.LittleEndian.AppendUint16(b, u)
+	}
+	return strings.ToUpper(hex.EncodeToString(b))
 }
 
 // System holds the System fields of a record that Event does not carry.

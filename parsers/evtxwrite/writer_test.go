@@ -20,7 +20,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf16"
 
 	gevtx "github.com/0xrawsec/golang-evtx/evtx"
 )
@@ -40,16 +39,6 @@ const (
 
 // evtxT0 has 100 ns digits so that time precision shows.
 var evtxT0 = time.Date(2025, 11, 25, 15, 23, 40, 123456700, time.UTC)
-
-// keyHex is a service key name as SCM puts it in <Binary>: UTF-16LE with
-// a terminating NUL, in hex.
-func keyHex(s string) string {
-	var b []byte
-	for _, u := range utf16.Encode([]rune(s + "\x00")) {
-		b = binary.LittleEndian.AppendUint16(b, u)
-	}
-	return strings.ToUpper(hex.EncodeToString(b))
-}
 
 // evtxCase is an event to write and the System fields Event lacks; a nil
 // sys writes it with Write and its defaults.
@@ -84,7 +73,7 @@ func scmEvent(id, qualifiers uint16, level uint8, at time.Duration, p1, p2, key 
 		Channel: "System", Provider: scmName, ProviderGUID: scmGUID, EventSource: scmName,
 		EventID: id, Qualifiers: qualifiers, Level: level, Time: evtxT0.Add(at), Computer: computer,
 		Data:   []Field{{Name: "param1", Value: p1}, {Name: "param2", Value: p2}},
-		Binary: keyHex(key),
+		Binary: UTF16Hex(key),
 	}, scmSystem}
 }
 
@@ -1144,6 +1133,22 @@ func checkEvtxinfo(t *testing.T, path string, records int) {
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("evtxinfo: want %q in\n%s", want, s)
+		}
+	}
+}
+
+func TestUTF16Hex(t *testing.T) {
+	tests := []struct {
+		input, want string
+	}{
+		{"", "0000"},
+		{"IAS", "4900410053000000"},
+		{"Größe", "47007200F600DF0065000000"},
+		{"🖨", "3DD8A8DD0000"}, // U+1F5A8, a surrogate pair
+	}
+	for _, tt := range tests {
+		if got := UTF16Hex(tt.input); got != tt.want {
+			t.Errorf("UTF16Hex(%q) = %s, want %s", tt.input, got, tt.want)
 		}
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
 
 	"github.com/portmortem/portmortem/parsers/evtxwrite"
 )
@@ -132,7 +131,7 @@ func (h Host) SystemLog(w *evtxwrite.Writer, records int) (time.Time, error) {
 	scm := func(id uint16, qualifiers uint16, level uint8, key string, params ...string) evtxwrite.Event {
 		ev := evtxwrite.Event{Channel: "System", Provider: "Service Control Manager", EventSource: "Service Control Manager",
 			ProviderGUID: "{555908d1-a6d7-4695-8e1e-26931d2012f4}", EventID: id, Qualifiers: qualifiers, Level: level,
-			Computer: host, Binary: utf16HexKey(key)}
+			Computer: host, Binary: evtxwrite.UTF16Hex(key)}
 		for i, p := range params {
 			ev.Data = append(ev.Data, evtxwrite.Field{Name: fmt.Sprintf("param%d", i+1), Value: p})
 		}
@@ -300,15 +299,6 @@ func writeNext(w *evtxwrite.Writer, rng *rand.Rand, t time.Time, n int, ev evtxw
 		return t, fmt.Errorf("synthetic record %d: %w", n+1, err)
 	}
 	return t, nil
-}
-
-// utf16HexKey encodes a service key name as SCM events carry it in <Binary>.
-func utf16HexKey(key string) string {
-	var b []byte
-	for _, u := range utf16.Encode([]rune(key + "\x00")) {
-		b = binary.LittleEndian.AppendUint16(b, u)
-	}
-	return strings.ToUpper(hex.EncodeToString(b))
 }
 
 // systemTimesHex encodes 6008's Binary: the moment as local SYSTEMTIME
