@@ -459,10 +459,18 @@ var captureLabelWords = map[string]bool{
 	"fecha": true, "hora": true, "inicio": true, "del": true, "recopilado": true, "actual": true, "es": true,
 }
 
-// stampLine reads a line that holds a timestamp alone, after an optional
-// prompt (C:\case> or PS C:\case>, with an optional echo) and an optional
-// label made of captureLabelWords ("Collected at:"). It returns the stamp
-// even when it is only a date or only a time (date /t and time /t).
+// stampLine reads a line that holds a timestamp alone, as collector
+// scripts write it above or below a command's output: cmd `echo %date%
+// %time%` (en-US "Thu 11/20/2026  8:12:33.45", de "20.11.2026
+// 8:12:33,45", fr "20/11/2026  8:12:33,45", ISO "2026-11-20  8:12:33.45"),
+// PowerShell Get-Date ("Thursday, November 20, 2026 8:12:33 AM", de
+// "Donnerstag, 20. November 2026 08:12:33") and Get-Date -Format o
+// ("2026-11-20T08:12:33.4512345-05:00"). A prompt (C:\case> or PS
+// C:\case>, with an optional echo) or a label made of captureLabelWords
+// ("Collected at:") may come first. A line with anything else on it (a
+// data row, an XML element, a systeminfo field) is not a timestamp line.
+// It returns the stamp even when it is only a date or only a time (date
+// /t and time /t); stamp.time turns it into a time.
 func stampLine(line string) (stamp, bool) {
 	s := strings.TrimSpace(line)
 	s = stripPrompt(s)
@@ -510,33 +518,6 @@ func isCaptureLabel(label string) bool {
 		}
 	}
 	return true
-}
-
-// TimestampLine reads a line that holds a timestamp alone, as collector
-// scripts write it above or below a command's output: cmd `echo %date%
-// %time%` (en-US "Thu 11/20/2026  8:12:33.45", de "20.11.2026
-// 8:12:33,45", fr "20/11/2026  8:12:33,45", ISO "2026-11-20  8:12:33.45"),
-// PowerShell Get-Date ("Thursday, November 20, 2026 8:12:33 AM", de
-// "Donnerstag, 20. November 2026 08:12:33") and Get-Date -Format o
-// ("2026-11-20T08:12:33.4512345-05:00"). A prompt (C:\case>, with an
-// echo) or a label such as "Collected at:" may come first. A line with
-// anything else on it (a data row, an XML element, a systeminfo field) is
-// not a timestamp line.
-//
-// local is set when the text names no offset: t is then the host's
-// wall-clock time stored with the UTC location. An all-numeric date whose
-// day and month could be swapped is read month/day when it follows an
-// English weekday or has AM/PM with '/', and day/month otherwise.
-func TimestampLine(line string) (t time.Time, local bool, ok bool) {
-	st, ok := stampLine(line)
-	if !ok || !st.hasDate || !st.hasTime {
-		return time.Time{}, false, false
-	}
-	t, local, err := st.time(orderUnknown)
-	if err != nil {
-		return time.Time{}, false, false
-	}
-	return t, local, true
 }
 
 // headCapture is a capture time found at the top of a text artifact.

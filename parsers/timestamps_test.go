@@ -12,6 +12,21 @@ import (
 
 const timestampsDir = "../testdata/timestamps"
 
+// timestampLine reads a line as a complete timestamp line, date and time,
+// the way Read takes a capture time from one (stampLine, then stamp.time
+// with the default order). local is set when the text names no offset.
+func timestampLine(line string) (t time.Time, local bool, ok bool) {
+	st, ok := stampLine(line)
+	if !ok || !st.hasDate || !st.hasTime {
+		return time.Time{}, false, false
+	}
+	t, local, err := st.time(orderUnknown)
+	if err != nil {
+		return time.Time{}, false, false
+	}
+	return t, local, true
+}
+
 func TestTimestampLine(t *testing.T) {
 	at := func(mo time.Month, d, h, mi, s, ns int) time.Time {
 		return time.Date(2026, mo, d, h, mi, s, ns, time.UTC)
@@ -96,9 +111,9 @@ func TestTimestampLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, local, ok := TimestampLine(tt.line)
+			got, local, ok := timestampLine(tt.line)
 			if ok != tt.wantOK || !got.Equal(tt.want) || local != tt.wantLocal {
-				t.Errorf("TimestampLine(%q) = %v, %v, %v; want %v, %v, %v", tt.line, got, local, ok, tt.want, tt.wantLocal, tt.wantOK)
+				t.Errorf("timestampLine(%q) = %v, %v, %v; want %v, %v, %v", tt.line, got, local, ok, tt.want, tt.wantLocal, tt.wantOK)
 			}
 			if ok && got.Location() != time.UTC {
 				t.Errorf("location %v, want UTC", got.Location())
@@ -278,8 +293,8 @@ func FuzzTimestampLine(f *testing.F) {
 		if len(line) > 4096 {
 			return
 		}
-		got, local, ok := TimestampLine(line)
-		again, local2, ok2 := TimestampLine(line)
+		got, local, ok := timestampLine(line)
+		again, local2, ok2 := timestampLine(line)
 		if ok != ok2 || !got.Equal(again) || local != local2 {
 			t.Fatalf("%q read twice differently", line)
 		}
@@ -293,7 +308,7 @@ func FuzzTimestampLine(f *testing.F) {
 		if !local {
 			iso += "Z"
 		}
-		back, backLocal, ok := TimestampLine(iso)
+		back, backLocal, ok := timestampLine(iso)
 		if !ok || !back.Equal(got) || backLocal != local {
 			t.Fatalf("%q: %v (local %v) does not read back from %q: %v %v %v", line, got, local, iso, back, backLocal, ok)
 		}
