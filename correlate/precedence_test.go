@@ -22,7 +22,7 @@ func TestCaptureTimePrecedence(t *testing.T) {
 	}{
 		{"flag by base name beats the artifact", CaptureClues{Name: "b/netstat.txt", Stated: stated, ModTime: mtime}, flag, false, parsers.CaptureFlag},
 		{"flag by bundle path", CaptureClues{Name: "b/tcpvcon.csv", ModTime: mtime}, flag, true, parsers.CaptureFlag},
-		{"the artifact beats its name", CaptureClues{Name: "b/tasklist_2026-01-01_10-00.txt", Stated: stated, StatedSource: parsers.CaptureArtifact, ModTime: mtime}, stated, false, parsers.CaptureArtifact},
+		{"the artifact beats its name", CaptureClues{Name: "b/tasklist_2026-01-01_10-00.txt", Stated: stated, StatedSource: parsers.CaptureTimestampLine, ModTime: mtime}, stated, false, parsers.CaptureTimestampLine},
 		{"a stated time without a source is a timestamp line", CaptureClues{Name: "b/tasklist.txt", Stated: stated, StatedLocal: true}, stated, true, parsers.CaptureTimestampLine},
 		{"the file name beats the mtime", CaptureClues{Name: "b/tasklist_2026-01-01_10-00.txt", ModTime: mtime, ModTimeSource: parsers.CaptureFileModTime},
 			time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC), true, parsers.CaptureFileName},

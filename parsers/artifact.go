@@ -26,11 +26,11 @@ type Artifact struct {
 	Variant       string
 	Host          string
 	// CapturedAt is when the artifact was taken, if it says: a timestamp
-	// line in its head (Read finds it) or a parser's Meta. When
-	// CapturedLocal is set it is the host's wall-clock time, stored with
-	// the UTC location. CaptureSource is CaptureTimestampLine,
-	// CaptureArtifact, or "" (the caller then sets its own: the file name,
-	// the archive entry's or the file's time, a flag).
+	// line in its head (Read finds it). When CapturedLocal is set it is
+	// the host's wall-clock time, stored with the UTC location.
+	// CaptureSource is CaptureTimestampLine, or "" (the caller then sets
+	// its own: the file name, the archive entry's or the file's time, a
+	// flag).
 	CapturedAt    time.Time
 	CapturedLocal bool
 	CaptureSource CaptureSource
@@ -167,9 +167,6 @@ func (a *Artifact) addMeta(m *Meta) {
 	}
 	if m.Host != "" {
 		a.Host = m.Host
-	}
-	if !m.CapturedAt.IsZero() {
-		a.CapturedAt, a.CapturedLocal, a.CaptureSource = m.CapturedAt, false, CaptureArtifact
 	}
 	if m.System != nil {
 		a.System = m.System

@@ -8,16 +8,15 @@ package parsers
 // The capture time of an artifact is the first of these that gives one:
 //
 //  1. CaptureFlag: the user's --captured-at for files matching a pattern.
-//  2. What the artifact says of itself: CaptureArtifact when a parser read
-//     it from the content (Meta.CapturedAt; it replaces a timestamp line),
-//     else CaptureTimestampLine.
+//  2. CaptureTimestampLine: what the artifact says of itself, a
+//     timestamp line near its top.
 //  3. CaptureFileName: a date and time in the file name (FileNameTime).
-//  4. The time of the bundle entry (Entry.ModTimeSource), exactly one of
+//  4. The time of the bundle entry (bundle.Entry.ModTimeSource), one of
 //     CaptureZipExtended, CaptureZipDOS, CaptureTar, CaptureGzip or
 //     CaptureFileModTime.
 //
-// Read sets CaptureTimestampLine and CaptureArtifact, Walk sets the entry
-// sources, and correlate.CaptureTime decides among them. correlate trusts
+// Read sets CaptureTimestampLine, bundle.Walk sets the entry sources, and
+// correlate.CaptureTime decides among them. correlate trusts
 // a capture time for a CONFIRMED verdict only from CaptureFlag,
 // CaptureTimestampLine, CaptureZipExtended and CaptureFileName; the others
 // can change when a file is copied or archived.
@@ -27,9 +26,6 @@ type CaptureSource string
 const (
 	// CaptureFlag is a time the user gave with --captured-at.
 	CaptureFlag CaptureSource = "flag"
-	// CaptureArtifact is a capture time a parser read from the artifact's
-	// own content (Meta.CapturedAt).
-	CaptureArtifact CaptureSource = "artifact"
 	// CaptureTimestampLine is a line near the top of a text artifact that
 	// holds a timestamp alone, as collector scripts write it (echo %date%
 	// %time%, Get-Date, date /t and time /t). Read finds it.

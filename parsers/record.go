@@ -161,12 +161,12 @@ type ServicePort struct {
 }
 
 // Meta carries facts an artifact states about itself: its UI language, the
-// command variant that produced it, the host and the capture time.
+// command variant that produced it and the host. (Its capture time comes
+// from a timestamp line, which Read finds: Artifact.CapturedAt.)
 type Meta struct {
-	Locale     string    `json:"locale,omitempty"`
-	Variant    string    `json:"variant,omitempty"`
-	Host       string    `json:"host,omitempty"`
-	CapturedAt time.Time `json:"captured_at,omitzero"`
+	Locale  string `json:"locale,omitempty"`
+	Variant string `json:"variant,omitempty"`
+	Host    string `json:"host,omitempty"`
 	// Note is a free-form remark, e.g. "no port columns (Tcpvcon 4.x)".
 	Note string `json:"note,omitempty"`
 

@@ -258,17 +258,6 @@ func TestReadCaptureTime(t *testing.T) {
 	}
 }
 
-// TestReadCaptureFromMeta checks that a capture time a parser states
-// replaces the timestamp line's and says so.
-func TestReadCaptureFromMeta(t *testing.T) {
-	a := &Artifact{CapturedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), CapturedLocal: true, CaptureSource: CaptureTimestampLine}
-	at := time.Date(2026, 11, 20, 13, 12, 33, 0, time.UTC)
-	a.addMeta(&Meta{CapturedAt: at})
-	if !a.CapturedAt.Equal(at) || a.CapturedLocal || a.CaptureSource != CaptureArtifact {
-		t.Errorf("captured %v local %v source %q", a.CapturedAt, a.CapturedLocal, a.CaptureSource)
-	}
-}
-
 // FuzzTimestampLine checks that any line reads without panic, the same
 // way twice, and that a timestamp read back from its own ISO form gives
 // the same time.

@@ -101,7 +101,7 @@ func TestRecordKindsRoundTrip(t *testing.T) {
 		{Kind: parsers.KindPortRange, Line: 8, PortRange: &parsers.PortRange{Kind: "dynamic", Proto: parsers.UDP, Start: 49152, End: 65535}},
 		{Kind: parsers.KindServicePort, Line: 9, ServicePort: &parsers.ServicePort{Name: "radius", Port: 1812, Proto: parsers.UDP, Aliases: []string{"a", "b"}}},
 		{Kind: parsers.KindEvent, Line: 12, Offset: 4096, Event: other},
-		{Kind: parsers.KindMeta, Meta: &parsers.Meta{CapturedAt: evTime, Note: "second"}},
+		{Kind: parsers.KindMeta, Meta: &parsers.Meta{Note: "second"}},
 	}
 	c, err := s.BeginCase(ctx, CaseInfo{BundleHash: "h", BundlePath: "b"})
 	if err != nil {
@@ -126,8 +126,6 @@ func TestRecordKindsRoundTrip(t *testing.T) {
 		}
 		want := info
 		want.Locale, want.Variant, want.Host, want.Notes = "de", "svc", "SRV01", []string{"first", "second"}
-		// A capture time the artifact states is the caller's to weigh
-		// (correlate.CaptureTime): the store keeps the one it is given.
 		want.Records, want.WarningCount = 6, 2
 		if got := arts[0].ArtifactInfo; !reflect.DeepEqual(got, want) {
 			t.Errorf("got  %+v\nwant %+v", got, want)
