@@ -23,9 +23,10 @@
 // CaptureSource, the vocabulary of capture times) and nothing else of
 // ours; parsers must not import bundle.
 //
-// Files: walk.go (Walk, Entry, Limits, Error, the folder walk, tar and
-// gzip), zip.go (a zip reader that keeps one central directory record in
-// memory at a time and falls back to the local headers), hash.go (Hash),
+// Files: walk.go (Walk, Entry, Limits, Error, the folder walk, archive
+// recognition, member extraction under the limits), tar.go, gzip.go,
+// zip.go (a zip reader that keeps one central directory record in memory
+// at a time and falls back to the local headers), hash.go (Hash),
 // errors.go.
 //
 // Adding an archive format: recognise it by its magic bytes in
