@@ -294,7 +294,7 @@ type EventRow struct {
 }
 
 // CaseEvents yields the stored events of a case (the decoded failures and
-// boot markers, or every event with KeepAllEvents) per artifact, in record
+// boot markers, or every event with ingest.Options.KeepAllEvents) per artifact, in record
 // ID order (the events_artifact_record index: no sort).
 func (s *Store) CaseEvents(ctx context.Context, caseID int64) iter.Seq2[EventRow, error] {
 	return rowsSeq(ctx, s.db, fmt.Sprintf("events of case %d", caseID), `SELECT e.artifact_id, e.line,

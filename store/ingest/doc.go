@@ -18,5 +18,6 @@
 // which correlate turns into a coverage line.
 //
 // It sits between store, which it drives, and reports, which reads what
-// it stored: it imports parsers, correlate and store, and nothing above.
+// it stored: it imports parsers, parsers/bundle, correlate and store, and
+// nothing above.
 package ingest
