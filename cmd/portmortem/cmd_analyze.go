@@ -235,12 +235,6 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if o.report.want("json") {
-		if err := reports.WriteJSON(ctx, reports.NewModel(s, cases...), filepath.Join(o.out, "findings.json")); err != nil {
-			return err
-		}
-		written = append(written, filepath.Join(o.out, "findings.json"))
-	}
 	if !o.quiet {
 		con.pause(func() { printWritten(e, written, o.db) })
 	}

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/portmortem/portmortem/parsers/bundle"
 	"github.com/portmortem/portmortem/reports"
@@ -19,13 +18,6 @@ import (
 )
 
 const reportUsage = "portmortem report [flags] [BUNDLE...]"
-
-// Report formats (--format) and the files they write.
-var reportFormats = []struct{ name, file string }{
-	{"xlsx", "report.xlsx"},
-	{"html", "report.html"},
-	{"json", "findings.json"},
-}
 
 // reportOptions are the report flags analyze and report share.
 type reportOptions struct {
@@ -41,47 +33,19 @@ func (r *reportOptions) validate() error {
 	for i, f := range r.formats {
 		f = strings.ToLower(strings.TrimSpace(f))
 		r.formats[i] = f
-		if !slices.ContainsFunc(reportFormats, func(rf struct{ name, file string }) bool { return rf.name == f }) {
+		if !slices.ContainsFunc(reports.Formats, func(rf struct{ Name, File string }) bool { return rf.Name == f }) {
 			return fmt.Errorf("%w: --format %q: formats are xlsx, html, json", errUsage, f)
 		}
 	}
 	return nil
 }
 
-func (r *reportOptions) want(format string) bool { return slices.Contains(r.formats, format) }
-
-// writeReports writes the workbook and the HTML page of cases to dir, as
-// --format asks, and returns the files written.
+// writeReports writes the reports --format asks for of cases to dir, and
+// returns the files written.
 func writeReports(ctx context.Context, s *store.Store, db, dir string, cases []*reports.Case, r reportOptions) ([]string, error) {
 	m := reports.NewModel(s, cases...)
 	m.Database = db
-	// The workbook and the page are written at the same time: each reads
-	// the store through its own connection and is mostly single-threaded.
-	type job struct {
-		name  string
-		write func(context.Context, *reports.Model, string) error
-	}
-	var jobs []job
-	if r.want("xlsx") {
-		jobs = append(jobs, job{filepath.Join(dir, "report.xlsx"), reports.WriteXLSX})
-	}
-	if r.want("html") {
-		jobs = append(jobs, job{filepath.Join(dir, "report.html"), reports.WriteHTML})
-	}
-	errs := make([]error, len(jobs))
-	var wg sync.WaitGroup
-	for i, j := range jobs {
-		wg.Go(func() { errs[i] = j.write(ctx, m, j.name) })
-	}
-	wg.Wait()
-	var written []string
-	for i, j := range jobs {
-		if errs[i] != nil {
-			return written, errs[i]
-		}
-		written = append(written, j.name)
-	}
-	return written, nil
+	return reports.Write(ctx, m, dir, r.formats)
 }
 
 // printCase loads a case from the store and prints its terminal table.
@@ -183,13 +147,6 @@ func runReport(ctx context.Context, e env, args []string) error {
 	written, err := writeReports(ctx, s, o.db, o.out, cases, o.report)
 	if err != nil {
 		return err
-	}
-	if o.report.want("json") {
-		name := filepath.Join(o.out, "findings.json")
-		if err := reports.WriteJSON(ctx, reports.NewModel(s, cases...), name); err != nil {
-			return err
-		}
-		written = append(written, name)
 	}
 	if !o.quiet {
 		printWritten(e, written, o.db)
