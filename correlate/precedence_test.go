@@ -90,3 +90,28 @@ func TestLoadPorts(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLoadPorts: any --ports file loads or fails with an error, never a
+// panic, and what loads is within the promised bounds.
+func FuzzLoadPorts(f *testing.F) {
+	f.Add("IAS,udp,1812\nMyApp,tcp,8080-8082\n")
+	f.Add("# c\n\"a,b\",TCP, 1-1025\n")
+	f.Add("x,udp,65535-65535\nx,udp,0\n")
+	f.Add("\xff\xfe,\x00,\"\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := LoadPorts(strings.NewReader(in), "ports.csv")
+		if err != nil {
+			return
+		}
+		for key, specs := range got {
+			if key != strings.ToLower(key) {
+				t.Errorf("key %q not lower-cased", key)
+			}
+			for _, p := range specs {
+				if p.Port == 0 || (p.Proto != parsers.TCP && p.Proto != parsers.UDP) {
+					t.Errorf("%q: bad spec %+v", key, p)
+				}
+			}
+		}
+	})
+}
