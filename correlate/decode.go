@@ -18,12 +18,16 @@ func (d Decoded) Kept() bool { return d.Failure != nil || d.Boot != nil }
 // Decode decodes ev as a failure (DecodeFailure) and as a boot marker
 // (DecodeBoot).
 func Decode(ev *parsers.Event) Decoded {
+	// Copied to the heap only when decoded: most events are neither, and
+	// taking f's or b's address would move them there for every event.
 	var d Decoded
 	if f, ok := DecodeFailure(ev); ok {
-		d.Failure = &f
+		kept := f
+		d.Failure = &kept
 	}
 	if b, ok := DecodeBoot(ev); ok {
-		d.Boot = &b
+		kept := b
+		d.Boot = &kept
 	}
 	return d
 }
