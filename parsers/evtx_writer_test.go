@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -60,26 +58,9 @@ func TestEVTXReadsWriter(t *testing.T) {
 			Data: []evtxwrite.Field{{Value: "Größe 🖨\r\n(OS 10048)"}}, Binary: "00ff"},
 		{Channel: "System", Provider: "Microsoft-Windows-Dhcp-Client", EventID: 50036, Level: 4, Time: t0.Add(4 * time.Second)},
 	}
-	path := filepath.Join(t.TempDir(), "w.evtx")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := evtxwrite.New(f)
-	for _, ev := range events {
-		if err := w.Write(ev); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Seek(0, 0); err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	data := writerLog(t, events)
 	var got []Event
-	a, seq := Read(context.Background(), path, f, "")
+	a, seq := Read(context.Background(), "w.evtx", bytes.NewReader(data), "")
 	for rec, err := range seq {
 		if err != nil {
 			t.Fatal(err)

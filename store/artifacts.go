@@ -125,6 +125,22 @@ func (c *CaseWriter) AddArtifact(ctx context.Context, info ArtifactInfo) (*Artif
 // ID is the artifact's id (the correlate.Snapshot ID of a socket listing).
 func (a *ArtifactWriter) ID() int64 { return a.id }
 
+// usable returns the error a call must return before it writes: the
+// first error kept, ErrClosed after Commit or Rollback, or the context's
+// (which fails the artifact).
+func (a *ArtifactWriter) usable() error {
+	if a.err != nil {
+		return a.err
+	}
+	if a.done {
+		return ErrClosed
+	}
+	if err := a.ctx.Err(); err != nil {
+		return a.fail(err)
+	}
+	return nil
+}
+
 // fail keeps the first error and rolls the transaction back.
 func (a *ArtifactWriter) fail(err error) error {
 	if a.err == nil {
@@ -147,14 +163,8 @@ func (a *ArtifactWriter) finish() {
 // artifact row (at Commit); every other kind counts in artifacts.records.
 // Events go through AddEvent (stored) or EventCounts (only counted).
 func (a *ArtifactWriter) Add(rec parsers.Record) error {
-	if a.err != nil {
-		return a.err
-	}
-	if a.done {
-		return ErrClosed
-	}
-	if err := a.ctx.Err(); err != nil {
-		return a.fail(err)
+	if err := a.usable(); err != nil {
+		return err
 	}
 	var err error
 	switch {
@@ -205,14 +215,8 @@ func (a *ArtifactWriter) addMeta(m *parsers.Meta) {
 // AddError records a parse error: the first 200 are kept in parse_errors,
 // all are counted in artifacts.warning_count.
 func (a *ArtifactWriter) AddError(pe *parsers.ParseError) error {
-	if a.err != nil {
-		return a.err
-	}
-	if a.done {
-		return ErrClosed
-	}
-	if err := a.ctx.Err(); err != nil {
-		return a.fail(err)
+	if err := a.usable(); err != nil {
+		return err
 	}
 	a.info.WarningCount++
 	if a.info.WarningCount > maxWarnings || pe == nil {

@@ -115,14 +115,8 @@ func (a *ArtifactWriter) AddCounts(c *EventCounts) error {
 // offset say where the event was read (an XML export's line, a binary
 // log's byte offset).
 func (a *ArtifactWriter) AddEvent(line int, offset int64, ev *parsers.Event, d correlate.Decoded) error {
-	if a.err != nil {
-		return a.err
-	}
-	if a.done {
-		return ErrClosed
-	}
-	if err := a.ctx.Err(); err != nil {
-		return a.fail(err)
+	if err := a.usable(); err != nil {
+		return err
 	}
 	if ev == nil {
 		return a.fail(errors.New("event record without its event"))
