@@ -215,8 +215,7 @@ func (p *pipeline) ingest(ctx context.Context, cw *store.CaseWriter, bundlePath 
 }
 
 // parse streams an artifact's records to out in chunks, then releases its
-// file. Parse errors other than *parsers.ParseError are not records (as in
-// inspect). Cancellation or a halt ends the artifact without a capture
+// file. Cancellation or a halt ends the artifact without a capture
 // time: the writer rolls it back.
 func (p *pipeline) parse(ctx context.Context, h *halt, entry bundle.Entry, a *parsers.Artifact, seq func(func(parsers.Record, error) bool), release func(), out chan<- chunk, onDisk *atomic.Int64) {
 	defer close(out)
@@ -249,10 +248,9 @@ func (p *pipeline) parse(ctx context.Context, h *halt, entry bundle.Entry, a *pa
 		it := item{rec: rec}
 		switch {
 		case err != nil:
-			var pe *parsers.ParseError
-			if !errors.As(err, &pe) {
-				continue
-			}
+			// parsers.Read yields every error as a *parsers.ParseError.
+			pe := &parsers.ParseError{Format: a.Format, Path: entry.Name, Err: err}
+			errors.As(err, &pe)
 			it = item{pe: pe}
 		case rec.Kind == parsers.KindEvent && rec.Event != nil:
 			var pass bool
