@@ -224,6 +224,58 @@ func TestAnalyzeNoUsableArtifact(t *testing.T) {
 	}
 }
 
+// TestAnalyzeFailedRunKeepsReports: a run that analyzes nothing (a typo
+// in the bundle's path, a folder of nothing portmortem reads) exits 1,
+// says so, prints no "report:" line, and leaves the reports and the
+// database a good run wrote as they were; into a new folder it leaves no
+// folder behind.
+func TestAnalyzeFailedRunKeepsReports(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"analyze", "-q", "-o", out, filepath.Join(bundlesDir(), "disabled-service")}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("good run: exit %d: %s", code, stderr.String())
+	}
+	db := dumpStore(t, filepath.Join(out, "portmortem.db"))
+	before := map[string][]byte{}
+	for _, name := range []string{"report.xlsx", "report.html", "findings.json"} {
+		data, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[name] = data
+	}
+	empty := t.TempDir()
+	if err := os.WriteFile(filepath.Join(empty, "notes.txt"), []byte("nothing to read\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range [][]string{{filepath.Join(bundlesDir(), "disabled-servic")}, {empty}, {empty, filepath.Join(empty, "missing")}} {
+		stdout.Reset()
+		stderr.Reset()
+		code := run(context.Background(), append([]string{"analyze", "-o", out}, bad...), &stdout, &stderr)
+		if code != exitError || !strings.Contains(stderr.String(), "nothing analyzed") {
+			t.Errorf("%v: exit %d, stderr %q; want 1 and 'nothing analyzed'", bad, code, stderr.String())
+		}
+		if strings.Contains(stdout.String(), "report:") {
+			t.Errorf("%v: a report line for a run that wrote none:\n%s", bad, stdout.String())
+		}
+		for name, data := range before {
+			if got, err := os.ReadFile(filepath.Join(out, name)); err != nil || !bytes.Equal(got, data) {
+				t.Errorf("%v: %s changed by a run that analyzed nothing (%v)", bad, name, err)
+			}
+		}
+		if got := dumpStore(t, filepath.Join(out, "portmortem.db")); got != db {
+			t.Errorf("%v: the database changed by a run that analyzed nothing", bad)
+		}
+	}
+	fresh := filepath.Join(t.TempDir(), "new-out")
+	if code := run(context.Background(), []string{"analyze", "-q", "-o", fresh, filepath.Join(bundlesDir(), "disabled-servic")}, &stdout, &stderr); code != exitError {
+		t.Errorf("typo into a new folder: exit %d, want 1", code)
+	}
+	if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+		t.Errorf("a run that analyzed nothing left %s behind (%v)", fresh, err)
+	}
+}
+
 // TestAnalyzeFailOn: --fail-on turns a matching verdict into exit 4.
 func TestAnalyzeFailOn(t *testing.T) {
 	bundle := filepath.Join(bundlesDir(), "disabled-service")

@@ -181,6 +181,9 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 	if err := o.validate(flags.Args()); err != nil {
 		return err
 	}
+	// What this run creates it removes again when it analyzes nothing: a
+	// typo in a path leaves no empty database or folder behind.
+	outExisted, dbExisted := exists(o.out), exists(o.db)
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
@@ -231,6 +234,20 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 		}
 		cases = append(cases, obs.views[r.Index])
 	}
+	if len(cases) == 0 {
+		// Reports are replaced only by a run that has something to report:
+		// the ones a good run left in the folder stay as they were.
+		s.Close()
+		if !dbExisted {
+			for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+				os.Remove(o.db + suffix)
+			}
+		}
+		if !outExisted {
+			os.Remove(o.out) // only when empty
+		}
+		return fmt.Errorf("nothing analyzed (%d bundle(s) given, none could be analyzed): no report written, %s left as it was", len(bundles), o.out)
+	}
 	written, err := writeReports(ctx, s, o.db, o.out, cases, o.report)
 	if err != nil {
 		return err
@@ -251,6 +268,12 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// exists says whether a file or folder is there.
+func exists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
 }
 
 // analyzeObserver prints what an analyze run reports: warnings, each
