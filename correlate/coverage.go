@@ -26,6 +26,7 @@ const (
 	CheckUTCOffset      = "utc-offset"
 	CheckHistory        = "history"
 	CheckBundle         = "bundle"
+	CheckEventLogs      = "event-logs"
 )
 
 // Coverage statuses.
@@ -38,7 +39,7 @@ const (
 var checkOrder = []string{
 	CheckFailures, CheckSystemLog, CheckBoots, CheckSnapshots, CheckSnapshotTime, CheckTcpvconPorts,
 	CheckProcessMap, CheckExcludedRanges, CheckDynamicRange, CheckOSVersion, CheckUTCOffset, CheckHistory,
-	CheckBundle,
+	CheckBundle, CheckEventLogs,
 }
 
 type coverage struct {
@@ -84,6 +85,9 @@ func (a *analysis) initCoverage() {
 	}
 	if len(in.Refused) > 0 {
 		a.cov.set(CheckBundle, StatusPartial, refusedReason(in.Refused))
+	}
+	if len(in.Damaged) > 0 {
+		a.cov.set(CheckEventLogs, StatusPartial, damagedReason(in.Damaged))
 	}
 	if nFail == 0 {
 		a.cov.set(CheckFailures, StatusMissing, "No service failure or bind error was found in the logs supplied: there is nothing to explain, which is not the same as no problem.")
@@ -209,4 +213,21 @@ func printable(s string) string {
 		return strconv.Quote(s)
 	}
 	return s
+}
+
+// damagedReason names the event logs read only in part.
+func damagedReason(ds []Damaged) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d event log(s) were read only in part, so failures or boot markers in what could not be read are missing from this analysis: ", len(ds))
+	for i, d := range ds[:min(len(ds), maxRefusedListed)] {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s (%d unreadable part(s), %d record(s) read)", printable(d.Path), d.Errors, d.Records)
+	}
+	if len(ds) > maxRefusedListed {
+		fmt.Fprintf(&b, "; and %d more (see the artifacts)", len(ds)-maxRefusedListed)
+	}
+	b.WriteString(".")
+	return b.String()
 }

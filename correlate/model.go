@@ -169,6 +169,9 @@ type Input struct {
 	// Refused are the bundle's files and archive entries that were not
 	// read (refused by the bundle limits, unsafe, damaged beyond reading).
 	Refused []Refused
+	// Damaged are the event logs read only in part: their parse errors
+	// stand for records (failures, boot markers) that may be missing.
+	Damaged []Damaged
 	// UserPorts are extra needed ports from the user's --ports file, by
 	// service key or display name (lower-cased).
 	UserPorts map[string][]PortSpec
@@ -182,6 +185,14 @@ type Input struct {
 type Refused struct {
 	Path   string
 	Reason string
+}
+
+// Damaged is an event log that was read only in part.
+type Damaged struct {
+	Path    string
+	Errors  int    // parse errors: unreadable chunks, records, lines
+	Records int    // records read
+	First   string // the first error, with its place
 }
 
 // PortSpec is a protocol and port a service needs.

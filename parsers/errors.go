@@ -44,3 +44,9 @@ func (e *ParseError) Unwrap() error { return e.Err }
 func lineError(f Format, line int, format string, args ...any) *ParseError {
 	return &ParseError{Format: f, Line: line, Err: fmt.Errorf(format, args...)}
 }
+
+// SlackPrefix starts the message of a parse error about an event log's
+// slack space: the remnants of overwritten records past a chunk's last
+// live record, carved as a bonus. Such an error loses no record of the
+// log itself, so it is not damage.
+const SlackPrefix = "slack: "

@@ -478,7 +478,7 @@ func (d *evtxDecoder) carve(from, to int) {
 	if failed > 0 {
 		var pe *ParseError
 		errors.As(first, &pe)
-		d.job.fail(pe.Offset, fmt.Errorf("slack: %d carved records do not decode, the first: %w", failed, pe.Err))
+		d.job.fail(pe.Offset, fmt.Errorf(SlackPrefix+"%d carved records do not decode, the first: %w", failed, pe.Err))
 	}
 	if d.exhausted() {
 		d.job.fail(d.job.offset+int64(from), fmt.Errorf("chunk: %w, rest of chunk not decoded", errEVTXWork))

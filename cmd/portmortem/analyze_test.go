@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -448,5 +449,60 @@ func TestAnalyzeCPUProfile(t *testing.T) {
 	bad := []string{"analyze", "-q", "--cpuprofile", filepath.Join(out, "no", "such", "dir", "cpu.pprof"), "-o", out, filepath.Join(bundlesDir(), "apache-httpsys")}
 	if code := run(context.Background(), bad, &stdout, &stderr2); code != exitError {
 		t.Errorf("unwritable profile: exit %d, want %d (%s)", code, exitError, stderr2.String())
+	}
+}
+
+// TestAnalyzeSaysWhatWasDamaged: analyze names each event log it could
+// read only in part, with how much was lost and read, at most
+// maxDamageLines of them then a count, and the case's coverage has an
+// event-logs entry.
+func TestAnalyzeSaysWhatWasDamaged(t *testing.T) {
+	dir, _ := corpusText(t)
+	corrupt := filepath.Join(filepath.Dir(dir), "evtx", "corrupt")
+	truncated, err := os.ReadFile(filepath.Join(corrupt, "plaso_System2_truncated.evtx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Seven damaged logs (the same truncated one under seven names) and
+	// one whose only errors are in slack space, which loses no record.
+	bundle := t.TempDir()
+	for i := range maxDamageLines + 2 {
+		if err := os.WriteFile(filepath.Join(bundle, fmt.Sprintf("System%d.evtx", i)), truncated, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slackOnly, err := os.ReadFile(filepath.Join(corrupt, "omerbenamram_issue_201.evtx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bundle, "Slack.evtx"), slackOnly, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"analyze", "--format", "json", "-o", out, bundle}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var named, more int
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		switch {
+		case strings.HasPrefix(l, "damaged: … and 2 more (see the Artifacts sheet)"):
+			more++
+		case strings.HasPrefix(l, "damaged: "):
+			named++
+			if !strings.Contains(l, "System") || !strings.Contains(l, "1 unreadable part(s), 283 record(s) read; first at offset 0x30D40: chunk: truncated") {
+				t.Errorf("damage line without path, loss or records read: %q", l)
+			}
+		}
+	}
+	if named != maxDamageLines || more != 1 {
+		t.Errorf("%d damaged lines and %d 'and 2 more' lines, want %d and 1:\n%s", named, more, maxDamageLines, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "event-logs partial: 7 event log(s) were read only in part") || strings.Contains(stdout.String(), "Slack.evtx (") {
+		t.Errorf("no event-logs coverage line for the 7 damaged logs alone:\n%s", stdout.String())
+	}
+	stderr.Reset()
+	if code := run(context.Background(), []string{"analyze", "-q", "--format", "json", "-o", t.TempDir(), bundle}, &stdout, &stderr); code != exitOK || strings.Contains(stderr.String(), "damaged:") {
+		t.Errorf("--quiet: exit %d, stderr %q", code, stderr.String())
 	}
 }

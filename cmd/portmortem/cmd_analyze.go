@@ -276,6 +276,9 @@ func exists(name string) bool {
 	return err == nil
 }
 
+// maxDamageLines bounds the damaged artifacts analyze names per bundle.
+const maxDamageLines = 5
+
 // analyzeObserver prints what an analyze run reports: warnings, each
 // bundle's findings table as its turn comes, and the bundles that failed.
 type analyzeObserver struct {
@@ -303,9 +306,19 @@ func (a *analyzeObserver) Done(r ingest.Result) error {
 		a.con.printf("portmortem: %s: %v\n", r.Bundle, r.Err)
 		return nil
 	}
+	c := a.views[r.Index]
+	if !a.o.quiet {
+		lines, more := reports.DamageLines(c, maxDamageLines)
+		for _, l := range lines {
+			a.con.printf("damaged: %s\n", l)
+		}
+		if more > 0 {
+			a.con.printf("damaged: … and %d more (see the Artifacts sheet)\n", more)
+		}
+	}
 	var err error
 	a.con.pause(func() {
-		err = reports.WriteText(a.e.stdout, a.views[r.Index], reports.TextOptions{Color: colorOutput(a.e.stdout)})
+		err = reports.WriteText(a.e.stdout, c, reports.TextOptions{Color: colorOutput(a.e.stdout)})
 	})
 	return err
 }
