@@ -98,7 +98,7 @@ func (o *analyzeOptions) validate(args []string) error {
 	}
 	for _, v := range o.failOn {
 		if !slices.Contains(correlate.Verdicts, correlate.Verdict(strings.ToUpper(v))) {
-			return fmt.Errorf("%w: --fail-on %q: verdicts are %v", errUsage, v, correlate.Verdicts)
+			return fmt.Errorf("%w: --fail-on %q: verdicts are %s", errUsage, v, verdictList(correlate.Verdicts))
 		}
 	}
 	if o.ports != "" {
@@ -128,6 +128,15 @@ func (o *analyzeOptions) validate(args []string) error {
 		return err
 	}
 	return o.limits.validate()
+}
+
+// verdictList joins verdicts with commas, as --fail-on takes them.
+func verdictList(vs []correlate.Verdict) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ",")
 }
 
 // parseOffset reads +01:00, -0500, +1, UTC.

@@ -163,3 +163,35 @@ func TestInterruptedExitCode(t *testing.T) {
 		t.Errorf("exit %d, want %d (stderr %q)", got, want, stderr.String())
 	}
 }
+
+// TestUsageAligned checks that every command's summary starts in the same
+// column of the top-level usage, whatever the length of its usage lines.
+func TestUsageAligned(t *testing.T) {
+	var b bytes.Buffer
+	usage(&b)
+	col := -1
+	for _, c := range commands() {
+		found := false
+		for _, line := range strings.Split(b.String(), "\n") {
+			i := strings.Index(line, c.summary)
+			if i < 0 || !strings.HasPrefix(line, "  portmortem ") {
+				continue
+			}
+			found = true
+			if col < 0 {
+				col = i
+			}
+			if i != col {
+				t.Errorf("summary of %s at column %d, want %d:\n%s", c.name, i, col, b.String())
+			}
+		}
+		if !found {
+			t.Errorf("no usage line of %s has its summary:\n%s", c.name, b.String())
+		}
+	}
+	for _, line := range strings.Split(b.String(), "\n") {
+		if strings.HasPrefix(line, "   ") {
+			t.Errorf("usage line %q is not in the command column", line)
+		}
+	}
+}
