@@ -219,7 +219,7 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 			sizes[i] = inputSize(b)
 			prog.inTotal += sizes[i]
 		}
-		stop := startProgress(con, prog)
+		stop := startProgress(ctx, con, prog)
 		defer stop()
 	}
 	obs := &analyzeObserver{e: e, o: &o, s: s, con: con, views: make([]*reports.Case, len(bundles))}
