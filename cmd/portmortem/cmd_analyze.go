@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/portmortem/portmortem/correlate"
+	"github.com/portmortem/portmortem/parsers"
 	"github.com/portmortem/portmortem/reports"
 	"github.com/portmortem/portmortem/store"
 	"github.com/portmortem/portmortem/store/ingest"
@@ -240,6 +241,7 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 		}
 		cases = append(cases, obs.views[r.Index])
 	}
+	obs.unmatchedCaptures(cases)
 	written, err := writeReports(ctx, s, o.db, o.out, cases, o.report)
 	if err != nil {
 		return err
@@ -294,6 +296,31 @@ func (a *analyzeObserver) Done(r ingest.Result) error {
 		err = reports.WriteText(a.e.stdout, a.views[r.Index], reports.TextOptions{Color: colorOutput(a.e.stdout)})
 	})
 	return err
+}
+
+// unmatchedCaptures warns of each --captured-at rule that set the capture
+// time of no artifact of cases (correlate.MatchCapture is the rule
+// CaptureTime applied).
+func (a *analyzeObserver) unmatchedCaptures(cases []*reports.Case) {
+	if a.o.quiet || len(a.o.captures) == 0 {
+		return
+	}
+	used := make([]bool, len(a.o.captures))
+	for _, c := range cases {
+		for _, art := range c.Artifacts {
+			if art.CaptureSource != parsers.CaptureFlag {
+				continue
+			}
+			if i := correlate.MatchCapture(a.o.captures, art.Path); i >= 0 {
+				used[i] = true
+			}
+		}
+	}
+	for i, u := range used {
+		if !u {
+			a.con.printf("warning: --captured-at %q matched no artifact\n", a.o.capturedAt[i])
+		}
+	}
 }
 
 // startCPUProfile writes a CPU profile to name until stop is called.

@@ -19,12 +19,13 @@ import (
 //	stdout: text that must appear on stdout (repeatable)
 //	!stdout: text that must not appear
 //	stderr: text that must appear on stderr (repeatable)
+//	!stderr: text that must not appear on stderr
 //	needs: corpus                            (skip where the corpus is absent)
 type scenario struct {
 	args              []string
 	exit              int
 	stdout, notStdout []string
-	stderr            []string
+	stderr, notStderr []string
 	needsCorpus       bool
 	files             map[string][]byte
 }
@@ -90,6 +91,8 @@ func loadScenario(t *testing.T, path, work, corpus string) scenario {
 			s.notStdout = append(s.notStdout, expand(val))
 		case "stderr":
 			s.stderr = append(s.stderr, expand(val))
+		case "!stderr":
+			s.notStderr = append(s.notStderr, expand(val))
 		case "needs":
 			s.needsCorpus = val == "corpus"
 		}
@@ -145,6 +148,11 @@ func TestCLIScenarios(t *testing.T) {
 			for _, w := range s.stderr {
 				if !strings.Contains(stderr.String(), w) {
 					t.Errorf("stderr lacks %q\nstderr:\n%s", w, stderr.String())
+				}
+			}
+			for _, w := range s.notStderr {
+				if strings.Contains(stderr.String(), w) {
+					t.Errorf("stderr has %q\nstderr:\n%s", w, stderr.String())
 				}
 			}
 		})
