@@ -233,13 +233,20 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	var cases []*reports.Case
-	failed := 0
+	failed, skipped := 0, 0
 	for _, r := range results {
 		if r.Err != nil {
-			failed++
+			if obs.notBundle(r) {
+				skipped++
+			} else {
+				failed++
+			}
 			continue
 		}
 		cases = append(cases, obs.views[r.Index])
+	}
+	if len(cases) == 0 {
+		failed += skipped // stray files were all there was: nothing analyzed
 	}
 	obs.unmatchedCaptures(cases)
 	written, err := writeReports(ctx, s, o.db, o.out, cases, o.report)
@@ -287,6 +294,12 @@ func (a *analyzeObserver) Committed(ctx context.Context, i int, caseID int64) er
 }
 
 func (a *analyzeObserver) Done(r ingest.Result) error {
+	if a.notBundle(r) {
+		if !a.o.quiet {
+			a.con.printf("warning: %s: not a bundle (no usable artifact), skipped\n", r.Bundle)
+		}
+		return nil
+	}
 	if r.Err != nil {
 		a.con.printf("portmortem: %s: %v\n", r.Bundle, r.Err)
 		return nil
@@ -296,6 +309,13 @@ func (a *analyzeObserver) Done(r ingest.Result) error {
 		err = reports.WriteText(a.e.stdout, a.views[r.Index], reports.TextOptions{Color: colorOutput(a.e.stdout)})
 	})
 	return err
+}
+
+// notBundle says r is a path that holds nothing portmortem reads, given
+// among other bundles (a glob such as dir/* that picked up a README): a
+// warning, where a bundle given alone is an error.
+func (a *analyzeObserver) notBundle(r ingest.Result) bool {
+	return len(a.views) > 1 && errors.Is(r.Err, ingest.ErrNoArtifact)
 }
 
 // unmatchedCaptures warns of each --captured-at rule that set the capture
