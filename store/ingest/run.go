@@ -83,7 +83,7 @@ type Result struct {
 // back) or with Done's error; a bundle that fails only fails its Result.
 func Run(ctx context.Context, s *store.Store, bundles []string, o Options, obs Observer) ([]Result, error) {
 	if o.Jobs < 1 {
-		return nil, fmt.Errorf("ingest: jobs %d: want 1 or more", o.Jobs)
+		return nil, fmt.Errorf("jobs %d: want 1 or more", o.Jobs)
 	}
 	prog := o.Progress
 	if prog == nil {
