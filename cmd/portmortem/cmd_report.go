@@ -28,6 +28,7 @@ type reportOptions struct {
 func (r *reportOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&r.formats, "format", []string{"xlsx", "html", "json"},
 		"reports to write to the output folder: xlsx (report.xlsx), html (report.html), json (findings.json)")
+	fs.Lookup("format").DefValue = strings.Join(r.formats, ",") // as the flag takes it, not pflag's [a,b]
 }
 
 func (r *reportOptions) validate() error {
