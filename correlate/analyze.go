@@ -32,7 +32,7 @@ const (
 	signalWindow = time.Hour
 )
 
-var errNoOwners = errors.New("correlate: input has snapshots but no Owners")
+var errNoOwners = errors.New("input has snapshots but no Owners")
 
 // Analyze correlates one case (one host of one bundle): for every failure
 // it finds the ports the service needed, who held them in the best
@@ -193,7 +193,7 @@ func (a *analysis) countByPID(ctx context.Context, snap int64, pid int) (int, er
 	}
 	n, err := a.in.Owners.CountByPID(ctx, snap, parsers.UDP, pid)
 	if err != nil {
-		return 0, fmt.Errorf("correlate: count sockets of PID %d: %w", pid, err)
+		return 0, fmt.Errorf("count sockets of PID %d: %w", pid, err)
 	}
 	a.countCache[k] = n
 	return n, nil
@@ -206,7 +206,7 @@ func (a *analysis) ownersOf(ctx context.Context, proto parsers.Proto, port uint1
 	}
 	refs, err := a.in.Owners.OwnersOf(ctx, proto, port)
 	if err != nil {
-		return nil, fmt.Errorf("correlate: owners of %s %d: %w", proto, port, err)
+		return nil, fmt.Errorf("owners of %s %d: %w", proto, port, err)
 	}
 	a.ownersCache[k] = refs
 	return refs, nil

@@ -481,7 +481,7 @@ func TestAnalyzeErrors(t *testing.T) {
 	boom := errors.New("boom")
 	in := sbs2003IASDNS(t)
 	in.Owners = &fakeOwners{err: boom}
-	if _, _, err := Analyze(context.Background(), in); !errors.Is(err, boom) || !strings.Contains(err.Error(), "correlate: owners of UDP") {
+	if _, _, err := Analyze(context.Background(), in); !errors.Is(err, boom) || !strings.Contains(err.Error(), "owners of UDP") {
 		t.Errorf("owner error: got %v", err)
 	}
 	in.Owners = nil

@@ -32,21 +32,32 @@ type CaptureClues struct {
 	ModTimeSource parsers.CaptureSource
 }
 
+// MatchCapture returns the index of the first rule whose pattern matches
+// the artifact named name (its path in the bundle, "outer.zip!/netstat.txt")
+// by base name or by that path, or -1 when none does.
+func MatchCapture(rules []CaptureRule, name string) int {
+	base := path.Base(name)
+	for i, r := range rules {
+		if m, _ := path.Match(r.Pattern, base); m {
+			return i
+		}
+		if m, _ := path.Match(r.Pattern, name); m {
+			return i
+		}
+	}
+	return -1
+}
+
 // CaptureTime decides an artifact's capture time, in the order
 // parsers.CaptureSource documents: the user's --captured-at rules (the
 // first that matches), what the artifact states, a time in its file name,
 // then the file's or archive entry's time. local says the time is the host's wall clock (its zone still to
 // be applied); source names where it came from.
 func CaptureTime(rules []CaptureRule, c CaptureClues) (at time.Time, local bool, source parsers.CaptureSource) {
-	base := path.Base(c.Name)
-	for _, r := range rules {
-		if m, _ := path.Match(r.Pattern, base); m {
-			return r.At, r.Local, parsers.CaptureFlag
-		}
-		if m, _ := path.Match(r.Pattern, c.Name); m {
-			return r.At, r.Local, parsers.CaptureFlag
-		}
+	if i := MatchCapture(rules, c.Name); i >= 0 {
+		return rules[i].At, rules[i].Local, parsers.CaptureFlag
 	}
+	base := path.Base(c.Name)
 	if !c.Stated.IsZero() {
 		return c.Stated, c.StatedLocal, cmp.Or(c.StatedSource, parsers.CaptureTimestampLine)
 	}

@@ -60,7 +60,7 @@ type Catalog struct {
 var defaultCatalog = sync.OnceValues(func() (*Catalog, error) {
 	entries, err := parseCatalog(strings.NewReader(builtinCatalog), false)
 	if err != nil {
-		return nil, fmt.Errorf("correlate: built-in catalog: %w", err)
+		return nil, fmt.Errorf("built-in catalog: %w", err)
 	}
 	return &Catalog{entries: entries}, nil
 })
@@ -122,16 +122,16 @@ func parseCatalog(r io.Reader, user bool) ([]CatalogEntry, error) {
 		}
 		e, err := parseCatalogLine(text)
 		if err != nil {
-			return nil, fmt.Errorf("correlate: catalog line %d: %w", line, err)
+			return nil, fmt.Errorf("catalog line %d: %w", line, err)
 		}
 		if len(out) >= maxCatalogEntries {
-			return nil, fmt.Errorf("correlate: catalog line %d: more than %d entries", line, maxCatalogEntries)
+			return nil, fmt.Errorf("catalog line %d: more than %d entries", line, maxCatalogEntries)
 		}
 		e.Line, e.User = line, user
 		out = append(out, e)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("correlate: catalog line %d: %w", line+1, err)
+		return nil, fmt.Errorf("catalog line %d: %w", line+1, err)
 	}
 	return out, nil
 }

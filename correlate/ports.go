@@ -181,7 +181,7 @@ func (a *analysis) historyPorts(ctx context.Context, c *incident) ([]neededPort,
 		}
 		refs, err := ps.SocketsOf(ctx, s.ID, pid)
 		if err != nil {
-			return nil, fmt.Errorf("correlate: sockets of PID %d in %s: %w", pid, s.Artifact, err)
+			return nil, fmt.Errorf("sockets of PID %d in %s: %w", pid, s.Artifact, err)
 		}
 		var specs []PortSpec
 		var evs []Evidence

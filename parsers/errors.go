@@ -8,7 +8,7 @@ import (
 // Sentinel errors.
 var (
 	// ErrUnknownFormat is returned by Detect when no parser claims the input.
-	ErrUnknownFormat = errors.New("parsers: unknown format")
+	ErrUnknownFormat = errors.New("unknown format")
 	// ErrTruncated reports input that ends in the middle of a structure.
 	ErrTruncated = errors.New("truncated")
 	// ErrNeedReaderAt is returned by parsers of binary formats given a

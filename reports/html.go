@@ -49,7 +49,7 @@ const htmlCellLimit = 4000
 // file in the same folder, renamed when complete.
 func WriteHTML(ctx context.Context, m *Model, path string) error {
 	if err := writeFileAtomic(path, func(w io.Writer) error { return writeHTML(ctx, m, w) }); err != nil {
-		return fmt.Errorf("reports: %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

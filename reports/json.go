@@ -47,7 +47,7 @@ type JSONFinding struct {
 // file in the same folder, renamed when complete.
 func WriteJSON(ctx context.Context, m *Model, path string) error {
 	if err := writeFileAtomic(path, func(w io.Writer) error { return writeJSON(ctx, m, w) }); err != nil {
-		return fmt.Errorf("reports: %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

@@ -130,7 +130,7 @@ func NewModel(tables Tables, cases ...*Case) *Model {
 func LoadCase(ctx context.Context, s *store.Store, id int64) (*Case, error) {
 	c, err := loadCase(ctx, s, id)
 	if err != nil {
-		return nil, fmt.Errorf("reports: %w", err)
+		return nil, fmt.Errorf("load case %d: %w", id, err)
 	}
 	return c, nil
 }

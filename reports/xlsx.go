@@ -41,7 +41,7 @@ const cutWhere = "the portmortem database"
 func WriteXLSX(ctx context.Context, m *Model, path string) error {
 	err := writeFileAtomic(path, func(w io.Writer) error { return writeXLSX(ctx, m, w, excelize.TotalRows) })
 	if err != nil {
-		return fmt.Errorf("reports: %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

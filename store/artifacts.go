@@ -94,7 +94,7 @@ func (c *CaseWriter) AddArtifact(ctx context.Context, info ArtifactInfo) (*Artif
 	}
 	tx, err := c.s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("store: add artifact %s: %w", info.Path, err)
+		return nil, fmt.Errorf("add artifact %s: %w", info.Path, err)
 	}
 	info.Records, info.WarningCount = 0, 0
 	a := &ArtifactWriter{c: c, ctx: ctx, tx: tx, info: info}
@@ -110,7 +110,7 @@ func (c *CaseWriter) AddArtifact(ctx context.Context, info ArtifactInfo) (*Artif
 	}
 	if err != nil {
 		tx.Rollback()
-		return nil, fmt.Errorf("store: add artifact %s: %w", info.Path, err)
+		return nil, fmt.Errorf("add artifact %s: %w", info.Path, err)
 	}
 	a.sockets = newBatch(tx, "sockets", socketColumns...)
 	a.processes = newBatch(tx, "processes", "artifact_id", "line", "pid", "image", "services", "truncated")
@@ -144,7 +144,7 @@ func (a *ArtifactWriter) usable() error {
 // fail keeps the first error and rolls the transaction back.
 func (a *ArtifactWriter) fail(err error) error {
 	if a.err == nil {
-		a.err = fmt.Errorf("store: artifact %s: %w", a.info.Path, err)
+		a.err = fmt.Errorf("artifact %s: %w", a.info.Path, err)
 		a.finish()
 		a.tx.Rollback()
 	}
@@ -290,7 +290,7 @@ func (a *ArtifactWriter) Rollback() error {
 	}
 	a.finish()
 	if err := a.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
-		return fmt.Errorf("store: artifact %s: rollback: %w", a.info.Path, err)
+		return fmt.Errorf("artifact %s: rollback: %w", a.info.Path, err)
 	}
 	return nil
 }
@@ -300,7 +300,7 @@ func (a *ArtifactWriter) Rollback() error {
 func (s *Store) Artifacts(ctx context.Context, caseID int64) ([]Artifact, error) {
 	out, err := s.artifacts(ctx, caseID)
 	if err != nil {
-		return nil, fmt.Errorf("store: artifacts of case %d: %w", caseID, err)
+		return nil, fmt.Errorf("artifacts of case %d: %w", caseID, err)
 	}
 	return out, nil
 }

@@ -54,7 +54,7 @@ type CaseWriter struct {
 // BeginCase creates a case in status 'ingesting'.
 func (s *Store) BeginCase(ctx context.Context, info CaseInfo) (*CaseWriter, error) {
 	if info.BundleHash == "" {
-		return nil, errors.New("store: begin case: empty bundle hash")
+		return nil, errors.New("begin case: empty bundle hash")
 	}
 	var id int64
 	err := s.db.QueryRowContext(ctx,
@@ -62,7 +62,7 @@ func (s *Store) BeginCase(ctx context.Context, info CaseInfo) (*CaseWriter, erro
 		VALUES (?, ?, ?, ?, ?) RETURNING id`,
 		info.BundleHash, info.BundlePath, info.Host, StatusIngesting, formatTime(s.now())).Scan(&id)
 	if err != nil {
-		return nil, fmt.Errorf("store: begin case: %w", err)
+		return nil, fmt.Errorf("begin case: %w", err)
 	}
 	return &CaseWriter{s: s, id: id, info: info}, nil
 }
@@ -82,7 +82,7 @@ func (c *CaseWriter) Commit(ctx context.Context) error {
 		return ErrArtifactOpen
 	}
 	if err := c.commit(ctx); err != nil {
-		return fmt.Errorf("store: commit case %d: %w", c.id, err)
+		return fmt.Errorf("commit case %d: %w", c.id, err)
 	}
 	c.closed = true
 	return nil
@@ -144,7 +144,7 @@ func (c *CaseWriter) Abort(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*busyTimeout)
 	defer cancel()
 	if _, err := c.s.db.ExecContext(ctx, "DELETE FROM cases WHERE id = ?", c.id); err != nil {
-		errs = append(errs, fmt.Errorf("store: abort case %d: %w", c.id, err))
+		errs = append(errs, fmt.Errorf("abort case %d: %w", c.id, err))
 	}
 	return errors.Join(errs...)
 }
@@ -157,11 +157,11 @@ func (c *CaseWriter) Abort(ctx context.Context) error {
 func (s *Store) PurgeIncomplete(ctx context.Context) (int64, error) {
 	res, err := s.db.ExecContext(ctx, "DELETE FROM cases WHERE status = ?", StatusIngesting)
 	if err != nil {
-		return 0, fmt.Errorf("store: purge incomplete cases: %w", err)
+		return 0, fmt.Errorf("purge incomplete cases: %w", err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, fmt.Errorf("store: purge incomplete cases: %w", err)
+		return 0, fmt.Errorf("purge incomplete cases: %w", err)
 	}
 	return n, nil
 }
@@ -190,19 +190,19 @@ func scanCase(row interface{ Scan(...any) error }) (Case, error) {
 func (s *Store) Cases(ctx context.Context) ([]Case, error) {
 	rows, err := s.db.QueryContext(ctx, "SELECT "+caseColumns+" FROM cases ORDER BY id")
 	if err != nil {
-		return nil, fmt.Errorf("store: cases: %w", err)
+		return nil, fmt.Errorf("list cases: %w", err)
 	}
 	defer rows.Close()
 	var out []Case
 	for rows.Next() {
 		c, err := scanCase(rows)
 		if err != nil {
-			return nil, fmt.Errorf("store: cases: %w", err)
+			return nil, fmt.Errorf("list cases: %w", err)
 		}
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: cases: %w", err)
+		return nil, fmt.Errorf("list cases: %w", err)
 	}
 	return out, nil
 }
@@ -212,10 +212,10 @@ func (s *Store) CaseByHash(ctx context.Context, hash string) (Case, error) {
 	c, err := scanCase(s.db.QueryRowContext(ctx,
 		"SELECT "+caseColumns+" FROM cases WHERE bundle_hash = ? AND status = ?", hash, StatusComplete))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Case{}, fmt.Errorf("store: case of bundle %s: %w", hash, ErrNotFound)
+		return Case{}, fmt.Errorf("case of bundle %s: %w", hash, ErrNotFound)
 	}
 	if err != nil {
-		return Case{}, fmt.Errorf("store: case of bundle %s: %w", hash, err)
+		return Case{}, fmt.Errorf("case of bundle %s: %w", hash, err)
 	}
 	return c, nil
 }

@@ -6,11 +6,11 @@ import "errors"
 var (
 	// ErrNotFound is returned when the case asked for does not exist (or,
 	// for CaseByHash, is not complete).
-	ErrNotFound = errors.New("store: not found")
+	ErrNotFound = errors.New("not found")
 	// ErrClosed is returned by a writer used after its Commit, Rollback or
 	// Abort.
-	ErrClosed = errors.New("store: writer already closed")
+	ErrClosed = errors.New("writer already closed")
 	// ErrArtifactOpen is returned when a case is asked for a new artifact,
 	// or to commit, while one of its artifacts is still being written.
-	ErrArtifactOpen = errors.New("store: an artifact of this case is still open")
+	ErrArtifactOpen = errors.New("an artifact of this case is still open")
 )

@@ -17,7 +17,7 @@ const findingColumns = `case_id, seq, bundle, host, service, service_key, failur
 // transaction, keeping their order.
 func (s *Store) SaveFindings(ctx context.Context, caseID int64, fs []correlate.Finding, cov []correlate.Coverage) error {
 	if err := s.saveFindings(ctx, caseID, fs, cov); err != nil {
-		return fmt.Errorf("store: save findings of case %d: %w", caseID, err)
+		return fmt.Errorf("save findings of case %d: %w", caseID, err)
 	}
 	return nil
 }
@@ -81,7 +81,7 @@ func findingArgs(caseID int64, seq int, f *correlate.Finding) ([]any, error) {
 func (s *Store) Findings(ctx context.Context, caseID int64) ([]correlate.Finding, error) {
 	out, err := s.findings(ctx, caseID)
 	if err != nil {
-		return nil, fmt.Errorf("store: findings of case %d: %w", caseID, err)
+		return nil, fmt.Errorf("findings of case %d: %w", caseID, err)
 	}
 	return out, nil
 }
@@ -131,19 +131,19 @@ func (s *Store) Coverage(ctx context.Context, caseID int64) ([]correlate.Coverag
 	rows, err := s.db.QueryContext(ctx,
 		"SELECT check_name, status, reason FROM coverage WHERE case_id = ? ORDER BY seq", caseID)
 	if err != nil {
-		return nil, fmt.Errorf("store: coverage of case %d: %w", caseID, err)
+		return nil, fmt.Errorf("coverage of case %d: %w", caseID, err)
 	}
 	defer rows.Close()
 	var out []correlate.Coverage
 	for rows.Next() {
 		var c correlate.Coverage
 		if err := rows.Scan(&c.Check, &c.Status, &c.Reason); err != nil {
-			return nil, fmt.Errorf("store: coverage of case %d: %w", caseID, err)
+			return nil, fmt.Errorf("coverage of case %d: %w", caseID, err)
 		}
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: coverage of case %d: %w", caseID, err)
+		return nil, fmt.Errorf("coverage of case %d: %w", caseID, err)
 	}
 	return out, nil
 }

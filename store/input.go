@@ -22,7 +22,7 @@ var snapshotFormats = []parsers.Format{parsers.FormatNetstat, parsers.FormatTcpv
 func (s *Store) Input(ctx context.Context, caseID int64) (correlate.Input, error) {
 	in, err := s.input(ctx, caseID)
 	if err != nil {
-		return correlate.Input{}, fmt.Errorf("store: input of case %d: %w", caseID, err)
+		return correlate.Input{}, fmt.Errorf("input of case %d: %w", caseID, err)
 	}
 	return in, nil
 }

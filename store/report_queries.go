@@ -59,7 +59,7 @@ func (c *CaseWriter) SetHostFacts(ctx context.Context, f HostFacts) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("store: host facts of case %d: %w", c.id, err)
+		return fmt.Errorf("host facts of case %d: %w", c.id, err)
 	}
 	return nil
 }
@@ -76,7 +76,7 @@ func (s *Store) HostFacts(ctx context.Context, caseID int64) (HostFacts, error) 
 		err = ErrNotFound
 	}
 	if err != nil {
-		return HostFacts{}, fmt.Errorf("store: host facts of case %d: %w", caseID, err)
+		return HostFacts{}, fmt.Errorf("host facts of case %d: %w", caseID, err)
 	}
 	f.ZoneOffset, f.HasZone = scanOffset(zone)
 	if !f.HasZone {
@@ -91,7 +91,7 @@ func (s *Store) HostFacts(ctx context.Context, caseID int64) (HostFacts, error) 
 func (s *Store) Case(ctx context.Context, caseID int64) (Case, error) {
 	c, err := caseByID(ctx, s.db, caseID)
 	if err != nil {
-		return Case{}, fmt.Errorf("store: %w", err)
+		return Case{}, fmt.Errorf("case %d: %w", caseID, err)
 	}
 	return c, nil
 }
@@ -111,7 +111,7 @@ type FailureRow struct {
 func (s *Store) FailureRows(ctx context.Context, caseID int64) ([]FailureRow, error) {
 	out, err := s.failureRows(ctx, caseID)
 	if err != nil {
-		return nil, fmt.Errorf("store: failures of case %d: %w", caseID, err)
+		return nil, fmt.Errorf("failures of case %d: %w", caseID, err)
 	}
 	return out, nil
 }
@@ -155,7 +155,7 @@ func (s *Store) failureRows(ctx context.Context, caseID int64) ([]FailureRow, er
 func (s *Store) Boots(ctx context.Context, caseID int64) ([]correlate.BootRef, error) {
 	out, err := bootRefs(ctx, s.db, caseID)
 	if err != nil {
-		return nil, fmt.Errorf("store: boots of case %d: %w", caseID, err)
+		return nil, fmt.Errorf("boots of case %d: %w", caseID, err)
 	}
 	return out, nil
 }
@@ -165,7 +165,7 @@ func (s *Store) Boots(ctx context.Context, caseID int64) ([]correlate.BootRef, e
 func (s *Store) PortRanges(ctx context.Context, caseID int64) ([]correlate.RangeRef, error) {
 	out, err := rangeRefs(ctx, s.db, caseID)
 	if err != nil {
-		return nil, fmt.Errorf("store: port ranges of case %d: %w", caseID, err)
+		return nil, fmt.Errorf("port ranges of case %d: %w", caseID, err)
 	}
 	return out, nil
 }
@@ -175,7 +175,7 @@ func (s *Store) PortRanges(ctx context.Context, caseID int64) ([]correlate.Range
 func (s *Store) Snapshots(ctx context.Context, caseID int64) ([]correlate.Snapshot, error) {
 	out, err := snapshots(ctx, s.db, caseID, "")
 	if err != nil {
-		return nil, fmt.Errorf("store: snapshots of case %d: %w", caseID, err)
+		return nil, fmt.Errorf("snapshots of case %d: %w", caseID, err)
 	}
 	return out, nil
 }
@@ -200,7 +200,7 @@ func (s *Store) TableCounts(ctx context.Context, caseID int64) (TableCounts, err
 		(SELECT COUNT(*) FROM events e JOIN artifacts a ON a.id = e.artifact_id WHERE a.case_id = ?)`,
 		caseID, caseID, caseID, caseID).Scan(&c.Sockets, &c.Processes, &c.Events)
 	if err != nil {
-		return TableCounts{}, fmt.Errorf("store: table counts of case %d: %w", caseID, err)
+		return TableCounts{}, fmt.Errorf("table counts of case %d: %w", caseID, err)
 	}
 	return c, nil
 }
@@ -212,7 +212,7 @@ func (s *Store) TableCounts(ctx context.Context, caseID int64) (TableCounts, err
 func rowsSeq[T any](ctx context.Context, db *sql.DB, what, query string, scan func(*sql.Rows) (T, error), args ...any) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
-		fail := func(err error) { yield(zero, fmt.Errorf("store: %s: %w", what, err)) }
+		fail := func(err error) { yield(zero, fmt.Errorf("%s: %w", what, err)) }
 		rows, err := db.QueryContext(ctx, query, args...)
 		if err != nil {
 			fail(err)

@@ -70,19 +70,19 @@ ORDER BY s.artifact_id, s.line, s.id`
 func (o owners) OwnersOf(ctx context.Context, proto parsers.Proto, port uint16) ([]correlate.SocketRef, error) {
 	rows, err := o.db.QueryContext(ctx, ownersQuery, string(proto), port, o.caseID)
 	if err != nil {
-		return nil, fmt.Errorf("store: owners of %s %d: %w", proto, port, err)
+		return nil, fmt.Errorf("owners of %s %d: %w", proto, port, err)
 	}
 	defer rows.Close()
 	var out []correlate.SocketRef
 	for rows.Next() {
 		r, err := scanSocket(rows)
 		if err != nil {
-			return nil, fmt.Errorf("store: owners of %s %d: %w", proto, port, err)
+			return nil, fmt.Errorf("owners of %s %d: %w", proto, port, err)
 		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: owners of %s %d: %w", proto, port, err)
+		return nil, fmt.Errorf("owners of %s %d: %w", proto, port, err)
 	}
 	return out, nil
 }
@@ -95,7 +95,7 @@ const countQuery = `SELECT COUNT(*) FROM sockets WHERE artifact_id = ? AND proto
 func (o owners) CountByPID(ctx context.Context, snapshotID int64, proto parsers.Proto, pid int) (int, error) {
 	var n int
 	if err := o.db.QueryRowContext(ctx, countQuery, snapshotID, string(proto), pid).Scan(&n); err != nil {
-		return 0, fmt.Errorf("store: sockets of pid %d in snapshot %d: %w", pid, snapshotID, err)
+		return 0, fmt.Errorf("sockets of pid %d in snapshot %d: %w", pid, snapshotID, err)
 	}
 	return n, nil
 }
@@ -112,14 +112,14 @@ ORDER BY s.line, s.id`
 func (o owners) SocketsOf(ctx context.Context, snapshotID int64, pid int) ([]correlate.SocketRef, error) {
 	rows, err := o.db.QueryContext(ctx, pidQuery, snapshotID, pid, o.caseID)
 	if err != nil {
-		return nil, fmt.Errorf("store: sockets of pid %d in snapshot %d: %w", pid, snapshotID, err)
+		return nil, fmt.Errorf("sockets of pid %d in snapshot %d: %w", pid, snapshotID, err)
 	}
 	defer rows.Close()
 	var out []correlate.SocketRef
 	for rows.Next() {
 		r, err := scanSocket(rows)
 		if err != nil {
-			return nil, fmt.Errorf("store: sockets of pid %d in snapshot %d: %w", pid, snapshotID, err)
+			return nil, fmt.Errorf("sockets of pid %d in snapshot %d: %w", pid, snapshotID, err)
 		}
 		out = append(out, r)
 	}

@@ -36,16 +36,16 @@ type Store struct {
 // driver applies them to every connection it opens.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" {
-		return nil, errors.New("store: open: empty path")
+		return nil, errors.New("open database: empty path")
 	}
 	db, err := sql.Open("sqlite3", dsn(path))
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	s := &Store{db: db, Now: time.Now}
 	if err := s.init(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	return s, nil
 }
@@ -84,7 +84,7 @@ func dsn(path string) string {
 // Close closes the database.
 func (s *Store) Close() error {
 	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("store: close: %w", err)
+		return fmt.Errorf("close database: %w", err)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/portmortem/portmortem/correlate"
+	"github.com/portmortem/portmortem/parsers"
 	"github.com/portmortem/portmortem/reports"
 	"github.com/portmortem/portmortem/store"
 	"github.com/portmortem/portmortem/store/ingest"
@@ -98,7 +99,7 @@ func (o *analyzeOptions) validate(args []string) error {
 	}
 	for _, v := range o.failOn {
 		if !slices.Contains(correlate.Verdicts, correlate.Verdict(strings.ToUpper(v))) {
-			return fmt.Errorf("%w: --fail-on %q: verdicts are %v", errUsage, v, correlate.Verdicts)
+			return fmt.Errorf("%w: --fail-on %q: verdicts are %s", errUsage, v, verdictList(correlate.Verdicts))
 		}
 	}
 	if o.ports != "" {
@@ -128,6 +129,15 @@ func (o *analyzeOptions) validate(args []string) error {
 		return err
 	}
 	return o.limits.validate()
+}
+
+// verdictList joins verdicts with commas, as --fail-on takes them.
+func verdictList(vs []correlate.Verdict) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ",")
 }
 
 // parseOffset reads +01:00, -0500, +1, UTC.
@@ -213,7 +223,7 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 			sizes[i] = inputSize(b)
 			prog.inTotal += sizes[i]
 		}
-		stop := startProgress(con, prog)
+		stop := startProgress(ctx, con, prog)
 		defer stop()
 	}
 	obs := &analyzeObserver{e: e, o: &o, s: s, con: con, views: make([]*reports.Case, len(bundles))}
@@ -226,10 +236,14 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	var cases []*reports.Case
-	failed := 0
+	failed, skipped := 0, 0
 	for _, r := range results {
 		if r.Err != nil {
-			failed++
+			if obs.notBundle(r) {
+				skipped++
+			} else {
+				failed++
+			}
 			continue
 		}
 		cases = append(cases, obs.views[r.Index])
@@ -248,6 +262,7 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 		}
 		return fmt.Errorf("nothing analyzed (%d bundle(s) given, none could be analyzed): no report written, %s left as it was", len(bundles), o.out)
 	}
+	obs.unmatchedCaptures(cases)
 	written, err := writeReports(ctx, s, o.db, o.out, cases, o.report)
 	if err != nil {
 		return err
@@ -302,6 +317,12 @@ func (a *analyzeObserver) Committed(ctx context.Context, i int, caseID int64) er
 }
 
 func (a *analyzeObserver) Done(r ingest.Result) error {
+	if a.notBundle(r) {
+		if !a.o.quiet {
+			a.con.printf("warning: %s: not a bundle (no usable artifact), skipped\n", r.Bundle)
+		}
+		return nil
+	}
 	if r.Err != nil {
 		a.con.printf("portmortem: %s: %v\n", r.Bundle, r.Err)
 		return nil
@@ -321,6 +342,38 @@ func (a *analyzeObserver) Done(r ingest.Result) error {
 		err = reports.WriteText(a.e.stdout, c, reports.TextOptions{Color: colorOutput(a.e.stdout)})
 	})
 	return err
+}
+
+// notBundle says r is a path that holds nothing portmortem reads, given
+// among other bundles (a glob such as dir/* that picked up a README): a
+// warning, where a bundle given alone is an error.
+func (a *analyzeObserver) notBundle(r ingest.Result) bool {
+	return len(a.views) > 1 && errors.Is(r.Err, ingest.ErrNoArtifact)
+}
+
+// unmatchedCaptures warns of each --captured-at rule that set the capture
+// time of no artifact of cases (correlate.MatchCapture is the rule
+// CaptureTime applied).
+func (a *analyzeObserver) unmatchedCaptures(cases []*reports.Case) {
+	if a.o.quiet || len(a.o.captures) == 0 {
+		return
+	}
+	used := make([]bool, len(a.o.captures))
+	for _, c := range cases {
+		for _, art := range c.Artifacts {
+			if art.CaptureSource != parsers.CaptureFlag {
+				continue
+			}
+			if i := correlate.MatchCapture(a.o.captures, art.Path); i >= 0 {
+				used[i] = true
+			}
+		}
+	}
+	for i, u := range used {
+		if !u {
+			a.con.printf("warning: --captured-at %q matched no artifact\n", a.o.capturedAt[i])
+		}
+	}
 }
 
 // startCPUProfile writes a CPU profile to name until stop is called.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/portmortem/portmortem/parsers/bundle"
@@ -27,6 +28,7 @@ type reportOptions struct {
 func (r *reportOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&r.formats, "format", []string{"xlsx", "html", "json"},
 		"reports to write to the output folder: xlsx (report.xlsx), html (report.html), json (findings.json)")
+	fs.Lookup("format").DefValue = strings.Join(r.formats, ",") // as the flag takes it, not pflag's [a,b]
 }
 
 func (r *reportOptions) validate() error {
@@ -101,7 +103,7 @@ func (o *reportCmdOptions) validate() error {
 
 // runReport writes the reports of cases already in a database, without
 // reading the bundles again: every complete case, or those of the bundles
-// named (by path as analyzed, or by content).
+// named (by path as analyzed, base name or content).
 func runReport(ctx context.Context, e env, args []string) error {
 	var o reportCmdOptions
 	flags := newFlagSet(e, "report", reportUsage)
@@ -121,17 +123,18 @@ func runReport(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var ids []int64
+	var complete []store.Case
 	for _, c := range all {
-		if c.Status != store.StatusComplete {
-			continue
-		}
-		if len(flags.Args()) == 0 || bundleNamed(ctx, c, flags.Args()) {
-			ids = append(ids, c.ID)
+		if c.Status == store.StatusComplete {
+			complete = append(complete, c)
 		}
 	}
-	if len(ids) == 0 {
+	if len(complete) == 0 {
 		return errors.New("no analyzed bundle to report on in " + o.db)
+	}
+	ids, err := casesNamed(ctx, complete, flags.Args())
+	if err != nil {
+		return fmt.Errorf("%v in %s; it holds:%s", err, o.db, knownBundles(complete))
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
@@ -154,18 +157,71 @@ func runReport(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-// bundleNamed says whether a case is one of the bundles named on the
-// command line: the same path as analyzed, or the same content.
-func bundleNamed(ctx context.Context, c store.Case, names []string) bool {
-	for _, n := range names {
-		if filepath.Clean(n) == filepath.Clean(c.BundlePath) {
-			return true
+// casesNamed returns the cases of the bundles named on the command line,
+// every case when none is named. A name is a bundle's path as analyzed, its
+// base name, or a path with the same content; a name that matches no case
+// is an error.
+func casesNamed(ctx context.Context, cases []store.Case, names []string) ([]int64, error) {
+	var ids []int64
+	if len(names) == 0 {
+		for _, c := range cases {
+			ids = append(ids, c.ID)
 		}
-		if h, err := bundle.Hash(ctx, n); err == nil && h == c.BundleHash {
-			return true
+		return ids, nil
+	}
+	matched := make([]bool, len(cases))
+	var missing []string
+	for _, n := range names {
+		hash, _ := bundle.Hash(ctx, n) // "" when n is not a bundle here
+		found := false
+		for i, c := range cases {
+			if bundleNamed(c, n, hash) {
+				found = true
+				matched[i] = true
+			}
+		}
+		if !found {
+			missing = append(missing, strconv.Quote(n))
 		}
 	}
-	return false
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("no analyzed bundle named %s", strings.Join(missing, ", "))
+	}
+	for i, c := range cases {
+		if matched[i] {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids, nil
+}
+
+// bundleNamed says whether a case is the bundle called name: the same
+// path as analyzed, the same base name when name is a bare name, or the
+// same content (hash, "" if name could not be read).
+func bundleNamed(c store.Case, name, hash string) bool {
+	p := filepath.Clean(c.BundlePath)
+	switch n := filepath.Clean(name); {
+	case n == p:
+		return true
+	case n == filepath.Base(n) && n == filepath.Base(p):
+		return true
+	}
+	return hash != "" && hash == c.BundleHash
+}
+
+// knownBundles lists cases for an error message, one per line.
+func knownBundles(cases []store.Case) string {
+	var b strings.Builder
+	for _, c := range cases {
+		fmt.Fprintf(&b, "\n  %s", c.BundlePath)
+		if c.Host != "" {
+			fmt.Fprintf(&b, " (host %s)", c.Host)
+		}
+	}
+	return b.String()
 }
 
 // printWritten lists the files a run wrote.

@@ -134,8 +134,12 @@ func writeNetstat(f *os.File, stamp string, rows int, dnsPool bool) error {
 	return bw.Flush()
 }
 
-// writeSynthFile creates name, runs write on it and closes it.
+// writeSynthFile creates name (and its folder), runs write on it and
+// closes it.
 func writeSynthFile(name string, write func(*os.File) error) error {
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return err
+	}
 	f, err := os.Create(name)
 	if err != nil {
 		return err

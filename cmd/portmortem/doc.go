@@ -5,18 +5,18 @@
 //
 // Usage:
 //
-//	portmortem analyze [flags] BUNDLE... ingest bundles into SQLite, correlate, write the reports
-//	portmortem report [flags] [BUNDLE...] write the reports again from the database
-//	portmortem inspect [flags] PATH...   list every artifact found, with format, encoding and records
-//	portmortem synth evtx|netstat|bundles ... write synthetic artifacts and bundles for benchmarks
-//	portmortem version                   print the version
-//	portmortem help [COMMAND]            print help
+//	portmortem analyze [flags] BUNDLE...       ingest bundles into SQLite, correlate, write the reports
+//	portmortem report [flags] [BUNDLE...]      write the reports again from the database
+//	portmortem inspect [flags] PATH...         list every artifact found, with format, encoding and records
+//	portmortem synth evtx|netstat|bundles ...  write synthetic artifacts and bundles for benchmarks
+//	portmortem version                         print the version
+//	portmortem help [COMMAND]                  print help
 //
 // Exit codes:
 //
 //	0    the run worked (whatever it found)
 //	1    an error stopped the run or a PATH could not be read
-//	2    usage error (unknown command or flag)
+//	2    usage error (unknown command or flag, help for an unknown command)
 //	3    the run finished but some input could not be parsed, and --strict was given
 //	4    analyze --fail-on: a finding has one of the named verdicts
 //	130  interrupted (Ctrl-C)

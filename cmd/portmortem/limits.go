@@ -20,8 +20,8 @@ func (l *limitFlags) AddFlags(fs *pflag.FlagSet) {
 	l.Limits = bundle.DefaultLimits()
 	l.total = byteSize(l.MaxTotalBytes)
 	l.entry = byteSize(l.MaxEntryBytes)
-	fs.Var(&l.total, "max-total", "most bytes read from one bundle, archives unpacked (e.g. 64GiB)")
-	fs.Var(&l.entry, "max-entry", "most bytes of one file inside an archive (e.g. 16GiB)")
+	fs.Var(&l.total, "max-total", "most bytes read from one bundle, archives unpacked (e.g. 512MiB, 2GB)")
+	fs.Var(&l.entry, "max-entry", "most bytes of one file inside an archive (e.g. 512MiB, 2GB)")
 	fs.Float64Var(&l.MaxRatio, "max-ratio", l.MaxRatio, "refuse archive members that expand more than this many times (zip bombs)")
 	fs.IntVar(&l.MaxDepth, "max-depth", l.MaxDepth, "most levels of archives inside archives")
 	fs.IntVar(&l.MaxEntries, "max-entries", l.MaxEntries, "most files read from one bundle")
@@ -38,8 +38,20 @@ func (l *limitFlags) validate() error {
 // byteSize is a flag value that accepts 1048576, 512MiB, 64GiB, 2GB …
 type byteSize int64
 
-func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
-func (b *byteSize) Type() string   { return "size" }
+// String shows the size in the largest binary unit that divides it
+// (64GiB, 512MiB), so that the flag defaults read as written.
+func (b *byteSize) String() string {
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n := int64(*b); n != 0 && n%u.mult == 0 {
+			return strconv.FormatInt(n/u.mult, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(int64(*b), 10)
+}
+func (b *byteSize) Type() string { return "size" }
 
 func (b *byteSize) Set(s string) error {
 	units := []struct {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"io/fs"
@@ -63,6 +64,9 @@ func (c *console) draw(s string) {
 	c.shown = len(s)
 }
 
+// interruptEcho is what a terminal prints at the cursor for Ctrl-C.
+const interruptEcho = "^C"
+
 // progress counts analyze's work. The counters are always kept; the line
 // is drawn only when stderr is a terminal (see startProgress).
 type progress struct {
@@ -94,7 +98,10 @@ func (p *progress) line(now time.Time) string {
 // counters and an ETA from input bytes, and must give way to the warnings
 // and findings printed meanwhile; that is this much code, without a
 // dependency and its own terminal handling.)
-func startProgress(c *console, p *progress) (stop func()) {
+//
+// When ctx was cancelled by Ctrl-C, the terminal has echoed "^C" after the
+// line (or on an empty line); stop clears those columns too.
+func startProgress(ctx context.Context, c *console, p *progress) (stop func()) {
 	quit, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
@@ -105,6 +112,9 @@ func startProgress(c *console, p *progress) (stop func()) {
 			select {
 			case <-quit:
 				c.mu.Lock()
+				if ctx.Err() != nil {
+					c.shown += len(interruptEcho)
+				}
 				c.clear()
 				c.mu.Unlock()
 				return

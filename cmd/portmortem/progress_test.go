@@ -103,3 +103,28 @@ func TestProgressLine(t *testing.T) {
 		}
 	})
 }
+
+// TestProgressClearedOnInterrupt checks that stopping the progress line
+// after Ctrl-C blanks the line and the "^C" the terminal echoed after it.
+func TestProgressClearedOnInterrupt(t *testing.T) {
+	for _, interrupted := range []bool{false, true} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var b bytes.Buffer
+		c := &console{w: &b}
+		p := &progress{start: time.Now(), total: 3}
+		stop := startProgress(ctx, c, p)
+		if interrupted {
+			cancel()
+		}
+		stop()
+		cancel()
+		line := p.line(time.Now())
+		width := len(line)
+		if interrupted {
+			width += len("^C")
+		}
+		if want := "\r" + strings.Repeat(" ", width) + "\r"; !strings.HasSuffix(b.String(), want) {
+			t.Errorf("interrupted=%v: output %q does not end with a clear of %d columns", interrupted, b.String(), width)
+		}
+	}
+}

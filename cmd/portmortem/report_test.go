@@ -430,6 +430,37 @@ func TestReportCommand(t *testing.T) {
 		t.Error("--format json wrote report.xlsx")
 	}
 
+	base := t.TempDir()
+	if code := run(context.Background(), []string{"report", "--db", db, "-o", base, "--format", "json", filepath.Base(dirs[2])}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("report %s: exit %d\n%s", filepath.Base(dirs[2]), code, stderr.String())
+	}
+	fs = readFindingsJSON(t, filepath.Join(base, "findings.json"))
+	if len(fs) == 0 {
+		t.Error("report by base name: no findings")
+	}
+	for _, f := range fs {
+		if f.Bundle != dirs[2] {
+			t.Errorf("finding of %s in the report of %s", f.Bundle, filepath.Base(dirs[2]))
+		}
+	}
+
+	stderr.Reset()
+	none := t.TempDir()
+	if code := run(context.Background(), []string{"report", "--db", db, "-o", none, "nope"}, &stdout, &stderr); code != exitError {
+		t.Errorf("report of an unknown bundle: exit %d, want %d", code, exitError)
+	}
+	if !strings.Contains(stderr.String(), `no analyzed bundle named "nope"`) {
+		t.Errorf("report of an unknown bundle does not say so:\n%s", stderr.String())
+	}
+	for _, d := range dirs {
+		if !strings.Contains(stderr.String(), d) {
+			t.Errorf("report of an unknown bundle does not list %s:\n%s", d, stderr.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(none, "findings.json")); err == nil {
+		t.Error("report of an unknown bundle wrote findings.json")
+	}
+
 	if code := run(context.Background(), []string{"report", "--db", filepath.Join(t.TempDir(), "none.db")}, &stdout, &stderr); code != exitUsage {
 		t.Errorf("report with a missing database: exit %d, want %d", code, exitUsage)
 	}

@@ -64,11 +64,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	name, rest := args[0], args[1:]
 	switch name {
 	case "help", "-h", "--help":
-		if len(rest) > 0 {
+		if len(rest) > 1 {
+			return exitCode(fmt.Errorf("%w: help takes one COMMAND, not %d", errUsage, len(rest)), stderr)
+		}
+		if len(rest) == 1 {
 			for _, c := range commands() {
 				if c.name == rest[0] && c.run != nil {
 					return exitCode(c.run(ctx, e, []string{"--help"}), stderr)
 				}
+			}
+			if rest[0] != "help" {
+				fmt.Fprintf(stderr, "portmortem: unknown command %q\n", rest[0])
+				usage(stderr)
+				return exitUsage
 			}
 		}
 		usage(stdout)
@@ -109,11 +117,24 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 }
 
+// usage prints every command's usage lines (a command may have several)
+// in one column, its summary beside the first.
 func usage(w io.Writer) {
 	var b strings.Builder
 	b.WriteString("portmortem finds which process held the port a Windows service failed to bind.\n\nUsage:\n")
+	width := 0
 	for _, c := range commands() {
-		fmt.Fprintf(&b, "  %-52s %s\n", c.usage, c.summary)
+		for _, l := range strings.Split(c.usage, "\n") {
+			width = max(width, len(strings.TrimSpace(l)))
+		}
+	}
+	for _, c := range commands() {
+		summary := c.summary
+		for _, l := range strings.Split(c.usage, "\n") {
+			line := fmt.Sprintf("  %-*s  %s", width, strings.TrimSpace(l), summary)
+			b.WriteString(strings.TrimRight(line, " ") + "\n")
+			summary = ""
+		}
 	}
 	b.WriteString("\nExit codes: 0 ok, 1 error, 2 usage, 3 parse errors with --strict, 4 --fail-on matched, 130 interrupted.\n")
 	b.WriteString("Run 'portmortem help COMMAND' for the flags of a command.\n")

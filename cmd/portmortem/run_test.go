@@ -19,12 +19,13 @@ import (
 //	stdout: text that must appear on stdout (repeatable)
 //	!stdout: text that must not appear
 //	stderr: text that must appear on stderr (repeatable)
+//	!stderr: text that must not appear on stderr
 //	needs: corpus                            (skip where the corpus is absent)
 type scenario struct {
 	args              []string
 	exit              int
 	stdout, notStdout []string
-	stderr            []string
+	stderr, notStderr []string
 	needsCorpus       bool
 	files             map[string][]byte
 }
@@ -90,6 +91,8 @@ func loadScenario(t *testing.T, path, work, corpus string) scenario {
 			s.notStdout = append(s.notStdout, expand(val))
 		case "stderr":
 			s.stderr = append(s.stderr, expand(val))
+		case "!stderr":
+			s.notStderr = append(s.notStderr, expand(val))
 		case "needs":
 			s.needsCorpus = val == "corpus"
 		}
@@ -147,6 +150,11 @@ func TestCLIScenarios(t *testing.T) {
 					t.Errorf("stderr lacks %q\nstderr:\n%s", w, stderr.String())
 				}
 			}
+			for _, w := range s.notStderr {
+				if strings.Contains(stderr.String(), w) {
+					t.Errorf("stderr has %q\nstderr:\n%s", w, stderr.String())
+				}
+			}
 		})
 	}
 }
@@ -161,5 +169,37 @@ func TestInterruptedExitCode(t *testing.T) {
 	}
 	if got, want := run(ctx, []string{"inspect", dir}, &stdout, &stderr), exitInterrupted; got != want {
 		t.Errorf("exit %d, want %d (stderr %q)", got, want, stderr.String())
+	}
+}
+
+// TestUsageAligned checks that every command's summary starts in the same
+// column of the top-level usage, whatever the length of its usage lines.
+func TestUsageAligned(t *testing.T) {
+	var b bytes.Buffer
+	usage(&b)
+	col := -1
+	for _, c := range commands() {
+		found := false
+		for _, line := range strings.Split(b.String(), "\n") {
+			i := strings.Index(line, c.summary)
+			if i < 0 || !strings.HasPrefix(line, "  portmortem ") {
+				continue
+			}
+			found = true
+			if col < 0 {
+				col = i
+			}
+			if i != col {
+				t.Errorf("summary of %s at column %d, want %d:\n%s", c.name, i, col, b.String())
+			}
+		}
+		if !found {
+			t.Errorf("no usage line of %s has its summary:\n%s", c.name, b.String())
+		}
+	}
+	for _, line := range strings.Split(b.String(), "\n") {
+		if strings.HasPrefix(line, "   ") {
+			t.Errorf("usage line %q is not in the command column", line)
+		}
 	}
 }

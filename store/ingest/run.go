@@ -69,7 +69,8 @@ type Result struct {
 	Findings []correlate.Finding
 	Coverage []correlate.Coverage
 	// Err is why the bundle could not be analyzed; the run goes on with
-	// the others.
+	// the others. It is ErrNoArtifact when the path holds nothing portmortem
+	// reads (not a bundle, or an empty one).
 	Err error
 }
 
@@ -82,7 +83,7 @@ type Result struct {
 // back) or with Done's error; a bundle that fails only fails its Result.
 func Run(ctx context.Context, s *store.Store, bundles []string, o Options, obs Observer) ([]Result, error) {
 	if o.Jobs < 1 {
-		return nil, fmt.Errorf("ingest: jobs %d: want 1 or more", o.Jobs)
+		return nil, fmt.Errorf("jobs %d: want 1 or more", o.Jobs)
 	}
 	prog := o.Progress
 	if prog == nil {
@@ -213,7 +214,7 @@ func (p *pipeline) analyze(ctx context.Context, i int, bundlePath string) (id in
 		return 0, false, nil, nil, err
 	}
 	if len(arts) == 0 {
-		return 0, false, nil, nil, fmt.Errorf("no usable artifact (run 'portmortem inspect %s' to see what was found)", bundlePath)
+		return 0, false, nil, nil, fmt.Errorf("%w (run 'portmortem inspect %s' to see what was found)", ErrNoArtifact, bundlePath)
 	}
 	clues := correlate.HostClues{Offset: o.Offset}
 	for _, a := range arts {
