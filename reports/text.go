@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -45,29 +46,54 @@ func WriteText(w io.Writer, c *Case, o TextOptions) error {
 	if len(c.Findings) == 0 {
 		b.WriteString("  no service-start failures found\n")
 	}
-	for _, g := range c.groups() {
+	shown, total := 0, 0
+	var unknown []findingGroup // PORT_UNKNOWN: one line for every service
+	unknownAt := -1
+	groups := c.groups()
+	for _, g := range groups {
+		total += g.Count
+	}
+	var lines []string
+	for _, g := range groups {
 		f := &c.Findings[g.First]
-		verdict := fmt.Sprintf("%-16s", f.Verdict)
-		if o.Color {
-			if col, ok := verdictANSI[f.Verdict]; ok {
-				verdict = col + verdict + ansiReset
+		if f.Verdict == correlate.PortUnknown {
+			if unknownAt < 0 {
+				unknownAt = len(lines)
+				lines = append(lines, "")
 			}
+			unknown = append(unknown, g)
+			continue
 		}
-		owner := orDash(ownerLabel(f))
-		line := fmt.Sprintf("  %s %3.0f%%  %-9s  %-40s  %-20s  %s", verdict, g.Confidence*100, portLabel(f),
-			clip(oneLine(serviceLabel(f)), 40), clip(oneLine(owner), 30), oneLine(string(f.Rule)))
-		line = strings.TrimRight(line, " ")
-		if g.Count > 1 {
-			line += fmt.Sprintf("  (×%d)", g.Count)
+		if len(lines) >= maxTextFindings {
+			continue
 		}
-		b.WriteString(line)
+		shown += g.Count
+		lines = append(lines, c.textLine(g, o))
+	}
+	if unknownAt >= 0 {
+		if unknownAt < maxTextFindings {
+			n := 0
+			for _, g := range unknown {
+				n += g.Count
+			}
+			shown += n
+			lines[unknownAt] = unknownLine(c, unknown, n, o)
+		} else {
+			lines = slices.Delete(lines, unknownAt, unknownAt+1)
+		}
+	}
+	for _, l := range lines[:min(len(lines), maxTextFindings)] {
+		b.WriteString(l)
 		b.WriteByte('\n')
+	}
+	if shown < total {
+		fmt.Fprintf(&b, "  … %d more finding(s) in report.html (and the workbook, findings.json)\n", total-shown)
 	}
 	for _, v := range c.Coverage {
 		if v.Status == correlate.StatusOK {
 			continue
 		}
-		line := fmt.Sprintf("  coverage: %s %s: %s", v.Check, v.Status, oneLine(v.Reason))
+		line := fmt.Sprintf("  coverage: %s %s: %s", v.Check, v.Status, clip(oneLine(v.Reason), maxCoverageText))
 		if o.Color {
 			line = "\x1b[2m" + line + ansiReset
 		}
@@ -76,6 +102,64 @@ func WriteText(w io.Writer, c *Case, o TextOptions) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// Bounds of the terminal table: finding lines per bundle (the reports
+// have them all), and the characters of a coverage reason.
+const (
+	maxTextFindings = 20
+	maxCoverageText = 240
+)
+
+// textLine is a group's terminal line.
+func (c *Case) textLine(g findingGroup, o TextOptions) string {
+	f := &c.Findings[g.First]
+	owner := orDash(ownerLabel(f))
+	line := fmt.Sprintf("  %s %4s  %-9s  %-40s  %-20s  %s", verdictText(f.Verdict, o), confidenceText(f.Verdict, g.Confidence), portLabel(f),
+		clip(oneLine(serviceLabel(f)), 40), clip(oneLine(owner), 30), oneLine(string(f.Rule)))
+	line = strings.TrimRight(line, " ")
+	if g.Count > 1 {
+		line += fmt.Sprintf("  (×%d)", g.Count)
+	}
+	return line
+}
+
+// unknownLine folds the PORT_UNKNOWN groups of a case into one line: the
+// count and the first services.
+func unknownLine(c *Case, groups []findingGroup, n int, o TextOptions) string {
+	if len(groups) == 1 {
+		return c.textLine(groups[0], o)
+	}
+	var names []string
+	for _, g := range groups[:min(len(groups), 3)] {
+		names = append(names, clip(oneLine(serviceLabel(&c.Findings[g.First])), 24))
+	}
+	more := ""
+	if len(groups) > 3 {
+		more = fmt.Sprintf(" and %d more", len(groups)-3)
+	}
+	return fmt.Sprintf("  %s %4s  %-9s  %d services: %s%s  (×%d)", verdictText(correlate.PortUnknown, o),
+		confidenceText(correlate.PortUnknown, 0), "-", len(groups), strings.Join(names, ", "), more, n)
+}
+
+// verdictText is a verdict padded for the table, coloured for a terminal.
+func verdictText(v correlate.Verdict, o TextOptions) string {
+	s := fmt.Sprintf("%-16s", v)
+	if o.Color {
+		if col, ok := verdictANSI[v]; ok {
+			s = col + s + ansiReset
+		}
+	}
+	return s
+}
+
+// confidenceText is a finding's confidence; a PORT_UNKNOWN finding has
+// none to give ("–", not "0%").
+func confidenceText(v correlate.Verdict, conf float64) string {
+	if v == correlate.PortUnknown {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f%%", conf*100)
 }
 
 func orDash(s string) string {

@@ -3,9 +3,12 @@ package reports
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portmortem/portmortem/correlate"
 )
 
 func TestWriteText(t *testing.T) {
@@ -78,5 +81,51 @@ func TestOneLine(t *testing.T) {
 				t.Errorf("oneLine(%q) = %q, want %q", tc.input, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestWriteTextBounded: the table of a case with many findings shows at
+// most maxTextFindings finding lines and says how many more the reports
+// hold; every PORT_UNKNOWN finding folds into one line that names the
+// count and the first services, without a 0 % confidence; a long
+// coverage reason is clipped.
+func TestWriteTextBounded(t *testing.T) {
+	c := &Case{Bundle: "many", Zone: Zone{Known: true}}
+	for i := range 30 {
+		c.Findings = append(c.Findings, correlate.Finding{Verdict: correlate.NotPortRelated, Confidence: 0.9,
+			Service: fmt.Sprintf("Service%02d", i), OwnerPID: -1})
+	}
+	for i := range 244 {
+		c.Findings = append(c.Findings, correlate.Finding{Verdict: correlate.PortUnknown, Service: fmt.Sprintf("Evil%03d", i), OwnerPID: -1})
+	}
+	c.Coverage = []correlate.Coverage{{Check: "snapshot-time", Status: correlate.StatusPartial, Reason: strings.Repeat("b/netstat.txt: no time; ", 100)}}
+	var b bytes.Buffer
+	if err := WriteText(&b, c, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if n := len(lines); n > 1+maxTextFindings+1+1 {
+		t.Errorf("%d lines:\n%s", n, out)
+	}
+	if !strings.Contains(out, "  … 11 more finding(s) in report.html") {
+		t.Errorf("no count of the findings left out (244 PORT_UNKNOWN on one line, then 19 of the 30 others):\n%s", out)
+	}
+	for _, l := range lines {
+		if len([]rune(l)) > maxCoverageText+40 {
+			t.Errorf("line of %d characters: %q", len([]rune(l)), l)
+		}
+	}
+
+	// Fewer finding kinds than lines: the PORT_UNKNOWN findings are one line.
+	c.Findings = c.Findings[25:]
+	b.Reset()
+	if err := WriteText(&b, c, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out = b.String()
+	want := "  PORT_UNKNOWN        –  -          244 services: Evil000, Evil001, Evil002 and 241 more  (×244)\n"
+	if !strings.Contains(out, want) || strings.Contains(out, " 0%") || strings.Contains(out, "more finding") {
+		t.Errorf("want %q, no \" 0%%\" and no 'more finding':\n%s", want, out)
 	}
 }
