@@ -11,22 +11,22 @@ import (
 )
 
 // JSONFinding is one element of findings.json. The field names and their
-// order are stable: scripts read them. Lists are [] rather than null when
-// empty.
+// order are stable: scripts read them. Every field is always there: lists
+// are [] rather than null when empty, and a value that is unknown is null.
 type JSONFinding struct {
-	Bundle      string `json:"bundle"`
-	Host        string `json:"host"`
-	Service     string `json:"service"`
-	ServiceKey  string `json:"service_key"`
-	FailureTime string `json:"failure_time"` // RFC 3339, UTC; "" when unknown
-	EventID     uint16 `json:"event_id"`
+	Bundle      string  `json:"bundle"`
+	Host        string  `json:"host"`
+	Service     string  `json:"service"`
+	ServiceKey  string  `json:"service_key"`
+	FailureTime *string `json:"failure_time"` // RFC 3339, UTC; null when unknown
+	EventID     uint16  `json:"event_id"`
 	// ErrorCode is null when the event gave none; Error is the code with
-	// its name: "10048 (WSAEADDRINUSE)".
+	// its name, "10048 (WSAEADDRINUSE)", null with it.
 	ErrorCode  *uint32  `json:"error_code"`
-	Error      string   `json:"error,omitempty"`
+	Error      *string  `json:"error"`
 	Proto      string   `json:"proto"`
 	Port       uint16   `json:"port"`
-	PortSource string   `json:"port_source,omitempty"`
+	PortSource *string  `json:"port_source"` // null when no port was found
 	Verdict    string   `json:"verdict"`
 	Confidence float64  `json:"confidence"`
 	Reasons    []string `json:"reasons"`
@@ -71,18 +71,22 @@ func writeJSON(ctx context.Context, m *Model, w io.Writer) error {
 func jsonFinding(f *correlate.Finding) JSONFinding {
 	out := JSONFinding{
 		Bundle: f.Bundle, Host: f.Host, Service: f.Service, ServiceKey: f.ServiceKey,
-		EventID: f.EventID, Proto: string(f.Proto), Port: f.Port, PortSource: string(f.PortSource),
+		EventID: f.EventID, Proto: string(f.Proto), Port: f.Port,
 		Verdict: string(f.Verdict), Confidence: f.Confidence, Reasons: nonNil(f.Reasons),
 		OwnerImage: f.OwnerImage, OwnerServices: nonNil(f.OwnerServices), Snapshot: f.Snapshot,
 		Rule: string(f.Rule), Remedy: nonNil(f.Remedy), KB: nonNil(f.KB), Evidence: nonNil(f.Evidence),
 	}
 	if !f.FailureTime.IsZero() {
-		out.FailureTime = f.FailureTime.UTC().Format(time.RFC3339Nano)
+		t := f.FailureTime.UTC().Format(time.RFC3339Nano)
+		out.FailureTime = &t
+	}
+	if f.PortSource != "" {
+		src := string(f.PortSource)
+		out.PortSource = &src
 	}
 	if f.HasError {
-		code := f.ErrorCode
-		out.ErrorCode = &code
-		out.Error = errorLabel(f)
+		code, label := f.ErrorCode, errorLabel(f)
+		out.ErrorCode, out.Error = &code, &label
 	}
 	if f.OwnerPID >= 0 {
 		pid := f.OwnerPID

@@ -190,12 +190,12 @@ func TestReportWorkbook(t *testing.T) {
 			{"KB", cell(r, "KB"), strings.Join(w.KB, ", ")},
 			{"Event ID", cell(r, "Event ID"), strconv.Itoa(int(w.EventID))},
 			{"Error code", cell(r, "Error code"), wantCode},
-			{"Error", cell(r, "Error"), w.Error},
-			{"Port source", cell(r, "Port source"), w.PortSource},
+			{"Error", cell(r, "Error"), deref(w.Error)},
+			{"Port source", cell(r, "Port source"), deref(w.PortSource)},
 			{"Snapshot", cell(r, "Snapshot"), w.Snapshot},
 			{"Reasons", cell(r, "Reasons"), strings.Join(w.Reasons, "\n")},
 			{"Evidence", cell(r, "Evidence"), reports.EvidenceText(ev)},
-			{"Failure time", sheetTimeUTC(t, cell(r, "Failure time (host's zone)"), cell(r, "Zone")), w.FailureTime},
+			{"Failure time", sheetTimeUTC(t, cell(r, "Failure time (host's zone)"), cell(r, "Zone")), deref(w.FailureTime)},
 		} {
 			if c.got != c.want {
 				t.Errorf("finding %d (%s %s/%d) %s:\nsheet %q\njson  %q", i, w.Bundle, w.Proto, w.Port, c.name, c.got, c.want)
@@ -612,4 +612,12 @@ func TestReportHostileBundle(t *testing.T) {
 	if !strings.Contains(string(dom), "&lt;script&gt;alert(1)&lt;/script&gt;") {
 		t.Error("the rendered page does not show the process name as text")
 	}
+}
+
+// deref is *p, or "" for nil (a findings.json null).
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
