@@ -18,18 +18,22 @@ import (
 const evtTestdata = "../testdata/evt"
 
 // evtCorpusFile returns the path of a file of the shared corpus (see
-// corpusDir), or skips the test when that file is not there.
+// corpusDir), or skips the test when that file is not there (fails it
+// under strictTests).
 func evtCorpusFile(t testing.TB, rel string) string {
 	t.Helper()
 	p := filepath.Join(corpusDir(t), rel)
 	if _, err := os.Stat(p); err != nil {
+		if strictTests() {
+			t.Fatalf("corpus file %s: %v", rel, err)
+		}
 		t.Skipf("corpus file %s: %v", rel, err)
 	}
 	return p
 }
 
 // evtRefTool returns the path of a reference reader. It skips the test
-// when the tool is missing, except under CI=true where the test fails:
+// when the tool is missing, except under strictTests where the test fails:
 // CI must install libevt-utils, libevtx-utils and python3-evtx.
 func evtRefTool(t testing.TB, name string) string {
 	t.Helper()
@@ -37,7 +41,7 @@ func evtRefTool(t testing.TB, name string) string {
 	if err == nil {
 		return p
 	}
-	if os.Getenv("CI") == "true" {
+	if strictTests() {
 		t.Fatalf("reference reader %s is missing (apt-get install libevt-utils libevtx-utils python3-evtx)", name)
 	}
 	t.Skipf("reference reader %s is missing", name)

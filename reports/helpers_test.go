@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +15,12 @@ import (
 	"github.com/portmortem/portmortem/parsers"
 	"github.com/portmortem/portmortem/store"
 )
+
+// longTests reports whether the long tests run: PORTMORTEM_LONG=1, which
+// .ci/run sets (-short wins over it).
+func longTests() bool {
+	return os.Getenv("PORTMORTEM_LONG") == "1" && !testing.Short()
+}
 
 // base is when the synthetic cases happen.
 var base = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)

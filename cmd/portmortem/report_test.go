@@ -299,13 +299,25 @@ func sheetTimeUTC(t *testing.T, serial, zone string) string {
 	return wall.UTC().Format(time.RFC3339Nano)
 }
 
+// longTests reports whether the long tests run: PORTMORTEM_LONG=1, which
+// .ci/run sets (-short wins over it).
+func longTests() bool {
+	return os.Getenv("PORTMORTEM_LONG") == "1" && !testing.Short()
+}
+
+// chromiumQuick is the scenario rendered in Chromium without
+// PORTMORTEM_LONG=1: the README's classic case, a CONFIRMED finding and
+// NO_CONFLICT_SEEN ones.
+const chromiumQuick = "sbs2003-ias-dns"
+
 // chromiumFlags are the flags the rendering test runs Chromium with: no
 // sandbox (containers), no GPU, and nothing that talks to the network.
 var chromiumFlags = []string{"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
 	"--disable-background-networking", "--disable-component-update", "--disable-sync"}
 
 // chromium returns the Chromium binary, skipping the test when there is
-// none (and failing it in CI, which installs Debian's chromium).
+// none (and failing it in CI, which installs Debian's chromium, or with
+// PORTMORTEM_LONG=1).
 func chromium(t *testing.T) string {
 	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
@@ -313,8 +325,8 @@ func chromium(t *testing.T) string {
 			return p
 		}
 	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium is not installed (CI installs Debian's chromium)")
+	if os.Getenv("CI") != "" || longTests() {
+		t.Fatal("chromium is not installed (CI installs Debian's chromium; PORTMORTEM_LONG=1 needs it)")
 	}
 	t.Skip("chromium is not installed: apt-get install chromium")
 	return ""
@@ -324,11 +336,15 @@ func chromium(t *testing.T) string {
 // bundle in headless Chromium to a PNG and a PDF, and checks the rendered
 // page (--dump-dom) shows each verdict and ran its script — which it can
 // only do if the Content-Security-Policy's hash matches. With
-// PORTMORTEM_SCREENSHOTS=DIR the PNGs and PDFs are kept there.
+// PORTMORTEM_SCREENSHOTS=DIR the PNGs and PDFs are kept there. A render
+// takes 3-7 s: without PORTMORTEM_LONG=1 only chromiumQuick is rendered.
 func TestReportHTMLInChromium(t *testing.T) {
 	bin := chromium(t)
 	keep := os.Getenv("PORTMORTEM_SCREENSHOTS")
 	for _, sc := range scenarios() {
+		if !longTests() && sc.name != chromiumQuick {
+			continue
+		}
 		t.Run(sc.name, func(t *testing.T) {
 			out := t.TempDir()
 			dir := filepath.Join(bundlesDir(), sc.name)

@@ -9,7 +9,8 @@ import (
 // corpusDir returns the shared corpus of real artifacts, which lies beside
 // the repository (../shared/corpus from the module root) on the team's
 // machines and in CI. PORTMORTEM_CORPUS overrides it. Where it is absent (a
-// plain clone elsewhere) the test is skipped with a message saying so. It
+// plain clone elsewhere) the test is skipped with a message saying so,
+// except in CI or with PORTMORTEM_LONG=1, where it fails. It
 // is parsers' helper of the same name, three levels up instead of two.
 func corpusDir(t testing.TB) string {
 	t.Helper()
@@ -18,8 +19,8 @@ func corpusDir(t testing.TB) string {
 		dir = filepath.Join("..", "..", "..", "shared", "corpus")
 	}
 	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("corpus %s missing in CI: %v", dir, err)
+		if os.Getenv("CI") != "" || os.Getenv("PORTMORTEM_LONG") == "1" {
+			t.Fatalf("corpus %s missing (CI or PORTMORTEM_LONG=1): %v", dir, err)
 		}
 		t.Skipf("corpus not found at %s (set PORTMORTEM_CORPUS): sweep skipped", dir)
 	}

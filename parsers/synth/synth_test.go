@@ -132,7 +132,7 @@ func TestNetstat(t *testing.T) {
 }
 
 // needTool skips the test when an external reader is missing, unless CI
-// is set: CI must run them.
+// or PORTMORTEM_LONG=1 is set: those must run them.
 func needTool(t *testing.T, name string, args ...string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
@@ -140,8 +140,8 @@ func needTool(t *testing.T, name string, args ...string) string {
 		err = exec.Command(path, args...).Run()
 	}
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not usable in CI: %v", name, err)
+		if os.Getenv("CI") == "true" || os.Getenv("PORTMORTEM_LONG") == "1" {
+			t.Fatalf("%s not usable (CI or PORTMORTEM_LONG=1): %v", name, err)
 		}
 		t.Skipf("%s not usable: %v", name, err)
 	}
