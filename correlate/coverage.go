@@ -185,24 +185,26 @@ func (a *analysis) finishCoverage(findings []Finding) {
 	}
 }
 
-// maxRefusedListed bounds the refused entries the bundle check names.
-const maxRefusedListed = 5
+// maxFilesListed bounds the files a coverage reason names; the rest are
+// counted.
+const maxFilesListed = 5
 
 // refusedReason names the bundle's files that were not read, and why.
 func refusedReason(rs []Refused) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d file(s) of the bundle were not read, so nothing they hold is in this analysis: ", len(rs))
-	for i, r := range rs[:min(len(rs), maxRefusedListed)] {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(printable(r.Path) + " (" + printable(r.Reason) + ")")
+	items := make([]string, len(rs))
+	for i, r := range rs {
+		items[i] = printable(r.Path) + " (" + printable(r.Reason) + ")"
 	}
-	if len(rs) > maxRefusedListed {
-		fmt.Fprintf(&b, "; and %d more (see the artifacts)", len(rs)-maxRefusedListed)
+	return fmt.Sprintf("%d file(s) of the bundle were not read, so nothing they hold is in this analysis: %s.", len(rs), fileList(items))
+}
+
+// fileList joins the first maxFilesListed items and counts the rest.
+func fileList(items []string) string {
+	s := strings.Join(items[:min(len(items), maxFilesListed)], "; ")
+	if len(items) > maxFilesListed {
+		s += fmt.Sprintf("; and %d more (see the artifacts)", len(items)-maxFilesListed)
 	}
-	b.WriteString(".")
-	return b.String()
+	return s
 }
 
 // printable quotes s when it is not valid UTF-8 or holds characters that
@@ -217,17 +219,9 @@ func printable(s string) string {
 
 // damagedReason names the event logs read only in part.
 func damagedReason(ds []Damaged) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d event log(s) were read only in part, so failures or boot markers in what could not be read are missing from this analysis: ", len(ds))
-	for i, d := range ds[:min(len(ds), maxRefusedListed)] {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		fmt.Fprintf(&b, "%s (%d unreadable part(s), %d record(s) read)", printable(d.Path), d.Errors, d.Records)
+	items := make([]string, len(ds))
+	for i, d := range ds {
+		items[i] = fmt.Sprintf("%s (%d unreadable part(s), %d record(s) read)", printable(d.Path), d.Errors, d.Records)
 	}
-	if len(ds) > maxRefusedListed {
-		fmt.Fprintf(&b, "; and %d more (see the artifacts)", len(ds)-maxRefusedListed)
-	}
-	b.WriteString(".")
-	return b.String()
+	return fmt.Sprintf("%d event log(s) were read only in part, so failures or boot markers in what could not be read are missing from this analysis: %s.", len(ds), fileList(items))
 }
