@@ -147,15 +147,38 @@ func (x *xlsxWriter) init() error {
 
 func ptr[T any](v T) *T { return &v }
 
-// newSheet adds a sheet at the end (the first one takes over Sheet1).
+// newSheet adds a sheet at the end (the first one takes over Sheet1),
+// set up for print: landscape, fitted to the page's width (as many pages
+// down as it takes), the header row repeated on every page. It is set up
+// before any row is streamed: the stream writer writes the page setup
+// with the rows.
 func (x *xlsxWriter) newSheet(name string) error {
 	if x.first {
 		x.first = false
-		return x.f.SetSheetName("Sheet1", name)
+		if err := x.f.SetSheetName("Sheet1", name); err != nil {
+			return err
+		}
+	} else if _, err := x.f.NewSheet(name); err != nil {
+		return err
 	}
-	_, err := x.f.NewSheet(name)
-	return err
+	landscape, wide, tall := "landscape", 1, 0
+	if err := x.f.SetPageLayout(name, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &wide, FitToHeight: &tall}); err != nil {
+		return err
+	}
+	if err := x.fitToPage(name); err != nil {
+		return err
+	}
+	return x.f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: quoteSheet(name) + "!$1:$1", Scope: name})
 }
+
+// fitToPage makes the page layout's fit to width apply.
+func (x *xlsxWriter) fitToPage(name string) error {
+	fit := true
+	return x.f.SetSheetProps(name, &excelize.SheetPropsOptions{FitToPage: &fit})
+}
+
+// quoteSheet is a sheet name as a formula refers to it.
+func quoteSheet(name string) string { return "'" + strings.ReplaceAll(name, "'", "''") + "'" }
 
 // zoneHeader is the zone date headers name: the one zone every case
 // shares, or "host's zone" when they differ (each row then names its own

@@ -191,6 +191,11 @@ func (x *xlsxWriter) index() error {
 		c.err = x.f.AutoFilter(sheetIndex, "A1:"+last, nil)
 	}
 	if c.err == nil {
+		// excelize's AutoFilter replaces the sheet's properties, and with
+		// them the fit to page newSheet set.
+		c.err = x.fitToPage(sheetIndex)
+	}
+	if c.err == nil {
 		c.err = x.f.SetPanes(sheetIndex, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
 	}
 	c.row++

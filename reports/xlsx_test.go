@@ -352,3 +352,49 @@ func TestXLSXWritesAtomically(t *testing.T) {
 		t.Errorf("left behind: %v", entries)
 	}
 }
+
+// TestXLSXPageSetup: every sheet prints landscape, fitted to the page's
+// width, with its header row repeated on each printed page.
+func TestXLSXPageSetup(t *testing.T) {
+	s := openStore(t)
+	m := loadModel(t, s, iasCase(t, s, "ias", "dns.exe"), iasCase(t, s, "ias2", "svchost.exe"))
+	path := filepath.Join(t.TempDir(), "report.xlsx")
+	if err := WriteXLSX(context.Background(), m, path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	titles := map[string]string{}
+	for _, d := range f.GetDefinedName() {
+		if d.Name == "_xlnm.Print_Titles" {
+			titles[d.Scope] = d.RefersTo
+		}
+	}
+	sheets := f.GetSheetList()
+	if len(sheets) < 9 {
+		t.Fatalf("sheets %q", sheets)
+	}
+	for _, sh := range sheets {
+		pl, err := f.GetPageLayout(sh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pl.Orientation == nil || *pl.Orientation != "landscape" || pl.FitToWidth == nil || *pl.FitToWidth != 1 ||
+			pl.FitToHeight == nil || *pl.FitToHeight != 0 {
+			t.Errorf("%s: page layout %+v, want landscape, 1 page wide, any number tall", sh, pl)
+		}
+		props, err := f.GetSheetProps(sh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if props.FitToPage == nil || !*props.FitToPage {
+			t.Errorf("%s: fit to page not set", sh)
+		}
+		if want := "'" + sh + "'!$1:$1"; titles[sh] != want {
+			t.Errorf("%s: print titles %q, want %q", sh, titles[sh], want)
+		}
+	}
+}
