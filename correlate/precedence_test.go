@@ -115,3 +115,30 @@ func FuzzLoadPorts(f *testing.F) {
 		}
 	})
 }
+
+func TestOSProduct(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"6.01. 7601 Service Pack 1 Multiprocessor Free", "Windows 7 / Server 2008 R2 SP1"},
+		{"6.01. 7601 Multiprocessor Free", "Windows 7 / Server 2008 R2 SP1"},
+		{"6.01. 7600 Multiprocessor Free", "Windows 7 / Server 2008 R2"},
+		{"6.00. 6002 Multiprocessor Free", "Windows Vista / Server 2008 SP2"},
+		{"5.02. 3790 Service Pack 2 Multiprocessor Free", "Windows Server 2003 / XP x64 SP2"},
+		{"5.2.3790 Service Pack 2 Build 3790", "Windows Server 2003 / XP x64 SP2"},
+		{"5.01. 2600 Service Pack 3 Uniprocessor Free", "Windows XP SP3"},
+		{"6.3.9600 N/A Build 9600", "Windows 8.1 / Server 2012 R2"},
+		{"10.00. 19045  Multiprocessor Free", "Windows 10"},
+		{"10.0.17763 N/A Build 17763", "Windows 10 1809 / Server 2019"},
+		{"10.0.20348 N/A Build 20348", "Windows Server 2022"},
+		{"10.0.22631 N/A Build 22631", "Windows 11"},
+		{"10.00. 26100  Multiprocessor Free", "Windows 11 24H2 / Server 2025"},
+	} {
+		if got, ok := OSProduct(tt.in); !ok || got != tt.want {
+			t.Errorf("OSProduct(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "unknown", "4.0", "7.5.1000", "Windows"} {
+		if got, ok := OSProduct(bad); ok {
+			t.Errorf("OSProduct(%q) = %q, want not ok", bad, got)
+		}
+	}
+}

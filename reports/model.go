@@ -126,6 +126,20 @@ func NewModel(tables Tables, cases ...*Case) *Model {
 	return m
 }
 
+// osLabel is the OS a case shows: systeminfo's name, else the product
+// the 6009 version names with that version as logged ("Windows 7 / Server
+// 2008 R2 SP1 (6.01. 7601 Service Pack 1 Multiprocessor Free)"), else the
+// version alone.
+func osLabel(name, version string) string {
+	if name != "" {
+		return name
+	}
+	if p, ok := correlate.OSProduct(version); ok {
+		return p + " (" + strings.TrimSpace(version) + ")"
+	}
+	return version
+}
+
 // LoadCase reads one case from the store.
 func LoadCase(ctx context.Context, s *store.Store, id int64) (*Case, error) {
 	c, err := loadCase(ctx, s, id)
@@ -145,7 +159,7 @@ func loadCase(ctx context.Context, s *store.Store, id int64) (*Case, error) {
 		return nil, err
 	}
 	c := &Case{ID: id, Bundle: sc.BundlePath, BundleHash: sc.BundleHash, Host: sc.Host,
-		OS:   cmp.Or(hf.OSName, sc.OSVersion),
+		OS:   osLabel(hf.OSName, sc.OSVersion),
 		Zone: Zone{Offset: hf.ZoneOffset, Known: hf.HasZone, Name: hf.TimeZone, Source: hf.ZoneSource}}
 	if c.Findings, err = s.Findings(ctx, id); err != nil {
 		return nil, err
