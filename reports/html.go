@@ -85,14 +85,17 @@ type htmlPage struct {
 
 type htmlCase struct {
 	Anchor, Bundle, Host, OS, Zone string
-	FailureCount                   int
-	Verdicts                       []htmlVerdictCount
-	TopCulprit                     string
-	Cards                          []htmlCard
-	MoreCards                      []htmlVerdictCount // findings past htmlCardLimit, per verdict
-	Findings                       []htmlFinding
-	Gaps                           []correlate.Coverage
-	Timeline                       *timeline
+	// Name is the bundle's base name, what the page calls it; Bundle is
+	// its path as given, in the facts.
+	Name         string
+	FailureCount int
+	Verdicts     []htmlVerdictCount
+	TopCulprit   string
+	Cards        []htmlCard
+	MoreCards    []htmlVerdictCount // findings past htmlCardLimit, per verdict
+	Findings     []htmlFinding
+	Gaps         []correlate.Coverage
+	Timeline     *timeline
 	// tables makes the case's tables when the template gets to them, so
 	// that a batch page holds one case's rows at a time, not every case's.
 	tables func() ([]htmlTable, error)
@@ -239,7 +242,7 @@ func newHTMLPage(ctx context.Context, m *Model) (*htmlPage, error) {
 }
 
 func newHTMLCase(ctx context.Context, m *Model, c *Case) (*htmlCase, error) {
-	hc := &htmlCase{Anchor: c.Anchor, Bundle: c.Bundle, Host: c.Host, OS: c.OS, Zone: c.Zone.Describe(),
+	hc := &htmlCase{Anchor: c.Anchor, Bundle: c.Bundle, Name: baseName(c.Bundle), Host: c.Host, OS: c.OS, Zone: c.Zone.Describe(),
 		FailureCount: c.failureCount(), TopCulprit: culprit(c.top())}
 	for _, vc := range c.verdictCounts() {
 		hc.Verdicts = append(hc.Verdicts, htmlVerdictCount{string(vc.Verdict), verdictClass(vc.Verdict), vc.Count})
@@ -539,4 +542,17 @@ func (c *Case) withHostTimes(s string) string {
 		}
 		return m + " (" + t.In(c.Zone.Location()).Format("2006-01-02 15:04:05") + " " + c.Zone.Label() + ")"
 	})
+}
+
+// baseName is the last element of a bundle's path as given, with / or \
+// separators (C:\cases\4711\bundle.zip → bundle.zip).
+func baseName(p string) string {
+	p = strings.TrimRight(p, `/\`)
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		p = p[i+1:]
+	}
+	if p == "" || p == "." {
+		return "bundle"
+	}
+	return p
 }

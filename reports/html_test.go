@@ -170,7 +170,7 @@ func TestHTMLSections(t *testing.T) {
 	page := renderHTML(t, s, id1, id2)
 	order := []string{
 		`<section id="index">`,
-		`<a href="#case-1">one</a>`, `<a href="#case-2">two</a>`,
+		`<a href="#case-1" title="one">one</a>`, `<a href="#case-2" title="two">two</a>`,
 		"Culprits that recur across bundles", "dns-socket-pool (dns.exe)",
 		`<section class="case" id="case-1">`,
 		`<article class="card v-confirmed">`,
@@ -260,5 +260,16 @@ func TestHTMLRowLimitShared(t *testing.T) {
 	}
 	if strings.Contains(page, `data-sort="2500">2500</td>`) {
 		t.Error("port 2500 shown: more than 500 rows a case")
+	}
+}
+
+func TestBaseName(t *testing.T) {
+	for in, want := range map[string]string{
+		"testdata/bundles/ias-port-free/": "ias-port-free", `C:\cases\4711\bundle.zip`: "bundle.zip",
+		"bundle.zip": "bundle.zip", "/": "bundle", ".": "bundle", `D:\x/y\z`: "z",
+	} {
+		if got := baseName(in); got != want {
+			t.Errorf("baseName(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -244,7 +244,7 @@ func TestReportWorkbook(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, dir := range dirs {
-		if !strings.Contains(string(page), fmt.Sprintf(`<tr><td><a href="#case-%d">%s</a></td>`, i+1, dir)) {
+		if !strings.Contains(string(page), fmt.Sprintf(`<tr><td><a href="#case-%d" title="%s">%s</a></td>`, i+1, dir, filepath.Base(dir))) {
 			t.Errorf("report.html index lacks the row of %s", dir)
 		}
 	}
