@@ -51,8 +51,9 @@ func MatchCapture(rules []CaptureRule, name string) int {
 // CaptureTime decides an artifact's capture time, in the order
 // parsers.CaptureSource documents: the user's --captured-at rules (the
 // first that matches), what the artifact states, a time in its file name,
-// then the file's or archive entry's time. local says the time is the host's wall clock (its zone still to
-// be applied); source names where it came from.
+// then the file's or archive entry's time. local says the time is the
+// host's wall clock (its zone still to be applied); source names where it
+// came from.
 func CaptureTime(rules []CaptureRule, c CaptureClues) (at time.Time, local bool, source parsers.CaptureSource) {
 	if i := MatchCapture(rules, c.Name); i >= 0 {
 		return rules[i].At, rules[i].Local, parsers.CaptureFlag

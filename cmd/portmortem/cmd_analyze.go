@@ -236,12 +236,10 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	var cases []*reports.Case
-	failed, skipped := 0, 0
+	failed := 0
 	for _, r := range results {
 		if r.Err != nil {
-			if obs.notBundle(r) {
-				skipped++
-			} else {
+			if !obs.notBundle(r) {
 				failed++
 			}
 			continue

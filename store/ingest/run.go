@@ -157,14 +157,14 @@ func Run(ctx context.Context, s *store.Store, bundles []string, o Options, obs O
 // analyzeBundle ingests bundle i into the store as one case, then
 // correlates it and saves the findings.
 func (p *pipeline) analyzeBundle(ctx context.Context, i int, bundlePath string) Result {
-	res := Result{Index: i, Bundle: bundlePath}
-	var err error
-	res.CaseID, res.Known, res.Findings, res.Coverage, err = p.analyze(ctx, i, bundlePath)
-	res.Err = err
-	return res
+	r := Result{Index: i, Bundle: bundlePath}
+	r.Err = p.analyze(ctx, &r)
+	return r
 }
 
-func (p *pipeline) analyze(ctx context.Context, i int, bundlePath string) (id int64, known bool, fs []correlate.Finding, cov []correlate.Coverage, err error) {
+// analyze fills r; its error is the bundle's.
+func (p *pipeline) analyze(ctx context.Context, r *Result) error {
+	i, bundlePath := r.Index, r.Bundle
 	defer p.prog.Bundles.Add(1)
 	var onDisk atomic.Int64 // bytes of the bundle's files on disk already counted as done
 	if i < len(p.o.Sizes) {
@@ -180,14 +180,14 @@ func (p *pipeline) analyze(ctx context.Context, i int, bundlePath string) (id in
 	}()
 	hash, err := bundle.Hash(ctx, bundlePath)
 	if err != nil {
-		return 0, false, nil, nil, err
+		return err
 	}
 	if i > 0 {
 		<-p.begun[i-1]
 	}
 	if o.SkipKnown { // after the previous bundle's case began: ids stay in argument order
-		if id, fs, cov, ok, err := p.knownCase(ctx, i, hash); ok || err != nil {
-			return id, true, fs, cov, err
+		if ok, err := p.knownCase(ctx, r, hash); ok || err != nil {
+			return err
 		}
 	}
 	var cw *store.CaseWriter
@@ -198,7 +198,7 @@ func (p *pipeline) analyze(ctx context.Context, i int, bundlePath string) (id in
 	close(p.begun[i])
 	begun = true
 	if err != nil {
-		return 0, false, nil, nil, err
+		return err
 	}
 	committed := false
 	defer func() {
@@ -208,13 +208,13 @@ func (p *pipeline) analyze(ctx context.Context, i int, bundlePath string) (id in
 	}()
 	arts, err := p.ingest(ctx, cw, bundlePath, &onDisk)
 	if cerr := ctx.Err(); cerr != nil {
-		return 0, false, nil, nil, cerr
+		return cerr
 	}
 	if err != nil {
-		return 0, false, nil, nil, err
+		return err
 	}
 	if len(arts) == 0 {
-		return 0, false, nil, nil, fmt.Errorf("%w (run 'portmortem inspect %s' to see what was found)", ErrNoArtifact, bundlePath)
+		return fmt.Errorf("%w (run 'portmortem inspect %s' to see what was found)", ErrNoArtifact, bundlePath)
 	}
 	clues := correlate.HostClues{Offset: o.Offset}
 	for _, a := range arts {
@@ -226,15 +226,15 @@ func (p *pipeline) analyze(ctx context.Context, i int, bundlePath string) (id in
 	// neither a half-ingested case nor a case without findings.
 	in, err := s.Input(ctx, cw.ID())
 	if err != nil {
-		return 0, false, nil, nil, err
+		return err
 	}
 	clues.Logs = in
 	facts := correlate.DecideHost(clues)
 	facts.Apply(&in)
 	in.UserPorts, in.Catalog = o.UserPorts, o.Catalog
-	fs, cov, err = correlate.Analyze(ctx, in)
+	fs, cov, err := correlate.Analyze(ctx, in)
 	if err != nil {
-		return 0, false, nil, nil, err
+		return err
 	}
 	err = p.do(func() error {
 		if err := s.SaveFindings(ctx, cw.ID(), fs, cov); err != nil {
@@ -253,31 +253,34 @@ func (p *pipeline) analyze(ctx context.Context, i int, bundlePath string) (id in
 		return p.obs.Committed(ctx, i, cw.ID())
 	})
 	if err != nil {
-		return 0, false, nil, nil, err
+		return err
 	}
-	return cw.ID(), false, fs, cov, nil
+	r.CaseID, r.Findings, r.Coverage = cw.ID(), fs, cov
+	return nil
 }
 
-// knownCase returns what the store holds of a bundle already analyzed
-// (Options.SkipKnown): ok is false when it has no complete case of that
-// content.
-func (p *pipeline) knownCase(ctx context.Context, i int, hash string) (id int64, fs []correlate.Finding, cov []correlate.Coverage, ok bool, err error) {
-	s := p.s
-	c, err := s.CaseByHash(ctx, hash)
+// knownCase fills r from what the store holds of a bundle already
+// analyzed (Options.SkipKnown): ok is false when it has no complete case
+// of that content.
+func (p *pipeline) knownCase(ctx context.Context, r *Result, hash string) (ok bool, err error) {
+	c, err := p.s.CaseByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil, nil, false, nil
+		return false, nil
 	}
 	if err != nil {
-		return 0, nil, nil, false, err
+		return false, err
 	}
-	if fs, err = s.Findings(ctx, c.ID); err != nil {
-		return 0, nil, nil, false, err
+	fs, err := p.s.Findings(ctx, c.ID)
+	if err != nil {
+		return false, err
 	}
-	if cov, err = s.Coverage(ctx, c.ID); err != nil {
-		return 0, nil, nil, false, err
+	cov, err := p.s.Coverage(ctx, c.ID)
+	if err != nil {
+		return false, err
 	}
-	if err := p.do(func() error { return p.obs.Committed(ctx, i, c.ID) }); err != nil {
-		return 0, nil, nil, false, err
+	if err := p.do(func() error { return p.obs.Committed(ctx, r.Index, c.ID) }); err != nil {
+		return false, err
 	}
-	return c.ID, fs, cov, true, nil
+	r.CaseID, r.Known, r.Findings, r.Coverage = c.ID, true, fs, cov
+	return true, nil
 }
