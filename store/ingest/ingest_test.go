@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"archive/zip"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"os"
@@ -190,4 +192,35 @@ func stored(t *testing.T, s *store.Store, caseID int64) []correlate.Coverage {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestDamagedMemberNote: a member the walk reads only up to damage (a
+// truncated gzip) is stored from what was read, with the damage as its
+// note, and no refused row of its own.
+func TestDamagedMemberNote(t *testing.T) {
+	netstat, err := os.ReadFile(filepath.Join("..", "..", "testdata", "netstat", "netstat_win10_jc_netstat-aonb.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Name = "netstat-ano.txt"
+	zw.Write(netstat)
+	zw.Close()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "netstat-ano.txt.gz"), gz.Bytes()[:gz.Len()*2/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := openStore(t)
+	res, err := Run(context.Background(), s, []string{dir}, Options{Jobs: 1, Limits: bundle.DefaultLimits()}, &observer{})
+	if err != nil || len(res) != 1 || res[0].Err != nil {
+		t.Fatalf("run: %v %+v", err, res)
+	}
+	arts, err := s.Artifacts(context.Background(), res[0].CaseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(arts) != 1 || arts[0].Format != parsers.FormatNetstat || len(arts[0].Notes) == 0 || arts[0].Records == 0 {
+		t.Fatalf("artifacts %+v; want the netstat read up to the damage, with a note", arts)
+	}
 }

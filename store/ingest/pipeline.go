@@ -142,7 +142,10 @@ func (p *pipeline) ingest(ctx context.Context, cw *store.CaseWriter, bundlePath 
 		}
 		return done
 	}
-	var refused []*bundle.Error // yielded, not yet known to be refused
+	// refused holds the walk's errors until the next entry: a damaged
+	// member is yielded after its error, which then becomes the member's
+	// note; every other error becomes a refused artifact, in walk order.
+	var refused []*bundle.Error
 	flush := func(keep string) (notes []string) {
 		for _, be := range refused {
 			if be.Path == keep {
@@ -171,11 +174,12 @@ func (p *pipeline) ingest(ctx context.Context, cw *store.CaseWriter, bundlePath 
 				}
 				continue
 			}
-			notes := flush(entry.Name)
 			a, seq := parsers.Read(ctx, entry.Name, entry.File, "")
 			if a.Format == parsers.FormatUnknown {
+				flush("") // a damaged member read as nothing: its error is the row
 				continue
 			}
+			notes := flush(entry.Name)
 			select {
 			case p.slots <- struct{}{}:
 			case <-ctx.Done():
