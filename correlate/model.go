@@ -190,9 +190,8 @@ type Refused struct {
 // Damaged is an event log that was read only in part.
 type Damaged struct {
 	Path    string
-	Errors  int    // parse errors: unreadable chunks, records, lines
-	Records int    // records read
-	First   string // the first error, with its place
+	Errors  int // parse errors that lost records: unreadable chunks, records, lines
+	Records int // records read
 }
 
 // PortSpec is a protocol and port a service needs.

@@ -7,28 +7,16 @@ import (
 	"github.com/portmortem/portmortem/parsers"
 )
 
-// DamageLines says, one line per artifact, what of a case's artifacts
-// could not be read (errors about an event log's slack space lose no
-// record and do not count): the path, how many parts (chunks, records, lines)
-// were unreadable and the first of them, and how many records were read.
+// DamageLines says, one line per artifact that lost records to parse
+// errors (store.Artifact.Lost: slack-space errors lose none), what could
+// not be read: the path, how many parts (chunks, records) or lines were
+// unreadable, how many records were read and the first error.
 // At most max lines are returned; more counts the artifacts left out
 // (the Artifacts sheet lists them all).
 func DamageLines(c *Case, max int) (lines []string, more int) {
 	for i := range c.Artifacts {
 		a := &c.Artifacts[i]
-		if a.WarningCount == 0 || a.Format == parsers.FormatRefused {
-			continue
-		}
-		// Slack errors lose no live record (parsers.SlackPrefix).
-		lost, first := a.WarningCount, -1
-		for j, w := range a.Warnings {
-			if strings.HasPrefix(w.Message, parsers.SlackPrefix) {
-				lost--
-			} else if first < 0 {
-				first = j
-			}
-		}
-		if lost == 0 {
+		if a.Lost == 0 || a.Format == parsers.FormatRefused {
 			continue
 		}
 		if len(lines) == max {
@@ -39,16 +27,11 @@ func DamageLines(c *Case, max int) (lines []string, more int) {
 		if a.Encoding != parsers.EncBinary {
 			unit = "line(s)"
 		}
-		line := fmt.Sprintf("%s: %s unreadable %s, %s record(s) read", a.Path, thousands(lost), unit, thousands(a.Records))
-		if first >= 0 {
-			w := a.Warnings[first]
-			switch {
-			case w.Line > 0:
-				line += fmt.Sprintf("; first at line %d: %s", w.Line, w.Message)
-			case w.Offset > 0:
-				line += fmt.Sprintf("; first at offset 0x%X: %s", w.Offset, w.Message)
-			default:
-				line += "; first: " + w.Message
+		line := fmt.Sprintf("%s: %s unreadable %s, %s record(s) read", a.Path, thousands(a.Lost), unit, thousands(a.Records))
+		for _, w := range a.Warnings {
+			if !strings.HasPrefix(w.Message, parsers.SlackPrefix) {
+				line += "; first error: " + warningText(w)
+				break
 			}
 		}
 		lines = append(lines, oneLine(line))

@@ -674,19 +674,25 @@ func concatRows(seqs ...iter.Seq2[[]any, error]) iter.Seq2[[]any, error] {
 }
 
 // warningsText lists an artifact's kept parse errors, one per line.
+// warningText is a kept parse error with its place: "line 3: …",
+// "offset 0x7348: …".
+func warningText(w store.Warning) string {
+	switch {
+	case w.Line > 0:
+		return fmt.Sprintf("line %d: %s", w.Line, w.Message)
+	case w.Offset > 0:
+		return fmt.Sprintf("offset 0x%X: %s", w.Offset, w.Message)
+	}
+	return w.Message
+}
+
 func warningsText(a *store.Artifact) string {
 	var b strings.Builder
 	for i, w := range a.Warnings {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		switch {
-		case w.Line > 0:
-			fmt.Fprintf(&b, "line %d: ", w.Line)
-		case w.Offset > 0:
-			fmt.Fprintf(&b, "offset 0x%X: ", w.Offset)
-		}
-		b.WriteString(w.Message)
+		b.WriteString(warningText(w))
 	}
 	if a.WarningCount > len(a.Warnings) {
 		fmt.Fprintf(&b, "\n… and %s more", thousands(a.WarningCount-len(a.Warnings)))

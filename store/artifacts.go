@@ -52,7 +52,20 @@ type Artifact struct {
 	// Warnings are the first parse errors (at most 200); WarningCount
 	// counts them all.
 	Warnings []Warning
+	// Lost counts the parse errors that lost records of the artifact: all
+	// of them but those about an event log's slack space
+	// (parsers.SlackPrefix), which hold no live record.
+	Lost int
 }
+
+// lostSQL is Artifact.Lost of the artifact row a: its warning count less
+// its kept slack errors (an error past the first 200 counts as lost).
+// Its two parameters are len(parsers.SlackPrefix) and the prefix.
+const lostSQL = `a.warning_count - (SELECT count(*) FROM parse_errors p
+	WHERE p.artifact_id = a.id AND substr(p.message, 1, ?) = ?)`
+
+// lostArgs are lostSQL's parameters.
+func lostArgs() []any { return []any{len(parsers.SlackPrefix), parsers.SlackPrefix} }
 
 // Warning is a kept parse error: where, and the message without the
 // artifact's path.
@@ -307,9 +320,10 @@ func (s *Store) Artifacts(ctx context.Context, caseID int64) ([]Artifact, error)
 
 func (s *Store) artifacts(ctx context.Context, caseID int64) ([]Artifact, error) {
 	rows, err := s.db.QueryContext(ctx,
-		`SELECT id, case_id, path, format, parser_version, encoding, locale, variant, host, size, sha256,
-		mtime, mtime_source, captured_at, captured_local, capture_source, notes, records, warning_count
-		FROM artifacts WHERE case_id = ? ORDER BY id`, caseID)
+		`SELECT a.id, a.case_id, a.path, a.format, a.parser_version, a.encoding, a.locale, a.variant, a.host,
+		a.size, a.sha256, a.mtime, a.mtime_source, a.captured_at, a.captured_local, a.capture_source, a.notes,
+		a.records, a.warning_count, `+lostSQL+`
+		FROM artifacts a WHERE a.case_id = ? ORDER BY a.id`, append(lostArgs(), caseID)...)
 	if err != nil {
 		return nil, err
 	}
@@ -322,7 +336,7 @@ func (s *Store) artifacts(ctx context.Context, caseID int64) ([]Artifact, error)
 		var mtime, captured sql.NullString
 		if err := rows.Scan(&a.ID, &a.CaseID, &a.Path, &format, &a.ParserVersion, &enc, &a.Locale, &a.Variant,
 			&a.Host, &a.Size, &a.SHA256, &mtime, &a.ModTimeSource, &captured, &a.CapturedLocal,
-			&a.CaptureSource, &notes, &a.Records, &a.WarningCount); err != nil {
+			&a.CaptureSource, &notes, &a.Records, &a.WarningCount, &a.Lost); err != nil {
 			return nil, err
 		}
 		a.Format, a.Encoding = parsers.Format(format), parsers.Encoding(enc)

@@ -133,22 +133,15 @@ func refused(ctx context.Context, q querier, caseID int64) ([]correlate.Refused,
 var eventLogFormats = []parsers.Format{parsers.FormatEVTX, parsers.FormatEVTXXML, parsers.FormatEVT}
 
 // damaged lists the event logs of a case that lost records to parse
-// errors, each with its first such error and where it was.
+// errors (Artifact.Lost).
 func damaged(ctx context.Context, q querier, caseID int64) ([]correlate.Damaged, error) {
-	slack := parsers.SlackPrefix
-	args := []any{len(slack), slack, len(slack), slack, caseID}
+	args := append(lostArgs(), caseID)
 	for _, f := range eventLogFormats {
 		args = append(args, string(f))
 	}
-	// Slack errors lose no live record (parsers.SlackPrefix); an error not
-	// kept (past the first 200) counts as damage.
-	rows, err := q.QueryContext(ctx, `SELECT a.path, a.warning_count - (SELECT count(*) FROM parse_errors p
-			WHERE p.artifact_id = a.id AND substr(p.message, 1, ?) = ?) AS n, a.records,
-		COALESCE((SELECT CASE WHEN p.line > 0 THEN 'line ' || p.line || ': '
-			WHEN p.byte_offset > 0 THEN printf('offset 0x%X: ', p.byte_offset) ELSE '' END || p.message
-			FROM parse_errors p WHERE p.artifact_id = a.id AND substr(p.message, 1, ?) <> ? ORDER BY p.id LIMIT 1), '')
+	rows, err := q.QueryContext(ctx, `SELECT a.path, `+lostSQL+` AS lost, a.records
 		FROM artifacts a WHERE a.case_id = ? AND a.warning_count > 0
-		AND a.format IN (`+placeholders(len(eventLogFormats))+`) AND n > 0 ORDER BY a.id`, args...)
+		AND a.format IN (`+placeholders(len(eventLogFormats))+`) AND lost > 0 ORDER BY a.id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +149,7 @@ func damaged(ctx context.Context, q querier, caseID int64) ([]correlate.Damaged,
 	var out []correlate.Damaged
 	for rows.Next() {
 		var d correlate.Damaged
-		if err := rows.Scan(&d.Path, &d.Errors, &d.Records, &d.First); err != nil {
+		if err := rows.Scan(&d.Path, &d.Errors, &d.Records); err != nil {
 			return nil, err
 		}
 		out = append(out, d)

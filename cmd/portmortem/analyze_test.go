@@ -490,7 +490,7 @@ func TestAnalyzeSaysWhatWasDamaged(t *testing.T) {
 			more++
 		case strings.HasPrefix(l, "damaged: "):
 			named++
-			if !strings.Contains(l, "System") || !strings.Contains(l, "1 unreadable part(s), 283 record(s) read; first at offset 0x30D40: chunk: truncated") {
+			if !strings.Contains(l, "System") || !strings.Contains(l, "1 unreadable part(s), 283 record(s) read; first error: offset 0x30D40: chunk: truncated") {
 				t.Errorf("damage line without path, loss or records read: %q", l)
 			}
 		}
