@@ -37,9 +37,6 @@ func Write(ctx context.Context, m *Model, dir string, formats []string) ([]strin
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
 	for i, j := range jobs {
-		if j.write == nil {
-			continue
-		}
 		wg.Go(func() { errs[i] = j.write(ctx, m, j.name) })
 	}
 	wg.Wait()
