@@ -49,7 +49,10 @@ type Artifact struct {
 // artifact with the sequence of its records. path names the input in
 // errors. Text is decoded to UTF-8 on the way; binary formats get r itself
 // and may need it to be an io.ReaderAt (an *os.File is). An input that no
-// parser claims gives Format FormatUnknown and an empty sequence.
+// parser claims gives Format FormatUnknown and an empty sequence. The
+// host of an event log is the computer its latest events name (see
+// hostTally): a last Meta record gives it, unless the log named one
+// itself.
 func Read(ctx context.Context, path string, r io.Reader, format Format) (*Artifact, iter.Seq2[Record, error]) {
 	a := &Artifact{Path: path, Format: FormatUnknown}
 	head, body, err := peek(r)
@@ -92,6 +95,7 @@ func Read(ctx context.Context, path string, r io.Reader, format Format) (*Artifa
 	}
 	seq := p.Parse(ctx, in)
 	return a, func(yield func(Record, error) bool) {
+		var hosts hostTally
 		for rec, err := range seq {
 			if err != nil {
 				var pe *ParseError
@@ -107,12 +111,24 @@ func Read(ctx context.Context, path string, r io.Reader, format Format) (*Artifa
 				}
 				continue
 			}
-			if rec.Kind == KindMeta && rec.Meta != nil {
+			switch {
+			case rec.Kind == KindMeta && rec.Meta != nil:
 				a.addMeta(rec.Meta)
-			} else {
+			case rec.Kind == KindEvent && rec.Event != nil:
+				hosts.observe(rec.Event, a.Records)
+				a.Records++
+			default:
 				a.Records++
 			}
 			if !yield(rec, nil) {
+				return
+			}
+		}
+		// An event log names its host in its events: a last Meta record
+		// says which, unless the artifact named one itself.
+		if m := hosts.meta(); m != nil && a.Host == "" {
+			a.addMeta(m)
+			if !yield(Record{Kind: KindMeta, Meta: m}, nil) {
 				return
 			}
 		}

@@ -39,7 +39,9 @@ func evtxmlReadArtifact(t *testing.T, path string) ([]Record, []*ParseError, *Ar
 			errs = append(errs, err.(*ParseError))
 			continue
 		}
-		recs = append(recs, rec)
+		if rec.Kind == KindEvent {
+			recs = append(recs, rec) // not the Meta naming the host
+		}
 	}
 	return recs, errs, a
 }

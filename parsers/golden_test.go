@@ -39,7 +39,7 @@ func renderJSONL(t *testing.T, path string) []byte {
 	}
 	summary := map[string]any{
 		"artifact": a.Path, "format": a.Format, "encoding": a.Encoding,
-		"locale": a.Locale, "variant": a.Variant, "records": a.Records, "errors": a.ErrorCount,
+		"locale": a.Locale, "variant": a.Variant, "host": a.Host, "records": a.Records, "errors": a.ErrorCount,
 	}
 	if err := enc.Encode(summary); err != nil {
 		t.Fatal(err)

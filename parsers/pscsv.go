@@ -76,13 +76,16 @@ const (
 	psColState
 	psColOwningProcess
 	psColCreationTime
+	// PSComputerName is added by Invoke-Command and by a CIM session to
+	// another computer: the host the row was read on.
+	psColComputer
 	psNumCols
 )
 
 func psColName(c int) string {
 	return [psNumCols]string{
 		"LocalAddress", "LocalPort", "RemoteAddress", "RemotePort",
-		"State", "OwningProcess", "CreationTime",
+		"State", "OwningProcess", "CreationTime", "PSComputerName",
 	}[c]
 }
 
@@ -296,11 +299,19 @@ func parsePSCSV(ctx context.Context, r io.Reader, f Format, proto Proto) iter.Se
 			line, _ := cr.FieldPos(0)
 			line += offset
 			lastLine = line
+			if name, ok := p.field(rec, psColComputer); ok {
+				p.hosts.observe(&Event{Computer: name}, line)
+			}
 			if !p.out(yield, p.row(rec, line)) {
 				return
 			}
 		}
-		p.flush(yield)
+		if !p.flush(yield) {
+			return
+		}
+		if m := p.hosts.rowsMeta("PSComputerName"); m != nil {
+			yield(Record{Kind: KindMeta, Meta: m}, nil)
+		}
 	}
 }
 
@@ -400,6 +411,16 @@ type psReader struct {
 	// pending holds the outputs from the first CreationTime whose
 	// day/month order is unknown on, in order.
 	pending []psPending
+	// hosts counts the PSComputerName values.
+	hosts hostTally
+}
+
+// field returns a row's value of column c, if the header has it.
+func (p *psReader) field(rec []string, c int) (string, bool) {
+	if i := p.cols[c]; i >= 0 && i < len(rec) {
+		return strings.TrimSpace(rec[i]), true
+	}
+	return "", false
 }
 
 // row turns one CSV record into a socket.
