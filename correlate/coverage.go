@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -27,6 +28,7 @@ const (
 	CheckHistory        = "history"
 	CheckBundle         = "bundle"
 	CheckEventLogs      = "event-logs"
+	CheckHosts          = "hosts"
 )
 
 // Coverage statuses.
@@ -39,7 +41,7 @@ const (
 var checkOrder = []string{
 	CheckFailures, CheckSystemLog, CheckBoots, CheckSnapshots, CheckSnapshotTime, CheckTcpvconPorts,
 	CheckProcessMap, CheckExcludedRanges, CheckDynamicRange, CheckOSVersion, CheckUTCOffset, CheckHistory,
-	CheckBundle, CheckEventLogs,
+	CheckBundle, CheckEventLogs, CheckHosts,
 }
 
 type coverage struct {
@@ -88,6 +90,9 @@ func (a *analysis) initCoverage() {
 	}
 	if len(in.Damaged) > 0 {
 		a.cov.set(CheckEventLogs, StatusPartial, damagedReason(in.Damaged))
+	}
+	if sc := in.Scope; sc != nil && (sc.Hosts > 1 || sc.Cases > 1) {
+		a.cov.set(CheckHosts, scopeStatus(sc), ScopeReason(sc))
 	}
 	if nFail == 0 {
 		a.cov.set(CheckFailures, StatusMissing, "No service failure or bind error was found in the logs supplied: there is nothing to explain, which is not the same as no problem.")
@@ -196,6 +201,41 @@ func refusedReason(rs []Refused) string {
 		items[i] = printable(r.Path) + " (" + printable(r.Reason) + ")"
 	}
 	return fmt.Sprintf("%d file(s) of the bundle were not read, so nothing they hold is in this analysis: %s.", len(rs), fileList(items))
+}
+
+func scopeStatus(sc *Scope) string {
+	switch {
+	case sc.UndecidedCase:
+		return StatusMissing
+	case len(sc.Undecided) > 0:
+		return StatusPartial
+	}
+	return StatusOK
+}
+
+// ScopeReason is the "hosts" coverage entry's reason: which host of the
+// bundle a case is, and what of the bundle it does not use.
+func ScopeReason(sc *Scope) string {
+	var items []string
+	for _, p := range sc.Undecided {
+		items = append(items, printable(p))
+	}
+	if sc.UndecidedCase {
+		return fmt.Sprintf("The bundle holds %d hosts, and the host of these %d file(s) could not be decided, so no verdict uses them: %s. "+
+			"Analyze each host's files on their own, or put them in a folder of the host's, or name the host in the file name (netstat-HOST.txt).",
+			sc.Hosts, len(sc.Undecided), fileList(items))
+	}
+	where := ""
+	if sc.Collection != "" {
+		where = " in " + printable(sc.Collection)
+	}
+	host := cmp.Or(printable(sc.Host), "a host with no name")
+	s := fmt.Sprintf("The bundle holds %d host(s) in %d case(s): this case is %s's files%s, and no other host's evidence decides its verdicts.",
+		sc.Hosts, sc.Cases, host, where)
+	if len(items) > 0 {
+		s += fmt.Sprintf(" %d file(s) whose host could not be decided are not used: %s.", len(items), fileList(items))
+	}
+	return s
 }
 
 // fileList joins the first maxFilesListed items and counts the rest.

@@ -172,6 +172,9 @@ type Input struct {
 	// Damaged are the event logs read only in part: their parse errors
 	// stand for records (failures, boot markers) that may be missing.
 	Damaged []Damaged
+	// Scope says which of a bundle's hosts the case is, when the bundle
+	// holds several (AssignHosts); nil for a case that is its bundle.
+	Scope *Scope
 	// UserPorts are extra needed ports from the user's --ports file, by
 	// service key or display name (lower-cased).
 	UserPorts map[string][]PortSpec
