@@ -117,7 +117,7 @@ func (c *CaseWriter) AddArtifact(ctx context.Context, info ArtifactInfo) (*Artif
 			`INSERT INTO artifacts (case_id, path, format, parser_version, encoding, locale, variant, host,
 			size, sha256, mtime, mtime_source, captured_at, captured_local, capture_source, notes)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			c.id, info.Path, string(info.Format), info.ParserVersion, string(info.Encoding), info.Locale,
+			c.ID(), info.Path, string(info.Format), info.ParserVersion, string(info.Encoding), info.Locale,
 			info.Variant, info.Host, info.Size, info.SHA256, timeArg(info.ModTime), info.ModTimeSource,
 			timeArg(info.CapturedAt), info.CapturedLocal, info.CaptureSource, notes).Scan(&a.id)
 	}

@@ -25,128 +25,24 @@ type CaseInfo struct {
 	Host string
 }
 
-// Case is a stored case, as Cases and CaseByHash return it.
+// Case is a stored case, as Cases and CasesByHash return it.
 type Case struct {
-	ID           int64
-	BundleHash   string
-	BundlePath   string
-	Host         string
+	ID         int64
+	BundleHash string
+	BundlePath string
+	Host       string
+	// Collection is the folder or archive of the bundle that holds the
+	// case's artifacts, "" for the whole bundle (see CasePart).
+	Collection string
+	// Undecided marks the case of a bundle's artifacts whose host could
+	// not be decided: no verdict uses them.
+	Undecided    bool
 	Status       string
 	CreatedAt    time.Time
 	CompletedAt  time.Time
 	OSVersion    string
 	UTCOffset    time.Duration
 	HasUTCOffset bool
-}
-
-// CaseWriter ingests one case: its artifacts are added one transaction
-// each, and Commit makes the case visible as complete. Until then the case
-// is in status 'ingesting', and Abort, PurgeIncomplete or the next Open
-// delete it. It is not safe for concurrent use.
-type CaseWriter struct {
-	s      *Store
-	id     int64
-	info   CaseInfo
-	open   *ArtifactWriter // the artifact being written, if any
-	closed bool
-}
-
-// BeginCase creates a case in status 'ingesting'.
-func (s *Store) BeginCase(ctx context.Context, info CaseInfo) (*CaseWriter, error) {
-	if info.BundleHash == "" {
-		return nil, errors.New("begin case: empty bundle hash")
-	}
-	var id int64
-	err := s.db.QueryRowContext(ctx,
-		`INSERT INTO cases (bundle_hash, bundle_path, host, status, created_at)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		info.BundleHash, info.BundlePath, info.Host, StatusIngesting, formatTime(s.now())).Scan(&id)
-	if err != nil {
-		return nil, fmt.Errorf("begin case: %w", err)
-	}
-	return &CaseWriter{s: s, id: id, info: info}, nil
-}
-
-// ID is the case's id.
-func (c *CaseWriter) ID() int64 { return c.id }
-
-// Commit marks the case complete, fills in its host, OS version and UTC
-// offset from what was ingested, and, in the same transaction, deletes
-// every older case of the same bundle hash (a newer one still ingesting is
-// left alone). Afterwards the writer is closed.
-func (c *CaseWriter) Commit(ctx context.Context) error {
-	if c.closed {
-		return ErrClosed
-	}
-	if c.open != nil {
-		return ErrArtifactOpen
-	}
-	if err := c.commit(ctx); err != nil {
-		return fmt.Errorf("commit case %d: %w", c.id, err)
-	}
-	c.closed = true
-	return nil
-}
-
-func (c *CaseWriter) commit(ctx context.Context) error {
-	tx, err := c.s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	// Written first: the unique index allows one complete case per hash,
-	// and a write first takes the lock before the reads below. The status
-	// is a literal, not a parameter: SQLite 3.54.1 fails to plan
-	// "h = ? AND (status = ? OR id < ?)" next to the partial index on
-	// status = 'complete' ("internal query planner error").
-	if _, err := tx.ExecContext(ctx,
-		`DELETE FROM cases WHERE bundle_hash = ? AND id <> ? AND (status = 'complete' OR id < ?)`,
-		c.info.BundleHash, c.id, c.id); err != nil {
-		return err
-	}
-	f, err := caseFacts(ctx, tx, c.id)
-	if err != nil {
-		return err
-	}
-	host := c.info.Host
-	if host == "" {
-		host = f.host
-	}
-	res, err := tx.ExecContext(ctx,
-		`UPDATE cases SET status = ?, completed_at = ?, host = ?, os_version = ?, utc_offset_seconds = ?
-		WHERE id = ? AND status = ?`,
-		StatusComplete, formatTime(c.s.now()), host, f.osVersion, offsetArg(f.utcOffset, f.hasOffset),
-		c.id, StatusIngesting)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n != 1 {
-		return fmt.Errorf("case is gone (purged by another run?): %w", ErrNotFound)
-	}
-	return tx.Commit()
-}
-
-// Abort rolls back the artifact being written, if any, and deletes the
-// case with everything ingested into it. It runs even when ctx is already
-// cancelled (it is the cleanup after a cancelled ingest); ctx's values are
-// kept. Afterwards the writer is closed.
-func (c *CaseWriter) Abort(ctx context.Context) error {
-	if c.closed {
-		return nil
-	}
-	c.closed = true
-	var errs []error
-	if c.open != nil {
-		errs = append(errs, c.open.Rollback())
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*busyTimeout)
-	defer cancel()
-	if _, err := c.s.db.ExecContext(ctx, "DELETE FROM cases WHERE id = ?", c.id); err != nil {
-		errs = append(errs, fmt.Errorf("abort case %d: %w", c.id, err))
-	}
-	return errors.Join(errs...)
 }
 
 // PurgeIncomplete deletes the cases an interrupted run left in status
@@ -166,13 +62,13 @@ func (s *Store) PurgeIncomplete(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-const caseColumns = `id, bundle_hash, bundle_path, host, status, created_at, completed_at, os_version, utc_offset_seconds`
+const caseColumns = `id, bundle_hash, bundle_path, host, collection, undecided, status, created_at, completed_at, os_version, utc_offset_seconds`
 
 func scanCase(row interface{ Scan(...any) error }) (Case, error) {
 	var c Case
 	var created, completed sql.NullString
 	var off sql.NullInt64
-	if err := row.Scan(&c.ID, &c.BundleHash, &c.BundlePath, &c.Host, &c.Status, &created, &completed, &c.OSVersion, &off); err != nil {
+	if err := row.Scan(&c.ID, &c.BundleHash, &c.BundlePath, &c.Host, &c.Collection, &c.Undecided, &c.Status, &created, &completed, &c.OSVersion, &off); err != nil {
 		return Case{}, err
 	}
 	var err error
@@ -207,17 +103,30 @@ func (s *Store) Cases(ctx context.Context) ([]Case, error) {
 	return out, nil
 }
 
-// CaseByHash returns the complete case of a bundle, or ErrNotFound.
-func (s *Store) CaseByHash(ctx context.Context, hash string) (Case, error) {
-	c, err := scanCase(s.db.QueryRowContext(ctx,
-		"SELECT "+caseColumns+" FROM cases WHERE bundle_hash = ? AND status = ?", hash, StatusComplete))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Case{}, fmt.Errorf("case of bundle %s: %w", hash, ErrNotFound)
-	}
+// CasesByHash returns the complete cases of a bundle (one per collection
+// of a host, in id order), or ErrNotFound when it has none.
+func (s *Store) CasesByHash(ctx context.Context, hash string) ([]Case, error) {
+	rows, err := s.db.QueryContext(ctx,
+		"SELECT "+caseColumns+" FROM cases WHERE bundle_hash = ? AND status = ? ORDER BY id", hash, StatusComplete)
 	if err != nil {
-		return Case{}, fmt.Errorf("case of bundle %s: %w", hash, err)
+		return nil, fmt.Errorf("cases of bundle %s: %w", hash, err)
 	}
-	return c, nil
+	defer rows.Close()
+	var out []Case
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return nil, fmt.Errorf("cases of bundle %s: %w", hash, err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cases of bundle %s: %w", hash, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("cases of bundle %s: %w", hash, ErrNotFound)
+	}
+	return out, nil
 }
 
 // caseByID returns a case in any status, or ErrNotFound.

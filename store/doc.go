@@ -21,18 +21,22 @@
 //	a.AddEvent(line, off, ev, correlate.Decode(ev)) // an event with its decoded rows
 //	counts.Add(ev); a.AddCounts(&counts)      // events only counted (EventCounts)
 //	a.Commit()                                // or a.Rollback(); c.Abort(ctx) on error
-//	in, _ := s.Input(ctx, c.ID())             // → correlate.Analyze
-//	s.SaveFindings(ctx, c.ID(), findings, coverage)
-//	c.Commit(ctx)                             // complete; replaces older cases of the bundle
+//	c.Split(ctx, parts)                       // one case per host (correlate.AssignHosts)
+//	for _, id := range c.IDs() {
+//		in, _ := s.Input(ctx, id)             // → correlate.Analyze
+//		s.SaveFindings(ctx, id, findings, coverage)
+//	}
+//	c.Commit(ctx)                             // all complete; replaces older cases of the bundle
 //
 // A case is invisible as complete until c.Commit: an interrupted run leaves
 // it in status 'ingesting', and Abort, PurgeIncomplete or the next Open
 // delete it with everything in it. Committing the case last, after its
 // findings are saved, means a complete case always has its findings. The
-// bundle's content hash is the key: a re-run ingests a new case beside the
-// old one, and the new one's Commit deletes the old one in the same
+// bundle's content hash is the key: a re-run ingests new cases beside the
+// old ones, and the new ones' Commit deletes the old ones in the same
 // transaction, so the database always answers for a bundle with exactly one
-// complete case, and an interrupted re-run leaves the old one in place.
+// complete set of cases (one per collection of a host), and an interrupted
+// re-run leaves the old set in place.
 //
 // SQLite has one writer: a case writes one artifact at a time, and a
 // program should write from one goroutine (parse in parallel, insert from
@@ -59,10 +63,17 @@
 //
 // schema_migrations — the migrations applied: version, name, applied_at.
 //
-// cases — one ingest of one bundle. id; bundle_hash (the bundle's content
-// hash: at most one complete case per hash, enforced by a partial unique
-// index); bundle_path (as given on the command line); host (given, or the
-// host most artifacts name, or the computer most stored events name);
+// cases — one collection of one host in one ingest of a bundle (a bundle
+// of one host is one case). id; bundle_hash (the bundle's content hash);
+// bundle_path (as given on the command line); host (decided by
+// correlate.AssignHosts, or the host most artifacts name, or the computer
+// most stored events name; '' when none is known); collection (the folder
+// or archive of the bundle holding the case's artifacts, '' for the whole
+// bundle or for a host's files among other hosts' files); undecided (the
+// case of the artifacts whose host could not be decided, which no verdict
+// uses); at most one complete case per (bundle_hash, host, collection,
+// undecided), enforced by a partial unique index, and a bundle's cases
+// are committed, and replaced by a re-run, together;
 // status ('ingesting' until the case is committed, then 'complete');
 // created_at, completed_at; os_version (the latest 6009 event's text,
 // e.g. "5.02. 3790 Service Pack 2 Multiprocessor Free"); utc_offset_seconds

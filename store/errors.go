@@ -5,7 +5,7 @@ import "errors"
 // Sentinel errors.
 var (
 	// ErrNotFound is returned when the case asked for does not exist (or,
-	// for CaseByHash, is not complete).
+	// for CasesByHash, is not complete).
 	ErrNotFound = errors.New("not found")
 	// ErrClosed is returned by a writer used after its Commit, Rollback or
 	// Abort.

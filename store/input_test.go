@@ -109,8 +109,12 @@ func TestInput(t *testing.T) {
 	if !in.HasUTCOffset || in.UTCOffset != -6*time.Hour {
 		t.Errorf("UTC offset %v (%v)", in.UTCOffset, in.HasUTCOffset)
 	}
-	cs, err := s.CaseByHash(ctx, "h")
-	if err != nil || cs.Host != in.Host || cs.OSVersion != in.OSVersion || cs.UTCOffset != in.UTCOffset || !cs.HasUTCOffset {
+	all, err := s.CasesByHash(ctx, "h")
+	if err != nil || len(all) != 1 {
+		t.Fatal(all, err)
+	}
+	cs := all[0]
+	if cs.Host != in.Host || cs.OSVersion != in.OSVersion || cs.UTCOffset != in.UTCOffset || !cs.HasUTCOffset {
 		t.Errorf("case row %+v, %v: facts not recorded", cs, err)
 	}
 

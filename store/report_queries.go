@@ -42,16 +42,19 @@ type HostFacts struct {
 	ZoneSource string
 }
 
-// SetHostFacts records the host facts of a case still being ingested
-// (Commit leaves them alone).
-func (c *CaseWriter) SetHostFacts(ctx context.Context, f HostFacts) error {
+// SetHostFacts records the host facts of one of the bundle's cases, still
+// being ingested (Commit leaves them alone).
+func (c *CaseWriter) SetHostFacts(ctx context.Context, caseID int64, f HostFacts) error {
 	if c.closed {
 		return ErrClosed
+	}
+	if !c.owns(caseID) {
+		return fmt.Errorf("host facts of case %d: not a case of this writer: %w", caseID, ErrNotFound)
 	}
 	res, err := c.s.db.ExecContext(ctx,
 		`UPDATE cases SET os_name = ?, time_zone = ?, zone_offset_seconds = ?, zone_source = ?
 		WHERE id = ? AND status = ?`,
-		f.OSName, f.TimeZone, offsetArg(f.ZoneOffset, f.HasZone), f.ZoneSource, c.id, StatusIngesting)
+		f.OSName, f.TimeZone, offsetArg(f.ZoneOffset, f.HasZone), f.ZoneSource, caseID, StatusIngesting)
 	if err == nil {
 		var n int64
 		if n, err = res.RowsAffected(); err == nil && n != 1 {
@@ -59,7 +62,7 @@ func (c *CaseWriter) SetHostFacts(ctx context.Context, f HostFacts) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("host facts of case %d: %w", c.id, err)
+		return fmt.Errorf("host facts of case %d: %w", caseID, err)
 	}
 	return nil
 }

@@ -46,7 +46,7 @@ func reportCase(t *testing.T, s *Store, hf *HostFacts) int64 {
 		{Kind: parsers.KindEvent, Offset: 0x1800, Event: dirty},
 	}})
 	if hf != nil {
-		if err := c.SetHostFacts(ctx, *hf); err != nil {
+		if err := c.SetHostFacts(ctx, c.ID(), *hf); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -102,7 +102,7 @@ func TestSetHostFactsAfterCommit(t *testing.T) {
 	if err := c.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.SetHostFacts(ctx, HostFacts{OSName: "x"}); !errors.Is(err, ErrClosed) {
+	if err := c.SetHostFacts(ctx, c.ID(), HostFacts{OSName: "x"}); !errors.Is(err, ErrClosed) {
 		t.Errorf("SetHostFacts after Commit: %v, want ErrClosed", err)
 	}
 	if _, err := s.HostFacts(ctx, 999); !errors.Is(err, ErrNotFound) {

@@ -221,9 +221,9 @@ func TestTimeLayoutSortsAsTime(t *testing.T) {
 
 func TestErrorsWrapSentinels(t *testing.T) {
 	s := openTest(t)
-	_, err := s.CaseByHash(context.Background(), "nope")
+	_, err := s.CasesByHash(context.Background(), "nope")
 	if !errors.Is(err, ErrNotFound) {
-		t.Errorf("CaseByHash of an unknown hash: %v, want ErrNotFound", err)
+		t.Errorf("CasesByHash of an unknown hash: %v, want ErrNotFound", err)
 	}
 	_, err = s.Input(context.Background(), 42)
 	if !errors.Is(err, ErrNotFound) {
