@@ -86,7 +86,7 @@ func ingest(t testing.TB, s *store.Store, bundle string, hf store.HostFacts, art
 	if err := s.SaveFindings(ctx, cw.ID(), findings, coverage); err != nil {
 		t.Fatal(err)
 	}
-	if err := cw.SetHostFacts(ctx, hf); err != nil {
+	if err := cw.SetHostFacts(ctx, cw.ID(), hf); err != nil {
 		t.Fatal(err)
 	}
 	if err := cw.Commit(ctx); err != nil {

@@ -67,8 +67,8 @@
 // of one host is one case). id; bundle_hash (the bundle's content hash);
 // bundle_path (as given on the command line); host (decided by
 // correlate.AssignHosts, or the host most artifacts name, or the computer
-// most stored events name; '' when none is known); collection (the folder
-// or archive of the bundle holding the case's artifacts, '' for the whole
+// most stored events name; empty when none is known); collection (the folder
+// or archive of the bundle holding the case's artifacts, empty for the whole
 // bundle or for a host's files among other hosts' files); undecided (the
 // case of the artifacts whose host could not be decided, which no verdict
 // uses); at most one complete case per (bundle_hash, host, collection,
