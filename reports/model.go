@@ -44,6 +44,12 @@ type Case struct {
 	Bundle     string
 	BundleHash string
 	Host       string
+	// Collection is the folder or archive of the bundle holding the
+	// case's artifacts when the bundle holds several hosts ("" for the
+	// whole bundle); Undecided marks the case of the artifacts whose host
+	// could not be decided.
+	Collection string
+	Undecided  bool
 	// OS is systeminfo's OS name when known, else the 6009 event's text.
 	OS        string
 	Zone      Zone
@@ -159,6 +165,7 @@ func loadCase(ctx context.Context, s *store.Store, id int64) (*Case, error) {
 		return nil, err
 	}
 	c := &Case{ID: id, Bundle: sc.BundlePath, BundleHash: sc.BundleHash, Host: sc.Host,
+		Collection: sc.Collection, Undecided: sc.Undecided,
 		OS:   osLabel(hf.OSName, sc.OSVersion),
 		Zone: Zone{Offset: hf.ZoneOffset, Known: hf.HasZone, Name: hf.TimeZone, Source: hf.ZoneSource}}
 	if c.Findings, err = s.Findings(ctx, id); err != nil {

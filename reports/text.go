@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -14,6 +15,11 @@ import (
 type TextOptions struct {
 	// Color marks verdicts with ANSI colours (only for a terminal).
 	Color bool
+	// MaxFindings bounds the finding lines (0: 20).
+	MaxFindings int
+	// Brief folds the checks that could not run into the head line, for a
+	// bundle of several hosts that prints one table per host.
+	Brief bool
 }
 
 // ANSI colours of the verdicts in the terminal.
@@ -34,16 +40,32 @@ const ansiReset = "\x1b[0m"
 // rule) and one per check that could not run.
 func WriteText(w io.Writer, c *Case, o TextOptions) error {
 	var b strings.Builder
+	maxFindings := cmp.Or(o.MaxFindings, maxTextFindings)
 	head := c.Bundle
 	var facts []string
-	if c.Host != "" {
+	switch {
+	case c.Undecided:
+		facts = append(facts, "files whose host could not be decided")
+	case c.Host != "":
 		facts = append(facts, "host "+c.Host)
 	}
+	if c.Collection != "" {
+		facts = append(facts, "in "+c.Collection)
+	}
 	facts = append(facts, "times "+c.Zone.Label())
+	var gaps []string
+	for _, v := range c.Coverage {
+		if v.Status != correlate.StatusOK {
+			gaps = append(gaps, v.Check)
+		}
+	}
+	if o.Brief && len(gaps) > 0 {
+		facts = append(facts, fmt.Sprintf("%d check(s) could not run: %s", len(gaps), strings.Join(gaps, ", ")))
+	}
 	head += "  (" + strings.Join(facts, ", ") + ")"
 	b.WriteString(oneLine(head))
 	b.WriteByte('\n')
-	if len(c.Findings) == 0 {
+	if len(c.Findings) == 0 && !c.Undecided {
 		b.WriteString("  no service-start failures found\n")
 	}
 	shown, total := 0, 0
@@ -64,14 +86,14 @@ func WriteText(w io.Writer, c *Case, o TextOptions) error {
 			unknown = append(unknown, g)
 			continue
 		}
-		if len(lines) >= maxTextFindings {
+		if len(lines) >= maxFindings {
 			continue
 		}
 		shown += g.Count
 		lines = append(lines, c.textLine(g, o))
 	}
 	if unknownAt >= 0 {
-		if unknownAt < maxTextFindings {
+		if unknownAt < maxFindings {
 			n := 0
 			for _, g := range unknown {
 				n += g.Count
@@ -82,7 +104,7 @@ func WriteText(w io.Writer, c *Case, o TextOptions) error {
 			lines = slices.Delete(lines, unknownAt, unknownAt+1)
 		}
 	}
-	for _, l := range lines[:min(len(lines), maxTextFindings)] {
+	for _, l := range lines[:min(len(lines), maxFindings)] {
 		b.WriteString(l)
 		b.WriteByte('\n')
 	}
@@ -90,7 +112,7 @@ func WriteText(w io.Writer, c *Case, o TextOptions) error {
 		fmt.Fprintf(&b, "  … %d more finding(s) in report.html (and the workbook, findings.json)\n", total-shown)
 	}
 	for _, v := range c.Coverage {
-		if v.Status == correlate.StatusOK {
+		if v.Status == correlate.StatusOK || o.Brief {
 			continue
 		}
 		line := fmt.Sprintf("  coverage: %s %s: %s", v.Check, v.Status, clip(oneLine(v.Reason), maxCoverageText))

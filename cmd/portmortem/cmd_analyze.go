@@ -226,7 +226,7 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 		stop := startProgress(ctx, con, prog)
 		defer stop()
 	}
-	obs := &analyzeObserver{e: e, o: &o, s: s, con: con, views: make([]*reports.Case, len(bundles))}
+	obs := &analyzeObserver{e: e, o: &o, s: s, con: con, views: make([][]*reports.Case, len(bundles))}
 	results, err := ingest.Run(ctx, s, bundles, ingest.Options{
 		Jobs: o.jobs, Limits: o.limits.Limits, KeepAllEvents: o.keepAllEvents, SkipKnown: o.skipKnown,
 		Captures: o.captures, Offset: o.offset, UserPorts: o.user, Catalog: o.cat,
@@ -244,7 +244,7 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 			}
 			continue
 		}
-		cases = append(cases, obs.views[r.Index])
+		cases = append(cases, obs.views[r.Index]...)
 	}
 	if len(cases) == 0 {
 		// Reports are replaced only by a run that has something to report:
@@ -299,7 +299,7 @@ type analyzeObserver struct {
 	o     *analyzeOptions
 	s     *store.Store
 	con   *console
-	views []*reports.Case // each case as loaded right after its commit
+	views [][]*reports.Case // each bundle's cases as loaded right after their commit
 }
 
 func (a *analyzeObserver) Warning(bundle string, err error) {
@@ -308,10 +308,16 @@ func (a *analyzeObserver) Warning(bundle string, err error) {
 	}
 }
 
-func (a *analyzeObserver) Committed(ctx context.Context, i int, caseID int64) error {
-	c, err := reports.LoadCase(ctx, a.s, caseID)
-	a.views[i] = c
-	return err
+func (a *analyzeObserver) Committed(ctx context.Context, i int, caseIDs []int64) error {
+	a.views[i] = nil
+	for _, id := range caseIDs {
+		c, err := reports.LoadCase(ctx, a.s, id)
+		if err != nil {
+			return err
+		}
+		a.views[i] = append(a.views[i], c)
+	}
+	return nil
 }
 
 func (a *analyzeObserver) Done(r ingest.Result) error {
@@ -325,22 +331,39 @@ func (a *analyzeObserver) Done(r ingest.Result) error {
 		a.con.printf("portmortem: %s: %v\n", r.Bundle, r.Err)
 		return nil
 	}
-	c := a.views[r.Index]
+	cases := a.views[r.Index]
 	if !a.o.quiet {
-		lines, more := reports.DamageLines(c, maxDamageLines)
-		for _, l := range lines {
-			a.con.printf("damaged: %s\n", l)
+		shown, more := 0, 0
+		for _, c := range cases {
+			lines, n := reports.DamageLines(c, maxDamageLines-shown)
+			for _, l := range lines {
+				a.con.printf("damaged: %s\n", l)
+			}
+			shown, more = shown+len(lines), more+n
 		}
 		if more > 0 {
 			a.con.printf("damaged: … and %d more (see the Artifacts sheet)\n", more)
 		}
 	}
+	// A bundle of several hosts prints one table per host, within about
+	// the lines one host's table takes.
+	opts := reports.TextOptions{Color: colorOutput(a.e.stdout)}
+	if len(cases) > 1 {
+		opts.Brief, opts.MaxFindings = true, max(1, maxFindingLines/len(cases))
+	}
 	var err error
 	a.con.pause(func() {
-		err = reports.WriteText(a.e.stdout, c, reports.TextOptions{Color: colorOutput(a.e.stdout)})
+		for _, c := range cases {
+			if err == nil {
+				err = reports.WriteText(a.e.stdout, c, opts)
+			}
+		}
 	})
 	return err
 }
+
+// maxFindingLines bounds the finding lines printed per bundle.
+const maxFindingLines = 20
 
 // notBundle says r is a path that holds nothing portmortem reads, given
 // among other bundles (a glob such as dir/* that picked up a README): a

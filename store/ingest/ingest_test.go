@@ -22,7 +22,7 @@ import (
 type observer struct {
 	mu        sync.Mutex
 	warnings  []string
-	committed map[int]int64
+	committed map[int][]int64
 	done      []Result
 }
 
@@ -32,13 +32,13 @@ func (o *observer) Warning(bundle string, err error) {
 	o.warnings = append(o.warnings, err.Error())
 }
 
-func (o *observer) Committed(_ context.Context, i int, caseID int64) error {
+func (o *observer) Committed(_ context.Context, i int, caseIDs []int64) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.committed == nil {
-		o.committed = map[int]int64{}
+		o.committed = map[int][]int64{}
 	}
-	o.committed[i] = caseID
+	o.committed[i] = caseIDs
 	return nil
 }
 
@@ -87,20 +87,22 @@ func TestDecodeOnce(t *testing.T) {
 		if r.Err != nil {
 			t.Fatalf("%s: %v", r.Bundle, r.Err)
 		}
-		arts, err := s.Artifacts(context.Background(), r.CaseID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, a := range arts {
-			if a.Format == parsers.FormatEVTX {
-				events += a.Records
+		for _, c := range r.Cases {
+			arts, err := s.Artifacts(context.Background(), c.ID)
+			if err != nil {
+				t.Fatal(err)
 			}
+			for _, a := range arts {
+				if a.Format == parsers.FormatEVTX {
+					events += a.Records
+				}
+			}
+			rows, err := s.FailureRows(context.Background(), c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kept += len(rows)
 		}
-		rows, err := s.FailureRows(context.Background(), r.CaseID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		kept += len(rows)
 	}
 	if events == 0 || kept == 0 {
 		t.Fatalf("%d events, %d failures stored: the bundles should have both", events, kept)
@@ -153,7 +155,7 @@ func TestRefusedEntry(t *testing.T) {
 	if len(obs.warnings) != 1 || !strings.Contains(obs.warnings[0], "escape.txt") {
 		t.Errorf("warnings %q, want one naming escape.txt", obs.warnings)
 	}
-	arts, err := s.Artifacts(context.Background(), res[0].CaseID)
+	arts, err := s.Artifacts(context.Background(), res[0].Cases[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +174,7 @@ func TestRefusedEntry(t *testing.T) {
 		!strings.Contains(refused.Notes[0], "unsafe path") {
 		t.Errorf("refused artifact %q notes %q; want %q with the reason", refused.Path, refused.Notes, want)
 	}
-	for _, c := range [][]correlate.Coverage{res[0].Coverage, stored(t, s, res[0].CaseID)} {
+	for _, c := range [][]correlate.Coverage{res[0].Cases[0].Coverage, stored(t, s, res[0].Cases[0].ID)} {
 		var got *correlate.Coverage
 		for i := range c {
 			if c[i].Check == correlate.CheckBundle {
@@ -216,7 +218,7 @@ func TestDamagedMemberNote(t *testing.T) {
 	if err != nil || len(res) != 1 || res[0].Err != nil {
 		t.Fatalf("run: %v %+v", err, res)
 	}
-	arts, err := s.Artifacts(context.Background(), res[0].CaseID)
+	arts, err := s.Artifacts(context.Background(), res[0].Cases[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}

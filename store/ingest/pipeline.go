@@ -118,7 +118,14 @@ type capture struct {
 // pending is an artifact handed to a parser and to the writer.
 type pending struct {
 	a    *parsers.Artifact // nil for a refused entry
+	id   *int64            // its row's id, set by the write before done
 	done chan error        // the write's outcome
+}
+
+// ingested is an artifact stored: its row's id and what was read of it.
+type ingested struct {
+	id int64
+	a  *parsers.Artifact
 }
 
 // ingest walks a bundle and stores its artifacts into cw, parsing them in
@@ -128,7 +135,7 @@ type pending struct {
 // artifact of format parsers.FormatRefused, with the reason as its note;
 // a damaged member the walk yields after its error gets the error as a
 // note instead.
-func (p *pipeline) ingest(ctx context.Context, cw *store.CaseWriter, bundlePath string, onDisk *atomic.Int64) ([]*parsers.Artifact, error) {
+func (p *pipeline) ingest(ctx context.Context, cw *store.CaseWriter, bundlePath string, onDisk *atomic.Int64) ([]ingested, error) {
 	h := &halt{}
 	var pend []pending
 	submit := func(write func() error) chan error {
@@ -153,7 +160,7 @@ func (p *pipeline) ingest(ctx context.Context, cw *store.CaseWriter, bundlePath 
 				continue
 			}
 			info := store.ArtifactInfo{Path: be.Path, Format: parsers.FormatRefused, Notes: []string{be.Err.Error()}}
-			pend = append(pend, pending{done: submit(func() error { return writeRefused(ctx, cw, info) })})
+			pend = append(pend, pending{done: submit(func() error { _, err := writeRefused(ctx, cw, info); return err })})
 		}
 		refused = refused[:0]
 		return notes
@@ -195,21 +202,26 @@ func (p *pipeline) ingest(ctx context.Context, cw *store.CaseWriter, bundlePath 
 				Path: entry.Name, Format: a.Format, ParserVersion: a.ParserVersion, Encoding: a.Encoding,
 				Size: entry.Size, ModTime: entry.ModTime, ModTimeSource: entry.ModTimeSource, Notes: notes,
 			}
-			pend = append(pend, pending{a: a, done: submit(func() error { return writeArtifact(ctx, h, cw, info, chunks) })})
+			id := new(int64)
+			pend = append(pend, pending{a: a, id: id, done: submit(func() (err error) {
+				*id, err = writeArtifact(ctx, h, cw, info, chunks)
+				return err
+			})})
 		}
 		if ctx.Err() == nil && h.err() == nil {
 			flush("")
 		}
 		return ctx.Err()
 	}()
-	var arts []*parsers.Artifact
+	var arts []ingested
 	var first error
 	for _, pd := range pend {
-		if err := <-pd.done; err != nil && first == nil {
+		err := <-pd.done
+		if err != nil && first == nil {
 			first = err
 		}
-		if pd.a != nil {
-			arts = append(arts, pd.a)
+		if pd.a != nil && err == nil {
+			arts = append(arts, ingested{id: *pd.id, a: pd.a})
 		}
 	}
 	if first == nil {
@@ -294,8 +306,9 @@ func (p *pipeline) parse(ctx context.Context, h *halt, entry bundle.Entry, a *pa
 }
 
 // writeArtifact stores one artifact from its parser's chunks, in one
-// transaction. It always reads in to its end, so the parser never blocks.
-func writeArtifact(ctx context.Context, h *halt, cw *store.CaseWriter, info store.ArtifactInfo, in <-chan chunk) error {
+// transaction, and returns its id. It always reads in to its end, so the
+// parser never blocks.
+func writeArtifact(ctx context.Context, h *halt, cw *store.CaseWriter, info store.ArtifactInfo, in <-chan chunk) (int64, error) {
 	aw, err := cw.AddArtifact(ctx, info)
 	ended := false
 	for c := range in {
@@ -324,22 +337,22 @@ func writeArtifact(ctx context.Context, h *halt, cw *store.CaseWriter, info stor
 	}
 	switch {
 	case aw == nil:
-		return err
+		return 0, err
 	case err == nil && !ended:
 		cause := cmp.Or(h.err(), ctx.Err(), errors.New("parser stopped"))
 		err = fmt.Errorf("%s: not parsed to its end: %w", info.Path, cause)
 	case err == nil:
-		return aw.Commit()
+		return aw.ID(), aw.Commit()
 	}
 	aw.Rollback()
-	return err
+	return 0, err
 }
 
 // writeRefused stores a file the walk did not read.
-func writeRefused(ctx context.Context, cw *store.CaseWriter, info store.ArtifactInfo) error {
+func writeRefused(ctx context.Context, cw *store.CaseWriter, info store.ArtifactInfo) (int64, error) {
 	aw, err := cw.AddArtifact(ctx, info)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return aw.Commit()
+	return aw.ID(), aw.Commit()
 }

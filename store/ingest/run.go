@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/portmortem/portmortem/correlate"
+	"github.com/portmortem/portmortem/parsers"
 	"github.com/portmortem/portmortem/parsers/bundle"
 	"github.com/portmortem/portmortem/store"
 )
@@ -47,11 +50,12 @@ type Observer interface {
 	// Warning is a problem with one file of a bundle that does not stop
 	// the bundle: a refused or damaged archive entry.
 	Warning(bundle string, err error)
-	// Committed is called right after bundle i's case was committed (or,
-	// with SkipKnown, found), before any later write: the case read then
-	// is the case as committed, even if a later bundle of the same
-	// content replaces it. An error fails bundle i.
-	Committed(ctx context.Context, i int, caseID int64) error
+	// Committed is called right after bundle i's cases (one per
+	// collection of a host) were committed (or, with SkipKnown, found),
+	// before any later write: the cases read then are the cases as
+	// committed, even if a later bundle of the same content replaces
+	// them. An error fails bundle i.
+	Committed(ctx context.Context, i int, caseIDs []int64) error
 	// Done receives each bundle's result in argument order, as soon as it
 	// and every bundle before it are finished. An error stops the run: no
 	// further bundle is started, and Run returns it.
@@ -62,21 +66,35 @@ type Observer interface {
 type Result struct {
 	Index  int    // its place among Run's bundles
 	Bundle string // its path as given
-	CaseID int64
+	// Cases are the bundle's cases: one per collection of a host
+	// (correlate.AssignHosts), in the order of their first artifact.
+	Cases []Case
 	// Known says the bundle was not read again (Options.SkipKnown): its
 	// findings are those stored.
-	Known    bool
-	Findings []correlate.Finding
-	Coverage []correlate.Coverage
+	Known bool
 	// Err is why the bundle could not be analyzed; the run goes on with
 	// the others. It is ErrNoArtifact when the path holds nothing portmortem
 	// reads (not a bundle, or an empty one).
 	Err error
 }
 
-// Run analyzes each bundle into s as one case: it walks the bundle,
-// stores its artifacts, decides the host facts and the capture times,
-// correlates the case, saves its findings and commits it. Bundles run in
+// Case is one case of a bundle.
+type Case struct {
+	ID         int64
+	Host       string
+	Collection string
+	// Undecided marks the case of the artifacts whose host could not be
+	// decided: it has no findings.
+	Undecided bool
+	Findings  []correlate.Finding
+	Coverage  []correlate.Coverage
+}
+
+// Run analyzes each bundle into s: it walks the bundle, stores its
+// artifacts, splits them into one case per collection of a host
+// (correlate.AssignHosts), decides each case's host facts and the capture
+// times, correlates each case, saves the findings and commits the
+// bundle's cases together. Bundles run in
 // parallel (Options.Jobs); their results come back in argument order, to
 // obs.Done as they are ready and as Run's result. Run returns early with
 // ctx's error when it is cancelled (the cases not committed are rolled
@@ -216,71 +234,198 @@ func (p *pipeline) analyze(ctx context.Context, r *Result) error {
 	if len(arts) == 0 {
 		return fmt.Errorf("%w (run 'portmortem inspect %s' to see what was found)", ErrNoArtifact, bundlePath)
 	}
-	clues := correlate.HostClues{Offset: o.Offset}
-	for _, a := range arts {
-		if a.System != nil {
-			clues.System = a.System
+	plan, cases, err := p.split(ctx, cw, bundlePath, arts)
+	if err != nil {
+		return err
+	}
+	// The cases are committed with their findings: an interrupted run
+	// leaves neither a half-ingested case nor a case without findings.
+	type saved struct {
+		facts    correlate.HostFacts
+		findings []correlate.Finding
+		coverage []correlate.Coverage
+	}
+	out := make([]saved, len(cases))
+	for g, c := range cases {
+		grp := plan.Groups[g]
+		in, err := s.Input(ctx, c.id)
+		if err != nil {
+			return err
 		}
+		clues := correlate.HostClues{Offset: o.Offset, Logs: in, System: c.system}
+		facts := correlate.DecideHost(clues)
+		facts.Apply(&in)
+		in.UserPorts, in.Catalog = o.UserPorts, o.Catalog
+		if plan.Hosts > 1 || len(cases) > 1 {
+			in.Scope = &correlate.Scope{Hosts: plan.Hosts, Cases: len(cases), Host: grp.Host, Collection: grp.Collection,
+				Undecided: plan.UndecidedPaths, UndecidedCase: grp.Undecided}
+		}
+		if grp.Undecided {
+			// No verdict uses these artifacts: the case says why, and has
+			// no findings.
+			out[g] = saved{facts: facts, coverage: []correlate.Coverage{{Check: correlate.CheckHosts,
+				Status: correlate.StatusMissing, Reason: correlate.ScopeReason(in.Scope)}}}
+			continue
+		}
+		fs, cov, err := correlate.Analyze(ctx, in)
+		if err != nil {
+			return err
+		}
+		out[g] = saved{facts: facts, findings: fs, coverage: cov}
 	}
-	// The case is committed with its findings: an interrupted run leaves
-	// neither a half-ingested case nor a case without findings.
-	in, err := s.Input(ctx, cw.ID())
-	if err != nil {
-		return err
-	}
-	clues.Logs = in
-	facts := correlate.DecideHost(clues)
-	facts.Apply(&in)
-	in.UserPorts, in.Catalog = o.UserPorts, o.Catalog
-	fs, cov, err := correlate.Analyze(ctx, in)
-	if err != nil {
-		return err
-	}
+	ids := cw.IDs()
 	err = p.do(func() error {
-		if err := s.SaveFindings(ctx, cw.ID(), fs, cov); err != nil {
-			return err
-		}
-		if err := cw.SetHostFacts(ctx, store.HostFacts{OSName: facts.OSName, TimeZone: facts.TimeZone,
-			ZoneOffset: facts.UTCOffset, HasZone: facts.HasUTCOffset, ZoneSource: facts.ZoneSource}); err != nil {
-			return err
+		for g, sv := range out {
+			if err := s.SaveFindings(ctx, ids[g], sv.findings, sv.coverage); err != nil {
+				return err
+			}
+			f := sv.facts
+			if err := cw.SetHostFacts(ctx, ids[g], store.HostFacts{OSName: f.OSName, TimeZone: f.TimeZone,
+				ZoneOffset: f.UTCOffset, HasZone: f.HasUTCOffset, ZoneSource: f.ZoneSource}); err != nil {
+				return err
+			}
 		}
 		if err := cw.Commit(ctx); err != nil {
 			return err
 		}
 		committed = true
-		// Before the writer goes on: a later case of the same content
-		// (the bundle given twice) replaces this one.
-		return p.obs.Committed(ctx, i, cw.ID())
+		// Before the writer goes on: a later bundle of the same content
+		// (the bundle given twice) replaces these cases.
+		return p.obs.Committed(ctx, i, ids)
 	})
 	if err != nil {
 		return err
 	}
-	r.CaseID, r.Findings, r.Coverage = cw.ID(), fs, cov
+	for g, sv := range out {
+		grp := plan.Groups[g]
+		r.Cases = append(r.Cases, Case{ID: ids[g], Host: grp.Host, Collection: grp.Collection, Undecided: grp.Undecided,
+			Findings: sv.findings, Coverage: sv.coverage})
+	}
 	return nil
+}
+
+// splitCase is one case of a bundle as split: its id and its host's
+// systeminfo (the last one read), if any.
+type splitCase struct {
+	id     int64
+	system *parsers.SystemFacts
+}
+
+// split decides the host of every artifact of the bundle's case and
+// splits the case into one case per collection of a host. A bundle of
+// several hosts gets a note on each artifact saying how its host was
+// decided, and a warning naming the artifacts whose host could not be.
+func (p *pipeline) split(ctx context.Context, cw *store.CaseWriter, bundlePath string, arts []ingested) (hostPlan, []splitCase, error) {
+	stored, err := p.s.Artifacts(ctx, cw.ID())
+	if err != nil {
+		return hostPlan{}, nil, err
+	}
+	// Folder bundles name their files by their path on disk: the folders
+	// AssignHosts compares are those inside the bundle.
+	in := make([]correlate.HostArtifact, len(stored))
+	for i, a := range stored {
+		in[i] = correlate.HostArtifact{Path: inBundle(bundlePath, a.Path), Host: a.Host}
+	}
+	plan := hostPlan{HostPlan: correlate.AssignHosts(in)}
+	systems := make(map[int64]*parsers.SystemFacts, len(arts))
+	for _, a := range arts {
+		if a.a.System != nil {
+			systems[a.id] = a.a.System
+		}
+	}
+	parts := make([]store.CasePart, len(plan.Groups))
+	cases := make([]splitCase, len(plan.Groups))
+	for g, grp := range plan.Groups {
+		part := store.CasePart{Host: grp.Host, Collection: grp.Collection, Undecided: grp.Undecided}
+		for _, m := range grp.Members {
+			id := stored[m].ID
+			part.Artifacts = append(part.Artifacts, id)
+			if sys := systems[id]; sys != nil {
+				cases[g].system = sys
+			}
+			if plan.Hosts > 1 {
+				if part.Notes == nil {
+					part.Notes = map[int64]string{}
+				}
+				part.Notes[id] = "host: " + plan.How[m]
+			}
+			if grp.Undecided {
+				plan.UndecidedPaths = append(plan.UndecidedPaths, stored[m].Path)
+			}
+		}
+		parts[g] = part
+	}
+	if len(plan.UndecidedPaths) > 0 {
+		p.obs.Warning(bundlePath, fmt.Errorf("%s: the bundle holds %d hosts, and %d file(s) name none and sit among several hosts' files: no verdict uses them (%s)",
+			bundlePath, plan.Hosts, len(plan.UndecidedPaths), shortList(plan.UndecidedPaths, 3)))
+	}
+	if err := p.do(func() error { return cw.Split(ctx, parts) }); err != nil {
+		return hostPlan{}, nil, err
+	}
+	for g, id := range cw.IDs() {
+		cases[g].id = id
+	}
+	return plan, cases, nil
+}
+
+// inBundle is a file's name inside its bundle: a folder bundle's files
+// are named by their path on disk (dir/sub/x.txt → sub/x.txt); an
+// archive's members keep their name (case.zip!/x.txt).
+func inBundle(bundlePath, name string) string {
+	dir := filepath.ToSlash(filepath.Clean(bundlePath))
+	name = filepath.ToSlash(name)
+	if dir == "." {
+		return strings.TrimPrefix(name, "./")
+	}
+	if rel, ok := strings.CutPrefix(name, strings.TrimSuffix(dir, "/")+"/"); ok {
+		return rel
+	}
+	return name
+}
+
+// hostPlan is correlate's plan with the paths of the undecided artifacts.
+type hostPlan struct {
+	correlate.HostPlan
+	UndecidedPaths []string
+}
+
+// shortList joins the first n items and counts the rest.
+func shortList(items []string, n int) string {
+	s := strings.Join(items[:min(n, len(items))], ", ")
+	if len(items) > n {
+		s += fmt.Sprintf(" and %d more", len(items)-n)
+	}
+	return s
 }
 
 // knownCase fills r from what the store holds of a bundle already
 // analyzed (Options.SkipKnown): ok is false when it has no complete case
 // of that content.
 func (p *pipeline) knownCase(ctx context.Context, r *Result, hash string) (ok bool, err error) {
-	c, err := p.s.CaseByHash(ctx, hash)
+	cs, err := p.s.CasesByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	fs, err := p.s.Findings(ctx, c.ID)
-	if err != nil {
+	var cases []Case
+	var ids []int64
+	for _, c := range cs {
+		fs, err := p.s.Findings(ctx, c.ID)
+		if err != nil {
+			return false, err
+		}
+		cov, err := p.s.Coverage(ctx, c.ID)
+		if err != nil {
+			return false, err
+		}
+		cases = append(cases, Case{ID: c.ID, Host: c.Host, Collection: c.Collection, Undecided: c.Undecided, Findings: fs, Coverage: cov})
+		ids = append(ids, c.ID)
+	}
+	if err := p.do(func() error { return p.obs.Committed(ctx, r.Index, ids) }); err != nil {
 		return false, err
 	}
-	cov, err := p.s.Coverage(ctx, c.ID)
-	if err != nil {
-		return false, err
-	}
-	if err := p.do(func() error { return p.obs.Committed(ctx, r.Index, c.ID) }); err != nil {
-		return false, err
-	}
-	r.CaseID, r.Known, r.Findings, r.Coverage = c.ID, true, fs, cov
+	r.Cases, r.Known = cases, true
 	return true, nil
 }
