@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"archive/zip"
 	"cmp"
 	"context"
 	"fmt"
@@ -72,10 +73,25 @@ func writeXLSX(ctx context.Context, m *Model, out io.Writer, rowsPerSheet int) e
 	// which is the active, selected tab. (excelize's SetActiveSheet would
 	// read every streamed sheet back into memory to unselect it: seconds
 	// and hundreds of MB on a million-row sheet.)
+	generated := m.Generated.UTC().Format(time.RFC3339)
 	if err := f.SetDocProps(&excelize.DocProperties{Title: "portmortem report", Creator: "portmortem",
-		Created: m.Generated.Format(time.RFC3339)}); err != nil {
+		Created: generated, Modified: generated}); err != nil {
 		return err
 	}
+	// A new sheet's part is xl/worksheets/sheet<its sheetId>.xml (excelize's
+	// NewSheet; Sheet1 keeps sheet1.xml when renamed).
+	parts := map[string]string{}
+	for id, name := range f.GetSheetMap() {
+		if ref, ok := x.streamedDims[name]; ok {
+			parts[fmt.Sprintf("xl/worksheets/sheet%d.xml", id)] = ref
+		}
+	}
+	// Members are stamped with the generation time in the local zone: a
+	// zip member's MS-DOS time has no zone and unzip shows it as local
+	// (the extended timestamp archive/zip adds holds the exact instant).
+	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter {
+		return &workbookZip{zw: zip.NewWriter(w), modified: m.Generated.Local(), dims: parts}
+	})
 	_, err := f.WriteTo(out)
 	return err
 }
@@ -87,6 +103,9 @@ type xlsxWriter struct {
 	m            *Model
 	rowsPerSheet int
 	first        bool // the next sheet replaces the default Sheet1
+	// streamedDims is each streamed sheet's used range ("A1:R2507"), set
+	// in its <dimension> as the file is written (workbookZip).
+	streamedDims map[string]string
 	st           struct {
 		header, title, label, text, wrap, date, pct, num, link, bold int
 		verdict                                                      map[correlate.Verdict]int
@@ -267,8 +286,11 @@ func (x *xlsxWriter) table(name string, cols []column, rows iter.Seq2[[]any, err
 		if sw, err = x.f.NewStreamWriter(sheetName); err != nil {
 			return err
 		}
-		for i, w := range widths {
-			if err := sw.SetColWidth(i+1, i+1, w); err != nil {
+		// Set from the last column to the first: the stream writer puts
+		// each column it is given before those it has, and <cols> must be
+		// in ascending order.
+		for i := len(widths) - 1; i >= 0; i-- {
+			if err := sw.SetColWidth(i+1, i+1, widths[i]); err != nil {
 				return err
 			}
 		}
@@ -292,6 +314,10 @@ func (x *xlsxWriter) table(name string, cols []column, rows iter.Seq2[[]any, err
 		if err := x.f.AutoFilter(sheetName, "A1:"+last, nil); err != nil {
 			return err
 		}
+		if x.streamedDims == nil {
+			x.streamedDims = map[string]string{}
+		}
+		x.streamedDims[sheetName] = "A1:" + last
 		return sw.Flush()
 	}
 	if err := open(); err != nil {

@@ -18,6 +18,9 @@ type sheetCursor struct {
 	sheet string
 	row   int
 	err   error
+	// last is the bottom-right cell written (row, column), for the
+	// sheet's <dimension>.
+	lastRow, lastCol int
 }
 
 // put writes values from column A on the current row; a value may be an
@@ -48,7 +51,22 @@ func (c *sheetCursor) put(values ...any) {
 		if c.err = c.x.f.SetCellStyle(c.sheet, cell, cell, style); c.err != nil {
 			return
 		}
+		c.lastRow, c.lastCol = max(c.lastRow, c.row), max(c.lastCol, i+1)
 	}
+}
+
+// setDimension sets the sheet's <dimension> to the cells written
+// (excelize leaves the new sheet's A1).
+func (c *sheetCursor) setDimension() {
+	if c.err != nil || c.lastRow == 0 {
+		return
+	}
+	last, err := excelize.CoordinatesToCellName(c.lastCol, c.lastRow)
+	if err != nil {
+		c.err = err
+		return
+	}
+	c.err = c.x.f.SetSheetDimension(c.sheet, "A1:"+last)
 }
 
 // line writes values and moves to the next row.
@@ -134,6 +152,7 @@ func (x *xlsxWriter) summary() error {
 		}
 		c.row++
 	}
+	c.setDimension()
 	return c.err
 }
 
@@ -203,9 +222,9 @@ func (x *xlsxWriter) index() error {
 	rec := x.m.recurringCulprits()
 	if len(rec) == 0 {
 		c.line("No culprit blocked a port in more than one bundle.")
-		return c.err
+	} else {
+		c.line(h("Culprit"), h("Bundles"), nil, nil, h("Ports"), h("In bundles"))
 	}
-	c.line(h("Culprit"), h("Bundles"), nil, nil, h("Ports"), h("In bundles"))
 	for _, r := range rec {
 		var names []string
 		for _, k := range r.Cases {
@@ -213,5 +232,6 @@ func (x *xlsxWriter) index() error {
 		}
 		c.line(r.Label(), len(r.Cases), nil, nil, strings.Join(r.Ports, ", "), strings.Join(names, ", "))
 	}
+	c.setDimension()
 	return c.err
 }

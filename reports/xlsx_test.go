@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -395,6 +396,131 @@ func TestXLSXPageSetup(t *testing.T) {
 		}
 		if want := "'" + sh + "'!$1:$1"; titles[sh] != want {
 			t.Errorf("%s: print titles %q, want %q", sh, titles[sh], want)
+		}
+	}
+}
+
+// TestXLSXPackage reads the parts of a written batch workbook: every
+// sheet's <dimension> is its used range (the streamed ones too, which
+// excelize leaves at A1), its <col> elements ascend, its sheet properties
+// keep fit to page (excelize's AutoFilter drops them), the document's
+// created and modified dates are the generation time, and so is every zip
+// member's time.
+func TestXLSXPackage(t *testing.T) {
+	s := openStore(t)
+	m := loadModel(t, s, iasCase(t, s, "ias", "dns.exe"), iasCase(t, s, "ias2", "svchost.exe"))
+	m.Generated = time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC)
+	path := filepath.Join(t.TempDir(), "report.xlsx")
+	if err := WriteXLSX(context.Background(), m, path); err != nil {
+		t.Fatal(err)
+	}
+	z, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	part := func(name string) string {
+		r, err := z.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		b, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for _, zf := range z.File {
+		if !zf.Modified.Equal(m.Generated) {
+			t.Errorf("zip member %s: modified %v, want %v", zf.Name, zf.Modified, m.Generated)
+		}
+	}
+	core := part("docProps/core.xml")
+	for _, el := range []string{"created", "modified"} {
+		want := fmt.Sprintf(`<dcterms:%s xsi:type="dcterms:W3CDTF">2026-03-03T09:00:00Z</dcterms:%[1]s>`, el)
+		if !strings.Contains(core, want) {
+			t.Errorf("core.xml lacks %s\n%s", want, core)
+		}
+	}
+
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// Each sheet's part, from the workbook and its relationships.
+	rels := map[string]string{}
+	for _, m := range regexp.MustCompile(`<Relationship Id="([^"]+)" [^>]*Target="([^"]+)"`).FindAllStringSubmatch(part("xl/_rels/workbook.xml.rels"), -1) {
+		rels[m[1]] = "xl/" + strings.TrimPrefix(m[2], "/xl/")
+	}
+	sheets := regexp.MustCompile(`<sheet name="([^"]+)" sheetId="\d+" r:id="([^"]+)"`).FindAllStringSubmatch(part("xl/workbook.xml"), -1)
+	if len(sheets) < 10 {
+		t.Fatalf("workbook.xml names %d sheets", len(sheets))
+	}
+	colMin := regexp.MustCompile(`<col [^>]*min="(\d+)"`)
+	for _, sh := range sheets {
+		name, xml := sh[1], part(rels[sh[2]])
+		rows, err := f.GetRows(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		width := 0
+		for _, r := range rows {
+			width = max(width, len(r))
+		}
+		last, _ := excelize.CoordinatesToCellName(width, len(rows))
+		if got, want := regexp.MustCompile(`<dimension ref="[^"]*"`).FindString(xml), `<dimension ref="A1:`+last+`"`; got != want {
+			t.Errorf("%s: %s, want %s", name, got, want)
+		}
+		prev := 0
+		for _, m := range colMin.FindAllStringSubmatch(xml, -1) {
+			n, _ := strconv.Atoi(m[1])
+			if n <= prev {
+				t.Errorf("%s: <col min=%d> after min=%d: columns not in ascending order", name, n, prev)
+			}
+			prev = n
+		}
+		if prev == 0 {
+			t.Errorf("%s: no column widths", name)
+		}
+		if !regexp.MustCompile(`<sheetPr[^>]*>(<[^>]*>)*<pageSetUpPr fitToPage="(true|1)"`).MatchString(xml) {
+			t.Errorf("%s: sheetPr without fitToPage: %.200s", name, regexp.MustCompile(`<sheetPr.*?</sheetPr>|<sheetPr/>`).FindString(xml))
+		}
+	}
+}
+
+// TestDimensionWriter: the <dimension> is replaced however the part is
+// cut into writes, and a part without one goes through unchanged.
+func TestDimensionWriter(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"streamed", `<worksheet><sheetPr/><dimension ref="A1"></dimension><sheetData><row r="1"/></sheetData></worksheet>`,
+			`<worksheet><sheetPr/><dimension ref="A1:C9"></dimension><sheetData><row r="1"/></sheetData></worksheet>`},
+		{"none", `<worksheet><sheetData><row r="1"><c><is><t>&lt;dimension ref="A1"</t></is></c></row></sheetData></worksheet>`,
+			`<worksheet><sheetData><row r="1"><c><is><t>&lt;dimension ref="A1"</t></is></c></row></sheetData></worksheet>`},
+		{"short", `<worksheet>`, `<worksheet>`},
+	}
+	for _, tt := range tests {
+		for _, chunk := range []int{1, 7, 1 << 20} {
+			t.Run(fmt.Sprintf("%s_%d", tt.name, chunk), func(t *testing.T) {
+				var out bytes.Buffer
+				d := &dimensionWriter{w: &out, ref: "A1:C9"}
+				for in := tt.in; in != ""; {
+					n := min(chunk, len(in))
+					if w, err := d.Write([]byte(in[:n])); err != nil || w != n {
+						t.Fatalf("Write = %d, %v", w, err)
+					}
+					in = in[n:]
+				}
+				if err := d.done(); err != nil {
+					t.Fatal(err)
+				}
+				if got := out.String(); got != tt.want {
+					t.Errorf("got  %s\nwant %s", got, tt.want)
+				}
+			})
 		}
 	}
 }
