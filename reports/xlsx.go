@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"slices"
 	"strings"
 	"time"
 
@@ -248,7 +249,11 @@ const maxRowHeight = 409
 // rows, then the rows, continuing on "name (2)" … past the row limit.
 // Row values are nil, string, int, int64, float64, time.Time or
 // correlate.Verdict, as the column's kind wants.
-func (x *xlsxWriter) table(name string, cols []column, rows iter.Seq2[[]any, error]) error {
+//
+// The columns titled dropEmpty are left out when the table's rows all fit
+// in the sample (sampleRows) and none has a value in them; a longer table
+// keeps them, since a later row may have one, and so does an empty one.
+func (x *xlsxWriter) table(name string, cols []column, rows iter.Seq2[[]any, error], dropEmpty ...string) error {
 	widths := make([]float64, len(cols))
 	for i, c := range cols {
 		widths[i] = float64(textWidth(c.title)) + 4 // room for the filter button
@@ -256,9 +261,11 @@ func (x *xlsxWriter) table(name string, cols []column, rows iter.Seq2[[]any, err
 	var sample [][]any
 	next, stop := iter.Pull2(rows)
 	defer stop()
+	whole := false // the sample holds every row
 	for len(sample) < sampleRows {
 		row, err, ok := next()
 		if !ok {
+			whole = true
 			break
 		}
 		if err != nil {
@@ -273,6 +280,14 @@ func (x *xlsxWriter) table(name string, cols []column, rows iter.Seq2[[]any, err
 	}
 	for i, c := range cols {
 		widths[i] = min(widths[i]+1, cmp.Or(c.max, 50))
+	}
+	if whole && len(sample) > 0 {
+		if keep := keptColumns(cols, sample, dropEmpty); len(keep) < len(cols) {
+			cols, widths = pick(cols, keep), pick(widths, keep)
+			for i, row := range sample {
+				sample[i] = pick(row, keep)
+			}
+		}
 	}
 
 	sheetNo, sheetName := 1, name
@@ -370,6 +385,36 @@ func (x *xlsxWriter) table(name string, cols []column, rows iter.Seq2[[]any, err
 		}
 	}
 	return closeSheet()
+}
+
+// keptColumns lists the columns of a table to write: all but those
+// titled dropEmpty that have no value in rows.
+func keptColumns(cols []column, rows [][]any, dropEmpty []string) []int {
+	var keep []int
+	for i, c := range cols {
+		used := !slices.Contains(dropEmpty, c.title)
+		for _, row := range rows {
+			if used {
+				break
+			}
+			used = i < len(row) && row[i] != nil && row[i] != ""
+		}
+		if used {
+			keep = append(keep, i)
+		}
+	}
+	return keep
+}
+
+// pick returns the elements of s at the indexes keep.
+func pick[T any](s []T, keep []int) []T {
+	out := make([]T, 0, len(keep))
+	for _, i := range keep {
+		if i < len(s) {
+			out = append(out, s[i])
+		}
+	}
+	return out
 }
 
 // valueWidth is how wide a value shows, for fitting a column.
@@ -726,6 +771,12 @@ func warningsText(a *store.Artifact) string {
 	return b.String()
 }
 
+// events writes the Events sheet. An event's message is the one its log
+// carries (an XML export's RenderingInfo), else the English one
+// correlate rendered offline for the failure or boot marker decoded from
+// it (stored with that row); .evtx and .evt logs carry none, and events
+// portmortem does not decode (--keep-all-events) have none. The column
+// is left out when no event has one.
 func (x *xlsxWriter) events() error {
 	cols := []column{
 		{"Bundle", kText, 40}, {"Host", kText, 20}, {x.timeHeader("Time"), kDate, 0}, {"Zone", kText, 12},
@@ -734,6 +785,7 @@ func (x *xlsxWriter) events() error {
 		{"Artifact", kText, 40}, {"Line", kInt, 0}, {"Byte offset", kInt, 0}, {"Recovered", kText, 0},
 	}
 	return x.table(sheetEvents, cols, caseRows(x.m.Cases, func(c *Case) iter.Seq2[[]any, error] {
+		decoded := decodedMessages(c)
 		return mapRows(x.m.tables.CaseEvents(x.ctx, c.ID), func(r store.EventRow) []any {
 			e := &r.Event
 			var line, off any
@@ -743,11 +795,42 @@ func (x *xlsxWriter) events() error {
 			if r.Offset > 0 {
 				off = r.Offset
 			}
+			path := c.artifact(r.ArtifactID).Path
+			msg := cmp.Or(e.Message, decoded[eventKey{path, e.Channel, e.RecordID}])
 			return []any{c.Bundle, c.Host, c.shownCell(e.Time, false), c.Zone.Label(), e.Channel, e.Provider,
-				int(e.EventID), int(e.Level), recordID(e.RecordID), e.Computer, e.Message, eventData(e.Data),
-				c.artifact(r.ArtifactID).Path, line, off, yes(e.Recovered)}
+				int(e.EventID), int(e.Level), recordID(e.RecordID), e.Computer, msg, eventData(e.Data),
+				path, line, off, yes(e.Recovered)}
 		})
-	}))
+	}), "Message")
+}
+
+// eventKey names a stored event: its artifact, channel and record ID.
+type eventKey struct {
+	artifact, channel string
+	record            uint64
+}
+
+// decodedMessages maps a case's events to the messages stored with the
+// failures and boot markers decoded from them. An event of two rows (a
+// failure and a boot marker) has both messages, one per line.
+func decodedMessages(c *Case) map[eventKey]string {
+	out := map[eventKey]string{}
+	add := func(k eventKey, msg string) {
+		switch prev := out[k]; {
+		case msg == "" || prev == msg:
+		case prev == "":
+			out[k] = msg
+		default:
+			out[k] = prev + "\n" + msg
+		}
+	}
+	for _, r := range c.Failures {
+		add(eventKey{r.Artifact, r.Failure.Channel, r.Failure.RecordID}, r.Failure.Message)
+	}
+	for _, r := range c.Boots {
+		add(eventKey{r.Artifact, r.Boot.Channel, r.Boot.RecordID}, r.Boot.Message)
+	}
+	return out
 }
 
 // eventData renders EventData one "name: value" per line.

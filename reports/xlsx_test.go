@@ -524,3 +524,35 @@ func TestDimensionWriter(t *testing.T) {
 		}
 	}
 }
+
+// TestXLSXEventMessages: the Events sheet shows an event's own message
+// (an XML export's), else the one stored with the failure or boot marker
+// decoded from it; with no message for any event the column is left out
+// rather than left empty.
+func TestXLSXEventMessages(t *testing.T) {
+	s := openStore(t)
+	ias := iasCase(t, s, "ias", "dns.exe") // a 6005 with its own message, a 7023 decoded
+	other := &parsers.Event{Provider: "Microsoft-Windows-Kernel-Processor-Power", EventID: 37, Channel: "System",
+		Time: base, RecordID: 9, Data: []parsers.Field{{Name: "Speed", Value: "53"}}}
+	bare := ingest(t, s, "bare", store.HostFacts{}, systemLog("bare/System.evtx", other))
+
+	f, _ := writeWorkbook(t, s, excelize.TotalRows, ias)
+	rows := readRows(t, f, "Events", 10)
+	col := slices.Index(rows[0], "Message")
+	if col < 0 || len(rows) != 3 {
+		t.Fatalf("Events: Message column %d, %d rows: %q", col, len(rows), rows)
+	}
+	want := []string{"The Event log service was started.",
+		"The Internet Authentication Service service terminated with the following error: Only one usage of each socket address (protocol/network address/port) is normally permitted."}
+	for i, w := range want {
+		if got := rows[i+1][col]; got != w {
+			t.Errorf("event %d message %q, want %q", i+1, got, w)
+		}
+	}
+
+	f, _ = writeWorkbook(t, s, excelize.TotalRows, bare)
+	rows = readRows(t, f, "Events", 10)
+	if len(rows) != 2 || slices.Contains(rows[0], "Message") || !slices.Contains(rows[1], "Speed: 53") {
+		t.Errorf("Events of an undecoded event without a message: %q, want no Message column", rows)
+	}
+}
