@@ -188,8 +188,57 @@ func (x *xlsxWriter) newSheet(name string) error {
 	if err := x.fitToPage(name); err != nil {
 		return err
 	}
+	// Narrow margins (inches), for as large a print of a wide table as fits.
+	side, top, edge := 0.4, 0.6, 0.3
+	if err := x.f.SetPageMargins(name, &excelize.PageLayoutMarginsOptions{Left: &side, Right: &side, Top: &top,
+		Bottom: &top, Header: &edge, Footer: &edge}); err != nil {
+		return err
+	}
 	return x.f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: quoteSheet(name) + "!$1:$1", Scope: name})
 }
+
+// printRows is how many rows of a table sheet print: the socket listing
+// of a busy server runs to thousands of rows, which no one reads on paper
+// (the classic case printed to 255 pages). The page footer says how many
+// rows the sheet holds; the sheet keeps them all.
+const printRows = 100
+
+// printSetup sets what a sheet prints, once its rows are written: the
+// print area (A1 to lastCol and lastRow: text running past the last
+// column is cut there, as on screen), a header naming the sheet and the
+// report, and a footer with the page number and note.
+func (x *xlsxWriter) printSetup(sheet string, lastCol, lastRow int, note string) error {
+	last, err := excelize.CoordinatesToCellName(lastCol, max(lastRow, 1), true)
+	if err != nil {
+		return err
+	}
+	if err := x.f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Area",
+		RefersTo: quoteSheet(sheet) + "!$A$1:" + last, Scope: sheet}); err != nil {
+		return err
+	}
+	generated := "portmortem report, " + x.m.Generated.UTC().Format("2006-01-02 15:04") + " UTC"
+	return x.f.SetHeaderFooter(sheet, &excelize.HeaderFooterOptions{
+		OddHeader: "&L&\"-,Bold\"" + headerText(sheet) + "&R" + headerText(generated),
+		OddFooter: "&L" + headerText(note) + "&RPage &P of &N",
+	})
+}
+
+// tablePrint is the print setup of a table sheet of rows rows (the header
+// not counted): the header and up to printRows rows, and a footer saying
+// how many rows were left out, or that there are none.
+func (x *xlsxWriter) tablePrint(sheet string, cols, rows int) error {
+	note := ""
+	switch {
+	case rows == 0:
+		note = "No rows."
+	case rows > printRows:
+		note = fmt.Sprintf("The first %s of %s rows are printed; the sheet holds them all.", thousands(printRows), thousands(rows))
+	}
+	return x.printSetup(sheet, cols, 1+min(rows, printRows), note)
+}
+
+// headerText is s in a page header or footer, where & starts a code.
+func headerText(s string) string { return strings.ReplaceAll(s, "&", "&&") }
 
 // fitToPage makes the page layout's fit to width apply.
 func (x *xlsxWriter) fitToPage(name string) error {
@@ -333,6 +382,9 @@ func (x *xlsxWriter) table(name string, cols []column, rows iter.Seq2[[]any, err
 			x.streamedDims = map[string]string{}
 		}
 		x.streamedDims[sheetName] = "A1:" + last
+		if err := x.tablePrint(sheetName, len(cols), rowNo-1); err != nil {
+			return err
+		}
 		return sw.Flush()
 	}
 	if err := open(); err != nil {

@@ -55,9 +55,10 @@ func (c *sheetCursor) put(values ...any) {
 	}
 }
 
-// setDimension sets the sheet's <dimension> to the cells written
-// (excelize leaves the new sheet's A1).
-func (c *sheetCursor) setDimension() {
+// finish sets the sheet's <dimension> to the cells written (excelize
+// leaves a new sheet's A1) and what it prints: those cells, across
+// columns columns.
+func (c *sheetCursor) finish(columns int) {
 	if c.err != nil || c.lastRow == 0 {
 		return
 	}
@@ -66,7 +67,32 @@ func (c *sheetCursor) setDimension() {
 		c.err = err
 		return
 	}
-	c.err = c.x.f.SetSheetDimension(c.sheet, "A1:"+last)
+	if c.err = c.x.f.SetSheetDimension(c.sheet, "A1:"+last); c.err != nil {
+		return
+	}
+	c.err = c.x.printSetup(c.sheet, max(columns, c.lastCol), c.lastRow, "")
+}
+
+// wrapped makes the current row tall enough for text wrapped in a
+// column width characters wide (rows of one line keep their height).
+func (c *sheetCursor) wrapped(text string, width float64) {
+	if c.err != nil {
+		return
+	}
+	if lines := wrappedLines(text, int(width)-1); lines > 1 {
+		c.err = c.x.f.SetRowHeight(c.sheet, c.row, min(float64(lines)*15, maxRowHeight))
+	}
+}
+
+// merge merges the current row's cells from column first to last
+// (0-based).
+func (c *sheetCursor) merge(first, last int) {
+	if c.err != nil {
+		return
+	}
+	from, _ := excelize.CoordinatesToCellName(first+1, c.row)
+	to, _ := excelize.CoordinatesToCellName(last+1, c.row)
+	c.err = c.x.f.MergeCell(c.sheet, from, to)
 }
 
 // line writes values and moves to the next row.
@@ -78,6 +104,11 @@ func (c *sheetCursor) line(values ...any) {
 func (x *xlsxWriter) styled(style int, v any) excelize.Cell {
 	return excelize.Cell{StyleID: style, Value: v}
 }
+
+// summaryWidths are the widths of the Summary's columns (characters): a
+// finding's verdict, confidence, service, port, owner, rule, failure time
+// and first reason.
+var summaryWidths = []float64{22, 12, 46, 12, 28, 22, 24, 60}
 
 // summary writes the Summary sheet: the run, then one section per bundle
 // with its host, zone, findings and what could not be checked.
@@ -92,7 +123,7 @@ func (x *xlsxWriter) summary() error {
 	if err := x.newSheet(sheetSummary); err != nil {
 		return err
 	}
-	for col, w := range []float64{22, 12, 46, 12, 28, 22, 24, 60} {
+	for col, w := range summaryWidths {
 		if err := x.f.SetColWidth(sheetSummary, colName(col), colName(col), w); err != nil {
 			return err
 		}
@@ -133,9 +164,11 @@ func (x *xlsxWriter) summary() error {
 				if g.Count > 1 {
 					service += fmt.Sprintf(" (×%d, the first shown)", g.Count)
 				}
-				c.line(x.styled(x.st.verdict[f.Verdict], string(f.Verdict)), x.styled(x.st.pct, g.Confidence),
+				c.put(x.styled(x.st.verdict[f.Verdict], string(f.Verdict)), x.styled(x.st.pct, g.Confidence),
 					service, portLabel(f), ownerLabel(f), string(f.Rule),
-					x.styled(x.st.date, k.shownCell(f.FailureTime, false)), reason)
+					x.styled(x.st.date, k.shownCell(f.FailureTime, false)), x.styled(x.st.wrap, reason))
+				c.wrapped(reason, summaryWidths[len(summaryWidths)-1])
+				c.row++
 			}
 		}
 		var gaps []correlate.Coverage
@@ -146,13 +179,21 @@ func (x *xlsxWriter) summary() error {
 		}
 		if len(gaps) > 0 {
 			c.line(x.styled(x.st.label, "Not checked"), x.styled(x.st.label, "Status"), x.styled(x.st.label, "Why"))
+			// The reason spans the columns to the last, wrapped there.
+			why := 0.0
+			for _, w := range summaryWidths[2:] {
+				why += w
+			}
 			for _, v := range gaps {
-				c.line(v.Check, v.Status, v.Reason)
+				c.merge(2, len(summaryWidths)-1)
+				c.put(v.Check, v.Status, x.styled(x.st.wrap, v.Reason))
+				c.wrapped(v.Reason, why)
+				c.row++
 			}
 		}
 		c.row++
 	}
-	c.setDimension()
+	c.finish(len(summaryWidths))
 	return c.err
 }
 
@@ -232,6 +273,6 @@ func (x *xlsxWriter) index() error {
 		}
 		c.line(r.Label(), len(r.Cases), nil, nil, strings.Join(r.Ports, ", "), strings.Join(names, ", "))
 	}
-	c.setDimension()
+	c.finish(len(widths))
 	return c.err
 }

@@ -355,7 +355,8 @@ func TestXLSXWritesAtomically(t *testing.T) {
 }
 
 // TestXLSXPageSetup: every sheet prints landscape, fitted to the page's
-// width, with its header row repeated on each printed page.
+// width, with its header row repeated on each printed page, a print area,
+// and a page header naming the sheet and a footer numbering the pages.
 func TestXLSXPageSetup(t *testing.T) {
 	s := openStore(t)
 	m := loadModel(t, s, iasCase(t, s, "ias", "dns.exe"), iasCase(t, s, "ias2", "svchost.exe"))
@@ -368,10 +369,13 @@ func TestXLSXPageSetup(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	titles := map[string]string{}
+	titles, areas := map[string]string{}, map[string]string{}
 	for _, d := range f.GetDefinedName() {
-		if d.Name == "_xlnm.Print_Titles" {
+		switch d.Name {
+		case "_xlnm.Print_Titles":
 			titles[d.Scope] = d.RefersTo
+		case "_xlnm.Print_Area":
+			areas[d.Scope] = d.RefersTo
 		}
 	}
 	sheets := f.GetSheetList()
@@ -397,6 +401,54 @@ func TestXLSXPageSetup(t *testing.T) {
 		if want := "'" + sh + "'!$1:$1"; titles[sh] != want {
 			t.Errorf("%s: print titles %q, want %q", sh, titles[sh], want)
 		}
+		if !strings.HasPrefix(areas[sh], "'"+sh+"'!$A$1:$") {
+			t.Errorf("%s: print area %q", sh, areas[sh])
+		}
+		hf, err := f.GetHeaderFooter(sh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(hf.OddHeader, sh) || !strings.HasSuffix(hf.OddFooter, "&RPage &P of &N") {
+			t.Errorf("%s: header %q, footer %q: want the sheet's name and the page number", sh, hf.OddHeader, hf.OddFooter)
+		}
+	}
+}
+
+// TestXLSXPrintsFirstRows: a table sheet prints its header and first
+// printRows rows, and its footer says how many it holds; an empty one
+// says it has none.
+func TestXLSXPrintsFirstRows(t *testing.T) {
+	s := openStore(t)
+	var socks []parsers.Socket
+	for i := range printRows + 50 {
+		socks = append(socks, udp(uint16(5000+i), 1640, "dns.exe"))
+	}
+	id := ingest(t, s, "many", store.HostFacts{}, netstat("many/netstat.txt", base, socks...))
+	f, _ := writeWorkbook(t, s, excelize.TotalRows, id)
+	areas := map[string]string{}
+	for _, d := range f.GetDefinedName() {
+		if d.Name == "_xlnm.Print_Area" {
+			areas[d.Scope] = d.RefersTo
+		}
+	}
+	for _, tt := range []struct{ sheet, area, note string }{
+		{"Port owners", fmt.Sprintf("'Port owners'!$A$1:$R$%d", printRows+1), "&LThe first 100 of 150 rows are printed; the sheet holds them all."},
+		{"Port ranges", "'Port ranges'!$A$1:$J$1", "&LNo rows."},
+		{"Artifacts", "'Artifacts'!$A$1:$T$", "&L&R"},
+	} {
+		if !strings.HasPrefix(areas[tt.sheet], tt.area) {
+			t.Errorf("%s: print area %q, want %q", tt.sheet, areas[tt.sheet], tt.area)
+		}
+		hf, err := f.GetHeaderFooter(tt.sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(hf.OddFooter, tt.note) {
+			t.Errorf("%s: footer %q, want it to start %q", tt.sheet, hf.OddFooter, tt.note)
+		}
+	}
+	if rows := readRows(t, f, "Port owners", 1000); len(rows) != printRows+51 {
+		t.Errorf("Port owners has %d rows, want all %d and the header", len(rows), printRows+50)
 	}
 }
 
