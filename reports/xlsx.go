@@ -481,6 +481,8 @@ func (x *xlsxWriter) valueWidth(c column, v any) int {
 		return textWidth(v)
 	case time.Time:
 		return len(dateFormat)
+	case correlate.Verdict:
+		return len(v) + 2 // bold
 	case float64:
 		if c.kind == kPct {
 			return 5

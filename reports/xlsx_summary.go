@@ -214,8 +214,8 @@ func (x *xlsxWriter) index() error {
 	}
 	c.line(header...)
 	widths := []float64{44, 16, 10, 10, 40, 50}
-	for range correlate.Verdicts {
-		widths = append(widths, 12)
+	for _, v := range correlate.Verdicts {
+		widths = append(widths, float64(len(v))+5) // the header is bold, with a filter button
 	}
 	for col, w := range widths {
 		if err := x.f.SetColWidth(sheetIndex, colName(col), colName(col), w); err != nil {
@@ -271,7 +271,10 @@ func (x *xlsxWriter) index() error {
 		for _, k := range r.Cases {
 			names = append(names, k.Bundle)
 		}
-		c.line(r.Label(), len(r.Cases), nil, nil, strings.Join(r.Ports, ", "), strings.Join(names, ", "))
+		in := strings.Join(names, ", ")
+		c.put(r.Label(), len(r.Cases), nil, nil, strings.Join(r.Ports, ", "), x.styled(x.st.wrap, in))
+		c.wrapped(in, widths[5])
+		c.row++
 	}
 	c.finish(len(widths))
 	return c.err
