@@ -17,7 +17,9 @@
 //   - labels.go: the texts every report shows alike: a finding's port,
 //     service, owner and error, a failure's error and endpoint, where a
 //     piece of evidence is.
-//   - xlsx.go, xlsx_summary.go, cells.go: the workbook (WriteXLSX).
+//   - xlsx.go, xlsx_summary.go, cells.go: the workbook (WriteXLSX);
+//     xlsx_zip.go, the zip it is saved through (member times, the
+//     streamed sheets' <dimension>).
 //   - html.go, timeline.go, templates/: the page (WriteHTML). The
 //     timeline draws correlate.BuildSessions' boot sessions, numbered as
 //     the findings' reasons number them.

@@ -1,11 +1,13 @@
 package reports
 
 import (
+	"archive/zip"
 	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"iter"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,10 +74,25 @@ func writeXLSX(ctx context.Context, m *Model, out io.Writer, rowsPerSheet int) e
 	// which is the active, selected tab. (excelize's SetActiveSheet would
 	// read every streamed sheet back into memory to unselect it: seconds
 	// and hundreds of MB on a million-row sheet.)
+	generated := m.Generated.UTC().Format(time.RFC3339)
 	if err := f.SetDocProps(&excelize.DocProperties{Title: "portmortem report", Creator: "portmortem",
-		Created: m.Generated.Format(time.RFC3339)}); err != nil {
+		Created: generated, Modified: generated}); err != nil {
 		return err
 	}
+	// A new sheet's part is xl/worksheets/sheet<its sheetId>.xml (excelize's
+	// NewSheet; Sheet1 keeps sheet1.xml when renamed).
+	parts := map[string]string{}
+	for id, name := range f.GetSheetMap() {
+		if ref, ok := x.streamedDims[name]; ok {
+			parts[fmt.Sprintf("xl/worksheets/sheet%d.xml", id)] = ref
+		}
+	}
+	// Members are stamped with the generation time in the local zone: a
+	// zip member's MS-DOS time has no zone and unzip shows it as local
+	// (the extended timestamp archive/zip adds holds the exact instant).
+	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter {
+		return &workbookZip{zw: zip.NewWriter(w), modified: m.Generated.Local(), dims: parts}
+	})
 	_, err := f.WriteTo(out)
 	return err
 }
@@ -87,6 +104,9 @@ type xlsxWriter struct {
 	m            *Model
 	rowsPerSheet int
 	first        bool // the next sheet replaces the default Sheet1
+	// streamedDims is each streamed sheet's used range ("A1:R2507"), set
+	// in its <dimension> as the file is written (workbookZip).
+	streamedDims map[string]string
 	st           struct {
 		header, title, label, text, wrap, date, pct, num, link, bold int
 		verdict                                                      map[correlate.Verdict]int
@@ -168,8 +188,57 @@ func (x *xlsxWriter) newSheet(name string) error {
 	if err := x.fitToPage(name); err != nil {
 		return err
 	}
+	// Narrow margins (inches), for as large a print of a wide table as fits.
+	side, top, edge := 0.4, 0.6, 0.3
+	if err := x.f.SetPageMargins(name, &excelize.PageLayoutMarginsOptions{Left: &side, Right: &side, Top: &top,
+		Bottom: &top, Header: &edge, Footer: &edge}); err != nil {
+		return err
+	}
 	return x.f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: quoteSheet(name) + "!$1:$1", Scope: name})
 }
+
+// printRows is how many rows of a table sheet print: the socket listing
+// of a busy server runs to thousands of rows, which no one reads on paper
+// (the classic case printed to 255 pages). The page footer says how many
+// rows the sheet holds; the sheet keeps them all.
+const printRows = 100
+
+// printSetup sets what a sheet prints, once its rows are written: the
+// print area (A1 to lastCol and lastRow: text running past the last
+// column is cut there, as on screen), a header naming the sheet and the
+// report, and a footer with the page number and note.
+func (x *xlsxWriter) printSetup(sheet string, lastCol, lastRow int, note string) error {
+	last, err := excelize.CoordinatesToCellName(lastCol, max(lastRow, 1), true)
+	if err != nil {
+		return err
+	}
+	if err := x.f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Area",
+		RefersTo: quoteSheet(sheet) + "!$A$1:" + last, Scope: sheet}); err != nil {
+		return err
+	}
+	generated := "portmortem report, " + x.m.Generated.UTC().Format("2006-01-02 15:04") + " UTC"
+	return x.f.SetHeaderFooter(sheet, &excelize.HeaderFooterOptions{
+		OddHeader: "&L&\"-,Bold\"" + headerText(sheet) + "&R" + headerText(generated),
+		OddFooter: "&L" + headerText(note) + "&RPage &P of &N",
+	})
+}
+
+// tablePrint is the print setup of a table sheet of rows rows (the header
+// not counted): the header and up to printRows rows, and a footer saying
+// how many rows were left out, or that there are none.
+func (x *xlsxWriter) tablePrint(sheet string, cols, rows int) error {
+	note := ""
+	switch {
+	case rows == 0:
+		note = "No rows."
+	case rows > printRows:
+		note = fmt.Sprintf("The first %s of %s rows are printed; the sheet holds them all.", thousands(printRows), thousands(rows))
+	}
+	return x.printSetup(sheet, cols, 1+min(rows, printRows), note)
+}
+
+// headerText is s in a page header or footer, where & starts a code.
+func headerText(s string) string { return strings.ReplaceAll(s, "&", "&&") }
 
 // fitToPage makes the page layout's fit to width apply.
 func (x *xlsxWriter) fitToPage(name string) error {
@@ -229,7 +298,11 @@ const maxRowHeight = 409
 // rows, then the rows, continuing on "name (2)" … past the row limit.
 // Row values are nil, string, int, int64, float64, time.Time or
 // correlate.Verdict, as the column's kind wants.
-func (x *xlsxWriter) table(name string, cols []column, rows iter.Seq2[[]any, error]) error {
+//
+// The columns titled dropEmpty are left out when the table's rows all fit
+// in the sample (sampleRows) and none has a value in them; a longer table
+// keeps them, since a later row may have one, and so does an empty one.
+func (x *xlsxWriter) table(name string, cols []column, rows iter.Seq2[[]any, error], dropEmpty ...string) error {
 	widths := make([]float64, len(cols))
 	for i, c := range cols {
 		widths[i] = float64(textWidth(c.title)) + 4 // room for the filter button
@@ -237,9 +310,11 @@ func (x *xlsxWriter) table(name string, cols []column, rows iter.Seq2[[]any, err
 	var sample [][]any
 	next, stop := iter.Pull2(rows)
 	defer stop()
+	whole := false // the sample holds every row
 	for len(sample) < sampleRows {
 		row, err, ok := next()
 		if !ok {
+			whole = true
 			break
 		}
 		if err != nil {
@@ -255,6 +330,14 @@ func (x *xlsxWriter) table(name string, cols []column, rows iter.Seq2[[]any, err
 	for i, c := range cols {
 		widths[i] = min(widths[i]+1, cmp.Or(c.max, 50))
 	}
+	if whole && len(sample) > 0 {
+		if keep := keptColumns(cols, sample, dropEmpty); len(keep) < len(cols) {
+			cols, widths = pick(cols, keep), pick(widths, keep)
+			for i, row := range sample {
+				sample[i] = pick(row, keep)
+			}
+		}
+	}
 
 	sheetNo, sheetName := 1, name
 	var sw *excelize.StreamWriter
@@ -267,8 +350,11 @@ func (x *xlsxWriter) table(name string, cols []column, rows iter.Seq2[[]any, err
 		if sw, err = x.f.NewStreamWriter(sheetName); err != nil {
 			return err
 		}
-		for i, w := range widths {
-			if err := sw.SetColWidth(i+1, i+1, w); err != nil {
+		// Set from the last column to the first: the stream writer puts
+		// each column it is given before those it has, and <cols> must be
+		// in ascending order.
+		for i := len(widths) - 1; i >= 0; i-- {
+			if err := sw.SetColWidth(i+1, i+1, widths[i]); err != nil {
 				return err
 			}
 		}
@@ -290,6 +376,13 @@ func (x *xlsxWriter) table(name string, cols []column, rows iter.Seq2[[]any, err
 		// The worksheet's autoFilter is written by Flush; setting it here,
 		// after the rows and before Flush, touches no cell.
 		if err := x.f.AutoFilter(sheetName, "A1:"+last, nil); err != nil {
+			return err
+		}
+		if x.streamedDims == nil {
+			x.streamedDims = map[string]string{}
+		}
+		x.streamedDims[sheetName] = "A1:" + last
+		if err := x.tablePrint(sheetName, len(cols), rowNo-1); err != nil {
 			return err
 		}
 		return sw.Flush()
@@ -346,6 +439,36 @@ func (x *xlsxWriter) table(name string, cols []column, rows iter.Seq2[[]any, err
 	return closeSheet()
 }
 
+// keptColumns lists the columns of a table to write: all but those
+// titled dropEmpty that have no value in rows.
+func keptColumns(cols []column, rows [][]any, dropEmpty []string) []int {
+	var keep []int
+	for i, c := range cols {
+		used := !slices.Contains(dropEmpty, c.title)
+		for _, row := range rows {
+			if used {
+				break
+			}
+			used = i < len(row) && row[i] != nil && row[i] != ""
+		}
+		if used {
+			keep = append(keep, i)
+		}
+	}
+	return keep
+}
+
+// pick returns the elements of s at the indexes keep.
+func pick[T any](s []T, keep []int) []T {
+	out := make([]T, 0, len(keep))
+	for _, i := range keep {
+		if i < len(s) {
+			out = append(out, s[i])
+		}
+	}
+	return out
+}
+
 // valueWidth is how wide a value shows, for fitting a column.
 func (x *xlsxWriter) valueWidth(c column, v any) int {
 	switch v := v.(type) {
@@ -358,6 +481,8 @@ func (x *xlsxWriter) valueWidth(c column, v any) int {
 		return textWidth(v)
 	case time.Time:
 		return len(dateFormat)
+	case correlate.Verdict:
+		return len(v) + 2 // bold
 	case float64:
 		if c.kind == kPct {
 			return 5
@@ -700,6 +825,12 @@ func warningsText(a *store.Artifact) string {
 	return b.String()
 }
 
+// events writes the Events sheet. An event's message is the one its log
+// carries (an XML export's RenderingInfo), else the English one
+// correlate rendered offline for the failure or boot marker decoded from
+// it (stored with that row); .evtx and .evt logs carry none, and events
+// portmortem does not decode (--keep-all-events) have none. The column
+// is left out when no event has one.
 func (x *xlsxWriter) events() error {
 	cols := []column{
 		{"Bundle", kText, 40}, {"Host", kText, 20}, {x.timeHeader("Time"), kDate, 0}, {"Zone", kText, 12},
@@ -708,6 +839,7 @@ func (x *xlsxWriter) events() error {
 		{"Artifact", kText, 40}, {"Line", kInt, 0}, {"Byte offset", kInt, 0}, {"Recovered", kText, 0},
 	}
 	return x.table(sheetEvents, cols, caseRows(x.m.Cases, func(c *Case) iter.Seq2[[]any, error] {
+		decoded := decodedMessages(c)
 		return mapRows(x.m.tables.CaseEvents(x.ctx, c.ID), func(r store.EventRow) []any {
 			e := &r.Event
 			var line, off any
@@ -717,11 +849,42 @@ func (x *xlsxWriter) events() error {
 			if r.Offset > 0 {
 				off = r.Offset
 			}
+			path := c.artifact(r.ArtifactID).Path
+			msg := cmp.Or(e.Message, decoded[eventKey{path, e.Channel, e.RecordID}])
 			return []any{c.Bundle, c.Host, c.shownCell(e.Time, false), c.Zone.Label(), e.Channel, e.Provider,
-				int(e.EventID), int(e.Level), recordID(e.RecordID), e.Computer, e.Message, eventData(e.Data),
-				c.artifact(r.ArtifactID).Path, line, off, yes(e.Recovered)}
+				int(e.EventID), int(e.Level), recordID(e.RecordID), e.Computer, msg, eventData(e.Data),
+				path, line, off, yes(e.Recovered)}
 		})
-	}))
+	}), "Message")
+}
+
+// eventKey names a stored event: its artifact, channel and record ID.
+type eventKey struct {
+	artifact, channel string
+	record            uint64
+}
+
+// decodedMessages maps a case's events to the messages stored with the
+// failures and boot markers decoded from them. An event of two rows (a
+// failure and a boot marker) has both messages, one per line.
+func decodedMessages(c *Case) map[eventKey]string {
+	out := map[eventKey]string{}
+	add := func(k eventKey, msg string) {
+		switch prev := out[k]; {
+		case msg == "" || prev == msg:
+		case prev == "":
+			out[k] = msg
+		default:
+			out[k] = prev + "\n" + msg
+		}
+	}
+	for _, r := range c.Failures {
+		add(eventKey{r.Artifact, r.Failure.Channel, r.Failure.RecordID}, r.Failure.Message)
+	}
+	for _, r := range c.Boots {
+		add(eventKey{r.Artifact, r.Boot.Channel, r.Boot.RecordID}, r.Boot.Message)
+	}
+	return out
 }
 
 // eventData renders EventData one "name: value" per line.

@@ -18,6 +18,9 @@ type sheetCursor struct {
 	sheet string
 	row   int
 	err   error
+	// last is the bottom-right cell written (row, column), for the
+	// sheet's <dimension>.
+	lastRow, lastCol int
 }
 
 // put writes values from column A on the current row; a value may be an
@@ -48,7 +51,48 @@ func (c *sheetCursor) put(values ...any) {
 		if c.err = c.x.f.SetCellStyle(c.sheet, cell, cell, style); c.err != nil {
 			return
 		}
+		c.lastRow, c.lastCol = max(c.lastRow, c.row), max(c.lastCol, i+1)
 	}
+}
+
+// finish sets the sheet's <dimension> to the cells written (excelize
+// leaves a new sheet's A1) and what it prints: those cells, across
+// columns columns.
+func (c *sheetCursor) finish(columns int) {
+	if c.err != nil || c.lastRow == 0 {
+		return
+	}
+	last, err := excelize.CoordinatesToCellName(c.lastCol, c.lastRow)
+	if err != nil {
+		c.err = err
+		return
+	}
+	if c.err = c.x.f.SetSheetDimension(c.sheet, "A1:"+last); c.err != nil {
+		return
+	}
+	c.err = c.x.printSetup(c.sheet, max(columns, c.lastCol), c.lastRow, "")
+}
+
+// wrapped makes the current row tall enough for text wrapped in a
+// column width characters wide (rows of one line keep their height).
+func (c *sheetCursor) wrapped(text string, width float64) {
+	if c.err != nil {
+		return
+	}
+	if lines := wrappedLines(text, int(width)-1); lines > 1 {
+		c.err = c.x.f.SetRowHeight(c.sheet, c.row, min(float64(lines)*15, maxRowHeight))
+	}
+}
+
+// merge merges the current row's cells from column first to last
+// (0-based).
+func (c *sheetCursor) merge(first, last int) {
+	if c.err != nil {
+		return
+	}
+	from, _ := excelize.CoordinatesToCellName(first+1, c.row)
+	to, _ := excelize.CoordinatesToCellName(last+1, c.row)
+	c.err = c.x.f.MergeCell(c.sheet, from, to)
 }
 
 // line writes values and moves to the next row.
@@ -60,6 +104,11 @@ func (c *sheetCursor) line(values ...any) {
 func (x *xlsxWriter) styled(style int, v any) excelize.Cell {
 	return excelize.Cell{StyleID: style, Value: v}
 }
+
+// summaryWidths are the widths of the Summary's columns (characters): a
+// finding's verdict, confidence, service, port, owner, rule, failure time
+// and first reason.
+var summaryWidths = []float64{22, 12, 46, 12, 28, 22, 24, 60}
 
 // summary writes the Summary sheet: the run, then one section per bundle
 // with its host, zone, findings and what could not be checked.
@@ -74,7 +123,7 @@ func (x *xlsxWriter) summary() error {
 	if err := x.newSheet(sheetSummary); err != nil {
 		return err
 	}
-	for col, w := range []float64{22, 12, 46, 12, 28, 22, 24, 60} {
+	for col, w := range summaryWidths {
 		if err := x.f.SetColWidth(sheetSummary, colName(col), colName(col), w); err != nil {
 			return err
 		}
@@ -115,9 +164,11 @@ func (x *xlsxWriter) summary() error {
 				if g.Count > 1 {
 					service += fmt.Sprintf(" (×%d, the first shown)", g.Count)
 				}
-				c.line(x.styled(x.st.verdict[f.Verdict], string(f.Verdict)), x.styled(x.st.pct, g.Confidence),
+				c.put(x.styled(x.st.verdict[f.Verdict], string(f.Verdict)), x.styled(x.st.pct, g.Confidence),
 					service, portLabel(f), ownerLabel(f), string(f.Rule),
-					x.styled(x.st.date, k.shownCell(f.FailureTime, false)), reason)
+					x.styled(x.st.date, k.shownCell(f.FailureTime, false)), x.styled(x.st.wrap, reason))
+				c.wrapped(reason, summaryWidths[len(summaryWidths)-1])
+				c.row++
 			}
 		}
 		var gaps []correlate.Coverage
@@ -128,12 +179,21 @@ func (x *xlsxWriter) summary() error {
 		}
 		if len(gaps) > 0 {
 			c.line(x.styled(x.st.label, "Not checked"), x.styled(x.st.label, "Status"), x.styled(x.st.label, "Why"))
+			// The reason spans the columns to the last, wrapped there.
+			why := 0.0
+			for _, w := range summaryWidths[2:] {
+				why += w
+			}
 			for _, v := range gaps {
-				c.line(v.Check, v.Status, v.Reason)
+				c.merge(2, len(summaryWidths)-1)
+				c.put(v.Check, v.Status, x.styled(x.st.wrap, v.Reason))
+				c.wrapped(v.Reason, why)
+				c.row++
 			}
 		}
 		c.row++
 	}
+	c.finish(len(summaryWidths))
 	return c.err
 }
 
@@ -154,8 +214,8 @@ func (x *xlsxWriter) index() error {
 	}
 	c.line(header...)
 	widths := []float64{44, 16, 10, 10, 40, 50}
-	for range correlate.Verdicts {
-		widths = append(widths, 12)
+	for _, v := range correlate.Verdicts {
+		widths = append(widths, float64(len(v))+5) // the header is bold, with a filter button
 	}
 	for col, w := range widths {
 		if err := x.f.SetColWidth(sheetIndex, colName(col), colName(col), w); err != nil {
@@ -203,15 +263,19 @@ func (x *xlsxWriter) index() error {
 	rec := x.m.recurringCulprits()
 	if len(rec) == 0 {
 		c.line("No culprit blocked a port in more than one bundle.")
-		return c.err
+	} else {
+		c.line(h("Culprit"), h("Bundles"), nil, nil, h("Ports"), h("In bundles"))
 	}
-	c.line(h("Culprit"), h("Bundles"), nil, nil, h("Ports"), h("In bundles"))
 	for _, r := range rec {
 		var names []string
 		for _, k := range r.Cases {
 			names = append(names, k.Bundle)
 		}
-		c.line(r.Label(), len(r.Cases), nil, nil, strings.Join(r.Ports, ", "), strings.Join(names, ", "))
+		in := strings.Join(names, ", ")
+		c.put(r.Label(), len(r.Cases), nil, nil, strings.Join(r.Ports, ", "), x.styled(x.st.wrap, in))
+		c.wrapped(in, widths[5])
+		c.row++
 	}
+	c.finish(len(widths))
 	return c.err
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -354,7 +355,8 @@ func TestXLSXWritesAtomically(t *testing.T) {
 }
 
 // TestXLSXPageSetup: every sheet prints landscape, fitted to the page's
-// width, with its header row repeated on each printed page.
+// width, with its header row repeated on each printed page, a print area,
+// and a page header naming the sheet and a footer numbering the pages.
 func TestXLSXPageSetup(t *testing.T) {
 	s := openStore(t)
 	m := loadModel(t, s, iasCase(t, s, "ias", "dns.exe"), iasCase(t, s, "ias2", "svchost.exe"))
@@ -367,10 +369,13 @@ func TestXLSXPageSetup(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	titles := map[string]string{}
+	titles, areas := map[string]string{}, map[string]string{}
 	for _, d := range f.GetDefinedName() {
-		if d.Name == "_xlnm.Print_Titles" {
+		switch d.Name {
+		case "_xlnm.Print_Titles":
 			titles[d.Scope] = d.RefersTo
+		case "_xlnm.Print_Area":
+			areas[d.Scope] = d.RefersTo
 		}
 	}
 	sheets := f.GetSheetList()
@@ -396,5 +401,210 @@ func TestXLSXPageSetup(t *testing.T) {
 		if want := "'" + sh + "'!$1:$1"; titles[sh] != want {
 			t.Errorf("%s: print titles %q, want %q", sh, titles[sh], want)
 		}
+		if !strings.HasPrefix(areas[sh], "'"+sh+"'!$A$1:$") {
+			t.Errorf("%s: print area %q", sh, areas[sh])
+		}
+		hf, err := f.GetHeaderFooter(sh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(hf.OddHeader, sh) || !strings.HasSuffix(hf.OddFooter, "&RPage &P of &N") {
+			t.Errorf("%s: header %q, footer %q: want the sheet's name and the page number", sh, hf.OddHeader, hf.OddFooter)
+		}
+	}
+}
+
+// TestXLSXPrintsFirstRows: a table sheet prints its header and first
+// printRows rows, and its footer says how many it holds; an empty one
+// says it has none.
+func TestXLSXPrintsFirstRows(t *testing.T) {
+	s := openStore(t)
+	var socks []parsers.Socket
+	for i := range printRows + 50 {
+		socks = append(socks, udp(uint16(5000+i), 1640, "dns.exe"))
+	}
+	id := ingest(t, s, "many", store.HostFacts{}, netstat("many/netstat.txt", base, socks...))
+	f, _ := writeWorkbook(t, s, excelize.TotalRows, id)
+	areas := map[string]string{}
+	for _, d := range f.GetDefinedName() {
+		if d.Name == "_xlnm.Print_Area" {
+			areas[d.Scope] = d.RefersTo
+		}
+	}
+	for _, tt := range []struct{ sheet, area, note string }{
+		{"Port owners", fmt.Sprintf("'Port owners'!$A$1:$R$%d", printRows+1), "&LThe first 100 of 150 rows are printed; the sheet holds them all."},
+		{"Port ranges", "'Port ranges'!$A$1:$J$1", "&LNo rows."},
+		{"Artifacts", "'Artifacts'!$A$1:$T$", "&L&R"},
+	} {
+		if !strings.HasPrefix(areas[tt.sheet], tt.area) {
+			t.Errorf("%s: print area %q, want %q", tt.sheet, areas[tt.sheet], tt.area)
+		}
+		hf, err := f.GetHeaderFooter(tt.sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(hf.OddFooter, tt.note) {
+			t.Errorf("%s: footer %q, want it to start %q", tt.sheet, hf.OddFooter, tt.note)
+		}
+	}
+	if rows := readRows(t, f, "Port owners", 1000); len(rows) != printRows+51 {
+		t.Errorf("Port owners has %d rows, want all %d and the header", len(rows), printRows+50)
+	}
+}
+
+// TestXLSXPackage reads the parts of a written batch workbook: every
+// sheet's <dimension> is its used range (the streamed ones too, which
+// excelize leaves at A1), its <col> elements ascend, its sheet properties
+// keep fit to page (excelize's AutoFilter drops them), the document's
+// created and modified dates are the generation time, and so is every zip
+// member's time.
+func TestXLSXPackage(t *testing.T) {
+	s := openStore(t)
+	m := loadModel(t, s, iasCase(t, s, "ias", "dns.exe"), iasCase(t, s, "ias2", "svchost.exe"))
+	m.Generated = time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC)
+	path := filepath.Join(t.TempDir(), "report.xlsx")
+	if err := WriteXLSX(context.Background(), m, path); err != nil {
+		t.Fatal(err)
+	}
+	z, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	part := func(name string) string {
+		r, err := z.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		b, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for _, zf := range z.File {
+		if !zf.Modified.Equal(m.Generated) {
+			t.Errorf("zip member %s: modified %v, want %v", zf.Name, zf.Modified, m.Generated)
+		}
+	}
+	core := part("docProps/core.xml")
+	for _, el := range []string{"created", "modified"} {
+		want := fmt.Sprintf(`<dcterms:%s xsi:type="dcterms:W3CDTF">2026-03-03T09:00:00Z</dcterms:%[1]s>`, el)
+		if !strings.Contains(core, want) {
+			t.Errorf("core.xml lacks %s\n%s", want, core)
+		}
+	}
+
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// Each sheet's part, from the workbook and its relationships.
+	rels := map[string]string{}
+	for _, m := range regexp.MustCompile(`<Relationship Id="([^"]+)" [^>]*Target="([^"]+)"`).FindAllStringSubmatch(part("xl/_rels/workbook.xml.rels"), -1) {
+		rels[m[1]] = "xl/" + strings.TrimPrefix(m[2], "/xl/")
+	}
+	sheets := regexp.MustCompile(`<sheet name="([^"]+)" sheetId="\d+" r:id="([^"]+)"`).FindAllStringSubmatch(part("xl/workbook.xml"), -1)
+	if len(sheets) < 10 {
+		t.Fatalf("workbook.xml names %d sheets", len(sheets))
+	}
+	colMin := regexp.MustCompile(`<col [^>]*min="(\d+)"`)
+	for _, sh := range sheets {
+		name, xml := sh[1], part(rels[sh[2]])
+		rows, err := f.GetRows(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		width := 0
+		for _, r := range rows {
+			width = max(width, len(r))
+		}
+		last, _ := excelize.CoordinatesToCellName(width, len(rows))
+		if got, want := regexp.MustCompile(`<dimension ref="[^"]*"`).FindString(xml), `<dimension ref="A1:`+last+`"`; got != want {
+			t.Errorf("%s: %s, want %s", name, got, want)
+		}
+		prev := 0
+		for _, m := range colMin.FindAllStringSubmatch(xml, -1) {
+			n, _ := strconv.Atoi(m[1])
+			if n <= prev {
+				t.Errorf("%s: <col min=%d> after min=%d: columns not in ascending order", name, n, prev)
+			}
+			prev = n
+		}
+		if prev == 0 {
+			t.Errorf("%s: no column widths", name)
+		}
+		if !regexp.MustCompile(`<sheetPr[^>]*>(<[^>]*>)*<pageSetUpPr fitToPage="(true|1)"`).MatchString(xml) {
+			t.Errorf("%s: sheetPr without fitToPage: %.200s", name, regexp.MustCompile(`<sheetPr.*?</sheetPr>|<sheetPr/>`).FindString(xml))
+		}
+	}
+}
+
+// TestDimensionWriter: the <dimension> is replaced however the part is
+// cut into writes, and a part without one goes through unchanged.
+func TestDimensionWriter(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"streamed", `<worksheet><sheetPr/><dimension ref="A1"></dimension><sheetData><row r="1"/></sheetData></worksheet>`,
+			`<worksheet><sheetPr/><dimension ref="A1:C9"></dimension><sheetData><row r="1"/></sheetData></worksheet>`},
+		{"none", `<worksheet><sheetData><row r="1"><c><is><t>&lt;dimension ref="A1"</t></is></c></row></sheetData></worksheet>`,
+			`<worksheet><sheetData><row r="1"><c><is><t>&lt;dimension ref="A1"</t></is></c></row></sheetData></worksheet>`},
+		{"short", `<worksheet>`, `<worksheet>`},
+	}
+	for _, tt := range tests {
+		for _, chunk := range []int{1, 7, 1 << 20} {
+			t.Run(fmt.Sprintf("%s_%d", tt.name, chunk), func(t *testing.T) {
+				var out bytes.Buffer
+				d := &dimensionWriter{w: &out, ref: "A1:C9"}
+				for in := tt.in; in != ""; {
+					n := min(chunk, len(in))
+					if w, err := d.Write([]byte(in[:n])); err != nil || w != n {
+						t.Fatalf("Write = %d, %v", w, err)
+					}
+					in = in[n:]
+				}
+				if err := d.done(); err != nil {
+					t.Fatal(err)
+				}
+				if got := out.String(); got != tt.want {
+					t.Errorf("got  %s\nwant %s", got, tt.want)
+				}
+			})
+		}
+	}
+}
+
+// TestXLSXEventMessages: the Events sheet shows an event's own message
+// (an XML export's), else the one stored with the failure or boot marker
+// decoded from it; with no message for any event the column is left out
+// rather than left empty.
+func TestXLSXEventMessages(t *testing.T) {
+	s := openStore(t)
+	ias := iasCase(t, s, "ias", "dns.exe") // a 6005 with its own message, a 7023 decoded
+	other := &parsers.Event{Provider: "Microsoft-Windows-Kernel-Processor-Power", EventID: 37, Channel: "System",
+		Time: base, RecordID: 9, Data: []parsers.Field{{Name: "Speed", Value: "53"}}}
+	bare := ingest(t, s, "bare", store.HostFacts{}, systemLog("bare/System.evtx", other))
+
+	f, _ := writeWorkbook(t, s, excelize.TotalRows, ias)
+	rows := readRows(t, f, "Events", 10)
+	col := slices.Index(rows[0], "Message")
+	if col < 0 || len(rows) != 3 {
+		t.Fatalf("Events: Message column %d, %d rows: %q", col, len(rows), rows)
+	}
+	want := []string{"The Event log service was started.",
+		"The Internet Authentication Service service terminated with the following error: Only one usage of each socket address (protocol/network address/port) is normally permitted."}
+	for i, w := range want {
+		if got := rows[i+1][col]; got != w {
+			t.Errorf("event %d message %q, want %q", i+1, got, w)
+		}
+	}
+
+	f, _ = writeWorkbook(t, s, excelize.TotalRows, bare)
+	rows = readRows(t, f, "Events", 10)
+	if len(rows) != 2 || slices.Contains(rows[0], "Message") || !slices.Contains(rows[1], "Speed: 53") {
+		t.Errorf("Events of an undecoded event without a message: %q, want no Message column", rows)
 	}
 }

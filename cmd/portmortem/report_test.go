@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image/png"
 	"io"
@@ -251,6 +252,110 @@ func TestReportWorkbook(t *testing.T) {
 	if got := strings.Count(string(page), `<tr><td><a href="#case-`); got != len(dirs) {
 		t.Errorf("report.html index has %d bundle rows, want %d", got, len(dirs))
 	}
+}
+
+// workbookPages is the most pages a one-case workbook may print to
+// (issue 11: the classic case printed to 255).
+const workbookPages = 10
+
+// libreOffice returns the LibreOffice binary, skipping the test when there
+// is none (and failing it in CI, which installs Debian's
+// libreoffice-calc-nogui, or with PORTMORTEM_LONG=1).
+func libreOffice(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"libreoffice", "soffice"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" || longTests() {
+		t.Fatal("libreoffice is not installed (CI installs Debian's libreoffice-calc-nogui; PORTMORTEM_LONG=1 needs it)")
+	}
+	t.Skip("libreoffice is not installed: apt-get install --no-install-recommends libreoffice-calc-nogui")
+	return ""
+}
+
+// TestReportWorkbookPDF prints the workbook of a one-case run to PDF with
+// headless LibreOffice, as a customer printing every sheet would get it,
+// and checks it takes at most workbookPages pages. chromiumQuick is the
+// case: one failure (IAS, on four ports) and a 2,506-socket netstat. With
+// PORTMORTEM_LONG=1 every scenario bundle is printed, each on its own,
+// and the batch of all of them is printed and its page count logged. A
+// conversion takes 3-6 s (LibreOffice's start). With
+// PORTMORTEM_SCREENSHOTS=DIR the PDFs are kept there.
+func TestReportWorkbookPDF(t *testing.T) {
+	bin := libreOffice(t)
+	work := t.TempDir()
+	var names []string
+	for _, sc := range scenarios() {
+		if !longTests() && sc.name != chromiumQuick {
+			continue
+		}
+		out := filepath.Join(work, sc.name)
+		analyzeInto(t, out, "-q", "--format", "xlsx", filepath.Join(bundlesDir(), sc.name))
+		names = append(names, sc.name)
+	}
+	if longTests() {
+		analyzeInto(t, filepath.Join(work, "batch"), append([]string{"-q", "--format", "xlsx"}, scenarioDirs()...)...)
+		names = append(names, "batch")
+	}
+	// One LibreOffice for every file (its start is most of the time); each
+	// file gets its own name, since the PDF is named after it.
+	args := []string{"-env:UserInstallation=file://" + filepath.ToSlash(filepath.Join(work, "profile")), "--headless",
+		"--norestore", "--convert-to", "pdf", "--outdir", filepath.Join(work, "pdf")}
+	for _, name := range names {
+		xlsx := filepath.Join(work, name+".xlsx")
+		if err := os.Rename(filepath.Join(work, name, "report.xlsx"), xlsx); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, xlsx)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), "HOME="+work) // nothing of the user's LibreOffice is read or written
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("libreoffice: %v\n%s", err, out)
+	}
+	t.Logf("libreoffice converted %d workbooks in %v", len(names), time.Since(start).Round(time.Millisecond))
+	keep := os.Getenv("PORTMORTEM_SCREENSHOTS")
+	for _, name := range names {
+		pdf := filepath.Join(work, "pdf", name+".pdf")
+		data, err := os.ReadFile(pdf)
+		if err != nil {
+			t.Errorf("%s: no PDF: %v", name, err)
+			continue
+		}
+		pages, err := pdfPages(data)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		t.Logf("%s: %d pages", name, pages)
+		if name != "batch" && pages > workbookPages {
+			t.Errorf("%s: the workbook prints to %d pages, want at most %d", name, pages, workbookPages)
+		}
+		if keep != "" {
+			os.WriteFile(filepath.Join(keep, name+"-workbook.pdf"), data, 0o644)
+		}
+	}
+}
+
+// pdfPage is a page object's type entry (/Type /Page, not /Pages).
+var pdfPage = regexp.MustCompile(`/Type\s*/Page\b`)
+
+// pdfPages counts the page objects of a PDF. LibreOffice writes them
+// uncompressed; a PDF with object streams, where they could hide, is an
+// error rather than a wrong count.
+func pdfPages(data []byte) (int, error) {
+	if !bytes.HasPrefix(data, []byte("%PDF-")) {
+		return 0, fmt.Errorf("not a PDF: %.20q", data)
+	}
+	if bytes.Contains(data, []byte("/ObjStm")) {
+		return 0, errors.New("the PDF has object streams: its pages cannot be counted here")
+	}
+	return len(pdfPage.FindAll(data, -1)), nil
 }
 
 // checkDateCell checks a cell holds a number formatted as a date.
