@@ -2,7 +2,9 @@ package correlate
 
 import (
 	"bufio"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -54,6 +56,7 @@ type CatalogEntry struct {
 // built, so one Catalog can serve many concurrent analyses.
 type Catalog struct {
 	entries []CatalogEntry
+	version string
 }
 
 // defaultCatalog parses the embedded catalog once.
@@ -62,7 +65,7 @@ var defaultCatalog = sync.OnceValues(func() (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("built-in catalog: %w", err)
 	}
-	return &Catalog{entries: entries}, nil
+	return &Catalog{entries: entries, version: "built-in " + shortSum([]byte(builtinCatalog))}, nil
 })
 
 // DefaultCatalog returns the built-in port catalog (catalog.tsv).
@@ -78,7 +81,8 @@ func LoadCatalog(r io.Reader) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	user, err := parseCatalog(r, true)
+	sum := sha256.New()
+	user, err := parseCatalog(io.TeeReader(r, sum), true)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +97,27 @@ func LoadCatalog(r io.Reader) (*Catalog, error) {
 			entries = append(entries, e)
 		}
 	}
-	return &Catalog{entries: entries}, nil
+	version := fmt.Sprintf("%s + %d user row(s) %s", base.version, len(user), hex.EncodeToString(sum.Sum(nil))[:12])
+	return &Catalog{entries: entries, version: version}, nil
+}
+
+// Version names the catalog's content, for the record of what an analysis
+// used: "built-in 3f2a9c01b7de", plus the user's rows and their file's
+// hash when LoadCatalog added some. A nil Catalog is the built-in one.
+func (c *Catalog) Version() string {
+	if c == nil {
+		if d, err := DefaultCatalog(); err == nil {
+			return d.version
+		}
+		return ""
+	}
+	return c.version
+}
+
+// shortSum is the first 12 hex digits of b's SHA-256.
+func shortSum(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])[:12]
 }
 
 // Entries returns the catalog's rows in lookup order.

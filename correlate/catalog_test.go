@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -164,5 +165,30 @@ func TestGlobFold(t *testing.T) {
 		if got := globFold(tt.pattern, tt.s); got != tt.want {
 			t.Errorf("globFold(%q, %q) = %v, want %v", tt.pattern, tt.s, got, tt.want)
 		}
+	}
+}
+
+// TestCatalogVersion: the version names the built-in content, and a user
+// file's rows and hash, so a case records which catalog decided it.
+func TestCatalogVersion(t *testing.T) {
+	d, err := DefaultCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := d.Version()
+	if !regexp.MustCompile(`^built-in [0-9a-f]{12}$`).MatchString(base) || (*Catalog)(nil).Version() != base {
+		t.Fatalf("built-in version %q (nil: %q)", base, (*Catalog)(nil).Version())
+	}
+	row := "ContosoAgent\tContoso Agent\tcagent.exe\ttcp/7777\tcontoso\n"
+	a, err := LoadCatalog(strings.NewReader(row))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := LoadCatalog(strings.NewReader(strings.Replace(row, "7777", "7778", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(a.Version(), base+" + 1 user row(s) ") || a.Version() == b.Version() {
+		t.Errorf("user versions %q and %q: want the built-in one, the row count and differing hashes", a.Version(), b.Version())
 	}
 }

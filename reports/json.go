@@ -14,8 +14,11 @@ import (
 // order are stable: scripts read them. Every field is always there: lists
 // are [] rather than null when empty, and a value that is unknown is null.
 type JSONFinding struct {
-	Bundle      string  `json:"bundle"`
-	Host        string  `json:"host"`
+	Bundle string `json:"bundle"`
+	Host   string `json:"host"`
+	// Collection is the folder or archive of the bundle that holds the
+	// host's files when the bundle holds several hosts, "" otherwise.
+	Collection  string  `json:"collection"`
 	Service     string  `json:"service"`
 	ServiceKey  string  `json:"service_key"`
 	FailureTime *string `json:"failure_time"` // RFC 3339, UTC; null when unknown
@@ -39,6 +42,16 @@ type JSONFinding struct {
 	Remedy        []string             `json:"remedy"`
 	KB            []string             `json:"kb"`
 	Evidence      []correlate.Evidence `json:"evidence"`
+	// AnalyzedWith is what made the finding's case.
+	AnalyzedWith JSONProvenance `json:"analyzed_with"`
+}
+
+// JSONProvenance is what made a case: the portmortem build, the flags
+// that change results ("" for none) and the port catalog.
+type JSONProvenance struct {
+	ToolVersion    string `json:"tool_version"`
+	Options        string `json:"options"`
+	CatalogVersion string `json:"catalog_version"`
 }
 
 // WriteJSON writes findings.json to path: every finding of the model's
@@ -59,7 +72,7 @@ func writeJSON(ctx context.Context, m *Model, w io.Writer) error {
 			return err
 		}
 		for i := range c.Findings {
-			all = append(all, jsonFinding(&c.Findings[i]))
+			all = append(all, jsonFinding(c, &c.Findings[i]))
 		}
 	}
 	enc := json.NewEncoder(w)
@@ -68,10 +81,12 @@ func writeJSON(ctx context.Context, m *Model, w io.Writer) error {
 	return enc.Encode(all)
 }
 
-func jsonFinding(f *correlate.Finding) JSONFinding {
+func jsonFinding(c *Case, f *correlate.Finding) JSONFinding {
+	p := c.Provenance
 	out := JSONFinding{
-		Bundle: f.Bundle, Host: f.Host, Service: f.Service, ServiceKey: f.ServiceKey,
-		EventID: f.EventID, Proto: string(f.Proto), Port: f.Port,
+		Bundle: f.Bundle, Host: f.Host, Collection: c.Collection, Service: f.Service, ServiceKey: f.ServiceKey,
+		AnalyzedWith: JSONProvenance{ToolVersion: p.ToolVersion, Options: p.Options, CatalogVersion: p.CatalogVersion},
+		EventID:      f.EventID, Proto: string(f.Proto), Port: f.Port,
 		Verdict: string(f.Verdict), Confidence: f.Confidence, Reasons: nonNil(f.Reasons),
 		OwnerImage: f.OwnerImage, OwnerServices: nonNil(f.OwnerServices), Snapshot: f.Snapshot,
 		Rule: string(f.Rule), Remedy: nonNil(f.Remedy), KB: nonNil(f.KB), Evidence: nonNil(f.Evidence),

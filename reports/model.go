@@ -50,6 +50,9 @@ type Case struct {
 	// could not be decided.
 	Collection string
 	Undecided  bool
+	// Provenance is what made the case: the program, the flags that
+	// change results and the port catalog.
+	Provenance store.Provenance
 	// OS is systeminfo's OS name when known, else the 6009 event's text.
 	OS        string
 	Zone      Zone
@@ -132,6 +135,32 @@ func NewModel(tables Tables, cases ...*Case) *Model {
 	return m
 }
 
+// hostLabel is the host a case shows: its name, or why it has none.
+func (c *Case) hostLabel() string {
+	switch {
+	case c.Undecided:
+		return "undecided: these files name no host and sit among several hosts' files"
+	case c.Host == "":
+		return "unknown"
+	}
+	return c.Host
+}
+
+// provenanceLine says what made the case: "portmortem devel 41b9b4a,
+// catalog built-in 9991f23710df, options --tz +02:00"; "" for a case
+// stored before cases recorded it.
+func (c *Case) provenanceLine() string {
+	p := c.Provenance
+	if p.ToolVersion == "" && p.CatalogVersion == "" {
+		return ""
+	}
+	s := "portmortem " + cmp.Or(p.ToolVersion, "(version not recorded)")
+	if p.CatalogVersion != "" {
+		s += ", catalog " + p.CatalogVersion
+	}
+	return s + ", options " + cmp.Or(p.Options, "none that change results")
+}
+
 // osLabel is the OS a case shows: systeminfo's name, else the product
 // the 6009 version names with that version as logged ("Windows 7 / Server
 // 2008 R2 SP1 (6.01. 7601 Service Pack 1 Multiprocessor Free)"), else the
@@ -165,7 +194,7 @@ func loadCase(ctx context.Context, s *store.Store, id int64) (*Case, error) {
 		return nil, err
 	}
 	c := &Case{ID: id, Bundle: sc.BundlePath, BundleHash: sc.BundleHash, Host: sc.Host,
-		Collection: sc.Collection, Undecided: sc.Undecided,
+		Collection: sc.Collection, Undecided: sc.Undecided, Provenance: sc.Provenance,
 		OS:   osLabel(hf.OSName, sc.OSVersion),
 		Zone: Zone{Offset: hf.ZoneOffset, Known: hf.HasZone, Name: hf.TimeZone, Source: hf.ZoneSource}}
 	if c.Findings, err = s.Findings(ctx, id); err != nil {

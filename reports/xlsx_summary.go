@@ -140,9 +140,15 @@ func (x *xlsxWriter) summary() error {
 	for _, k := range x.m.Cases {
 		k.summaryRow = c.row
 		c.line(x.styled(x.st.bold, "Bundle"), x.styled(x.st.bold, k.Bundle))
-		c.line(x.styled(x.st.label, "Host"), k.Host)
+		c.line(x.styled(x.st.label, "Host"), k.hostLabel())
+		if k.Collection != "" {
+			c.line(x.styled(x.st.label, "Files in"), k.Collection)
+		}
 		c.line(x.styled(x.st.label, "OS"), k.OS)
 		c.line(x.styled(x.st.label, "Times shown in"), k.Zone.Describe())
+		if p := k.provenanceLine(); p != "" {
+			c.line(x.styled(x.st.label, "Analyzed with"), p)
+		}
 		c.line(x.styled(x.st.label, "Failures"), k.failureCount())
 		if top := culprit(k.top()); top != "" {
 			c.line(x.styled(x.st.label, "Top culprit"), top)

@@ -23,6 +23,18 @@ type CaseInfo struct {
 	// Host names the host when the caller knows it; otherwise Commit takes
 	// the host most artifacts name, or the computer most stored events name.
 	Host string
+	Provenance
+}
+
+// Provenance is what made a case: the program, the flags that change
+// results and the port catalog.
+type Provenance struct {
+	// ToolVersion is the portmortem build: "v1.2.0", "devel 41b9b4a+dirty".
+	ToolVersion string
+	// Options are the flags that change results, as given, "" for none.
+	Options string
+	// CatalogVersion names the port catalog (correlate.Catalog.Version).
+	CatalogVersion string
 }
 
 // Case is a stored case, as Cases and CasesByHash return it.
@@ -37,6 +49,7 @@ type Case struct {
 	// Undecided marks the case of a bundle's artifacts whose host could
 	// not be decided: no verdict uses them.
 	Undecided    bool
+	Provenance   Provenance
 	Status       string
 	CreatedAt    time.Time
 	CompletedAt  time.Time
@@ -62,13 +75,14 @@ func (s *Store) PurgeIncomplete(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-const caseColumns = `id, bundle_hash, bundle_path, host, collection, undecided, status, created_at, completed_at, os_version, utc_offset_seconds`
+const caseColumns = `id, bundle_hash, bundle_path, host, collection, undecided, tool_version, run_options, catalog_version, status, created_at, completed_at, os_version, utc_offset_seconds`
 
 func scanCase(row interface{ Scan(...any) error }) (Case, error) {
 	var c Case
 	var created, completed sql.NullString
 	var off sql.NullInt64
-	if err := row.Scan(&c.ID, &c.BundleHash, &c.BundlePath, &c.Host, &c.Collection, &c.Undecided, &c.Status, &created, &completed, &c.OSVersion, &off); err != nil {
+	if err := row.Scan(&c.ID, &c.BundleHash, &c.BundlePath, &c.Host, &c.Collection, &c.Undecided,
+		&c.Provenance.ToolVersion, &c.Provenance.Options, &c.Provenance.CatalogVersion, &c.Status, &created, &completed, &c.OSVersion, &off); err != nil {
 		return Case{}, err
 	}
 	var err error

@@ -38,9 +38,10 @@ func (s *Store) BeginCase(ctx context.Context, info CaseInfo) (*CaseWriter, erro
 	}
 	var id int64
 	err := s.db.QueryRowContext(ctx,
-		`INSERT INTO cases (bundle_hash, bundle_path, host, status, created_at)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		info.BundleHash, info.BundlePath, info.Host, StatusIngesting, formatTime(s.now())).Scan(&id)
+		`INSERT INTO cases (bundle_hash, bundle_path, host, tool_version, run_options, catalog_version, status, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		info.BundleHash, info.BundlePath, info.Host, info.ToolVersion, info.Options, info.CatalogVersion,
+		StatusIngesting, formatTime(s.now())).Scan(&id)
 	if err != nil {
 		return nil, fmt.Errorf("begin case: %w", err)
 	}
@@ -120,10 +121,10 @@ func (c *CaseWriter) splitTx(ctx context.Context, parts []CasePart) ([]casePart,
 			}
 		} else {
 			err := tx.QueryRowContext(ctx,
-				`INSERT INTO cases (bundle_hash, bundle_path, host, collection, undecided, status, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				c.info.BundleHash, c.info.BundlePath, host, p.Collection, p.Undecided, StatusIngesting,
-				formatTime(c.s.now())).Scan(&id)
+				`INSERT INTO cases (bundle_hash, bundle_path, host, collection, undecided, tool_version, run_options,
+				catalog_version, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				c.info.BundleHash, c.info.BundlePath, host, p.Collection, p.Undecided, c.info.ToolVersion,
+				c.info.Options, c.info.CatalogVersion, StatusIngesting, formatTime(c.s.now())).Scan(&id)
 			if err != nil {
 				return nil, err
 			}

@@ -15,11 +15,12 @@ import (
 func TestSplit(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
+	prov := Provenance{ToolVersion: "devel 41b9b4a", Options: "--tz +01:00", CatalogVersion: "built-in 0123456789ab"}
 	sock := func(port uint16) []parsers.Record {
 		return []parsers.Record{socketRec(5, parsers.Socket{Proto: parsers.TCP, LocalPort: port, HasPort: true, PID: 4})}
 	}
 	run := func(path string) *CaseWriter {
-		c, err := s.BeginCase(ctx, CaseInfo{BundleHash: "h", BundlePath: path})
+		c, err := s.BeginCase(ctx, CaseInfo{BundleHash: "h", BundlePath: path, Provenance: prov})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,6 +80,9 @@ func TestSplit(t *testing.T) {
 			}
 		}
 		got = append(got, row{k.Host, k.Collection, k.Undecided, port})
+		if k.Provenance != prov {
+			t.Errorf("case %d provenance %+v, want %+v", k.ID, k.Provenance, prov)
+		}
 		if k.Undecided && !slices.Contains(arts[0].Notes, "host undecided") {
 			t.Errorf("undecided artifact notes %q", arts[0].Notes)
 		}

@@ -73,7 +73,10 @@
 // case of the artifacts whose host could not be decided, which no verdict
 // uses); at most one complete case per (bundle_hash, host, collection,
 // undecided), enforced by a partial unique index, and a bundle's cases
-// are committed, and replaced by a re-run, together;
+// are committed, and replaced by a re-run, together; tool_version,
+// run_options, catalog_version (what made the case: the portmortem build,
+// the flags that change results as given with their files' SHA-256, and
+// correlate.Catalog.Version);
 // status ('ingesting' until the case is committed, then 'complete');
 // created_at, completed_at; os_version (the latest 6009 event's text,
 // e.g. "5.02. 3790 Service Pack 2 Multiprocessor Free"); utc_offset_seconds

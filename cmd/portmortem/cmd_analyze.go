@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -191,6 +194,7 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 	if err := o.validate(flags.Args()); err != nil {
 		return err
 	}
+	prov := store.Provenance{ToolVersion: toolVersion(), Options: resultOptions(flags)}
 	// What this run creates it removes again when it analyzes nothing: a
 	// typo in a path leaves no empty database or folder behind.
 	outExisted, dbExisted := exists(o.out), exists(o.db)
@@ -230,7 +234,7 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 	results, err := ingest.Run(ctx, s, bundles, ingest.Options{
 		Jobs: o.jobs, Limits: o.limits.Limits, KeepAllEvents: o.keepAllEvents, SkipKnown: o.skipKnown,
 		Captures: o.captures, Offset: o.offset, UserPorts: o.user, Catalog: o.cat,
-		Progress: &prog.Progress, Sizes: sizes,
+		Provenance: prov, Progress: &prog.Progress, Sizes: sizes,
 	}, obs)
 	if err != nil {
 		return err
@@ -281,6 +285,51 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// resultFlags are the analyze flags that change what a case says: its
+// capture times, zone, needed ports, catalog and what is read of a bundle.
+var resultFlags = []string{"captured-at", "tz", "ports", "catalog", "max-total", "max-entry", "max-ratio", "max-depth", "max-entries"}
+
+// resultOptions lists the result-changing flags the user set, as given,
+// with the SHA-256 of the files they name: "--tz +02:00 --ports p.csv
+// (sha256 1f2e…)". Each case records it.
+func resultOptions(fs *pflag.FlagSet) string {
+	var parts []string
+	for _, name := range resultFlags {
+		f := fs.Lookup(name)
+		if f == nil || !f.Changed {
+			continue
+		}
+		values := []string{f.Value.String()}
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			values = sv.GetSlice()
+		}
+		for _, v := range values {
+			p := "--" + name + " " + v
+			if name == "ports" || name == "catalog" {
+				if sum, err := fileSum(v); err == nil {
+					p += " (sha256 " + sum[:12] + ")"
+				}
+			}
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// fileSum is the SHA-256 of a file, in hex.
+func fileSum(name string) (string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // exists says whether a file or folder is there.

@@ -15,13 +15,39 @@ func runVersion(ctx context.Context, e env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	v := version
-	if v == "" {
-		v = "devel"
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			v = bi.Main.Version
+	_, err := fmt.Fprintf(e.stdout, "portmortem %s\n", toolVersion())
+	return err
+}
+
+// toolVersion is the build's version: the one stamped with -ldflags, else
+// the module version, else "devel" with the commit it was built from
+// ("devel 41b9b4a1c2d3+dirty") when the build info has it. Every case
+// records it.
+func toolVersion() string {
+	if version != "" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	v := "devel"
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value[:min(12, len(s.Value))]
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
 		}
 	}
-	_, err := fmt.Fprintf(e.stdout, "portmortem %s\n", v)
-	return err
+	if rev != "" {
+		v += " " + rev + dirty
+	}
+	return v
 }

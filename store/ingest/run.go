@@ -36,6 +36,9 @@ type Options struct {
 	// UserPorts and Catalog go to correlate.Input as they are.
 	UserPorts map[string][]correlate.PortSpec
 	Catalog   *correlate.Catalog
+	// Provenance is recorded on every case (its CatalogVersion is
+	// Catalog's).
+	Provenance store.Provenance
 	// Progress, when not nil, counts the work as it goes; Sizes, when
 	// not nil, are the bundles' bytes on disk in argument order, which
 	// Progress.InputDone reaches as each bundle ends.
@@ -210,7 +213,9 @@ func (p *pipeline) analyze(ctx context.Context, r *Result) error {
 	}
 	var cw *store.CaseWriter
 	err = p.do(func() (err error) {
-		cw, err = s.BeginCase(ctx, store.CaseInfo{BundleHash: hash, BundlePath: bundlePath})
+		prov := o.Provenance
+		prov.CatalogVersion = o.Catalog.Version()
+		cw, err = s.BeginCase(ctx, store.CaseInfo{BundleHash: hash, BundlePath: bundlePath, Provenance: prov})
 		return err
 	})
 	close(p.begun[i])
