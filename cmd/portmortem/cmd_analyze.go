@@ -394,25 +394,10 @@ func (a *analyzeObserver) Done(r ingest.Result) error {
 			a.con.printf("damaged: … and %d more (see the Artifacts sheet)\n", more)
 		}
 	}
-	// A bundle of several hosts prints one table per host, within about
-	// the lines one host's table takes.
-	opts := reports.TextOptions{Color: colorOutput(a.e.stdout)}
-	if len(cases) > 1 {
-		opts.Brief, opts.MaxFindings = true, max(1, maxFindingLines/len(cases))
-	}
 	var err error
-	a.con.pause(func() {
-		for _, c := range cases {
-			if err == nil {
-				err = reports.WriteText(a.e.stdout, c, opts)
-			}
-		}
-	})
+	a.con.pause(func() { err = printBundle(a.e.stdout, cases) })
 	return err
 }
-
-// maxFindingLines bounds the finding lines printed per bundle.
-const maxFindingLines = 20
 
 // notBundle says r is a path that holds nothing portmortem reads, given
 // among other bundles (a glob such as dir/* that picked up a README): a

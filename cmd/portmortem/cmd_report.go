@@ -50,14 +50,24 @@ func writeReports(ctx context.Context, s *store.Store, db, dir string, cases []*
 	return reports.Write(ctx, m, dir, r.formats)
 }
 
-// printCase loads a case from the store and prints its terminal table.
-func printCase(ctx context.Context, e env, s *store.Store, caseID int64) (*reports.Case, error) {
-	c, err := reports.LoadCase(ctx, s, caseID)
-	if err != nil {
-		return nil, err
+// printBundle prints the terminal tables of one bundle's cases. A bundle
+// of several hosts prints one table per host within about the finding
+// lines one host's table takes, each with its gaps in its head line.
+func printBundle(w io.Writer, cases []*reports.Case) error {
+	opts := reports.TextOptions{Color: colorOutput(w)}
+	if len(cases) > 1 {
+		opts.Brief, opts.MaxFindings = true, max(1, maxFindingLines/len(cases))
 	}
-	return c, reports.WriteText(e.stdout, c, reports.TextOptions{Color: colorOutput(e.stdout)})
+	for _, c := range cases {
+		if err := reports.WriteText(w, c, opts); err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
+// maxFindingLines bounds the finding lines printed per bundle.
+const maxFindingLines = 20
 
 // colorOutput says whether w is a terminal that wants colour: a character
 // device, with NO_COLOR unset and TERM not "dumb".
@@ -141,11 +151,22 @@ func runReport(ctx context.Context, e env, args []string) error {
 	}
 	var cases []*reports.Case
 	for _, id := range ids {
-		c, err := printCase(ctx, e, s, id)
+		c, err := reports.LoadCase(ctx, s, id)
 		if err != nil {
 			return err
 		}
 		cases = append(cases, c)
+	}
+	// One bundle's cases are consecutive: their ids follow one another.
+	for i := 0; i < len(cases); {
+		j := i + 1
+		for j < len(cases) && cases[j].BundleHash == cases[i].BundleHash && cases[j].Bundle == cases[i].Bundle {
+			j++
+		}
+		if err := printBundle(e.stdout, cases[i:j]); err != nil {
+			return err
+		}
+		i = j
 	}
 	written, err := writeReports(ctx, s, o.db, o.out, cases, o.report)
 	if err != nil {
