@@ -85,9 +85,10 @@ func HostKey(name string) string {
 //   - An artifact that names its host belongs to it.
 //   - An artifact that does not (netstat, tasklist, netsh) takes the host
 //     of the nearest folder or archive above it whose artifacts name
-//     hosts, when they name exactly one. Where they name several, a file
-//     name that names exactly one of them decides ("netstat-WEB01.txt");
-//     otherwise its host is undecided.
+//     hosts, when they name exactly one. Where they name several, a name
+//     below that folder that names exactly one of them decides
+//     ("netstat-WEB01.txt", "portmortem-WEB01/netstat.txt"); otherwise
+//     its host is undecided.
 //   - A host's collection is the outermost folder or archive whose
 //     artifacts name that host alone; each is one case, so two
 //     collections of one server (taken on two days) stay two cases, as
@@ -160,13 +161,13 @@ func AssignHosts(arts []HostArtifact) HostPlan {
 				}
 			}
 			slices.Sort(named)
-			switch byName := namedInFileName(a.Path, named); {
+			switch byName := namedInPath(a.Path, near, named); {
 			case len(named) == 1:
 				key = named[0]
 				plan.How[i] = fmt.Sprintf("the host of %s, whose artifacts name no other", folderLabel(near))
 			case byName != "":
 				key = byName
-				plan.How[i] = fmt.Sprintf("the host its file name names, among the %d hosts of %s", len(named), folderLabel(near))
+				plan.How[i] = fmt.Sprintf("the host its name names, among the %d hosts of %s", len(named), folderLabel(near))
 			default:
 				plan.How[i] = fmt.Sprintf("host undecided: it names none, and %s holds artifacts of %d hosts (%s)",
 					folderLabel(near), len(named), strings.Join(named, ", "))
@@ -264,11 +265,16 @@ func folderLabel(f string) string {
 	return f
 }
 
-// namedInFileName returns the one host key of keys that the file name of
-// path contains as a word (bounded by non-alphanumerics: "WEB01" is in
-// "netstat-web01.txt", not in "netstat-web010.txt"), or "".
-func namedInFileName(path string, keys []string) string {
-	base := strings.ToUpper(path[strings.LastIndexByte(path, '/')+1:])
+// namedInPath returns the one host key of keys that path, below the
+// folder near, names as a word (bounded by non-alphanumerics: "WEB01" is
+// in "netstat-web01.txt" and "portmortem-WEB01/netstat.txt", not in
+// "netstat-web010.txt"), or "".
+func namedInPath(path, near string, keys []string) string {
+	rel := path
+	if near != "" {
+		rel = strings.TrimPrefix(path, near+"/")
+	}
+	base := strings.ToUpper(rel)
 	found := ""
 	for _, k := range keys {
 		if k == "" || !containsWord(base, strings.ToUpper(k)) {

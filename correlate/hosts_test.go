@@ -77,15 +77,15 @@ func TestAssignHosts(t *testing.T) {
 			arts: []HostArtifact{
 				{Path: "logs/WEB01-System.evtx", Host: "WEB01"}, {Path: "logs/NPS01-System.evtx", Host: "NPS01"},
 				{Path: "logs/netstat-web01.txt"}, {Path: "logs/netstat.txt"}, {Path: "logs/netstat-WEB010.txt"},
-				{Path: "logs/netstat-WEB01-NPS01.txt"},
+				{Path: "logs/netstat-WEB01-NPS01.txt"}, {Path: "logs/portmortem-NPS01-20260302/netstat.txt"},
 			},
 			want: []group{
-				{Host: "WEB01", Members: []int{0, 2}}, {Host: "NPS01", Members: []int{1}},
+				{Host: "WEB01", Members: []int{0, 2}}, {Host: "NPS01", Members: []int{1, 6}},
 				{Undecided: true, Members: []int{3, 4, 5}},
 			},
 			wantHost: 2,
-			wantHow: map[int]string{2: "file name names", 3: "host undecided", 4: "logs holds artifacts of 2 hosts (NPS01, WEB01)",
-				5: "host undecided"},
+			wantHow: map[int]string{2: "its name names", 3: "host undecided", 4: "logs holds artifacts of 2 hosts (NPS01, WEB01)",
+				5: "host undecided", 6: "its name names"},
 		},
 		{
 			// Files among other hosts' files join their host's one collection.
