@@ -156,3 +156,47 @@ func TestAssignHosts(t *testing.T) {
 		})
 	}
 }
+
+// FuzzAssignHosts: whatever the paths and host names (a hostile archive's
+// member names), every artifact lands in exactly one non-empty group, an
+// undecided group exists only in a bundle of several hosts, and the plan
+// does not depend on anything but its input.
+func FuzzAssignHosts(f *testing.F) {
+	f.Add("a/System.evtx\x00WEB01\x00a/netstat.txt\x00\x00b/System.evtx\x00NPS01\x00b/x.txt\x00")
+	f.Add("System.evtx\x00web01.contoso.local\x00logs/netstat-WEB01.txt\x00\x00x.zip!/n2/s.evtx\x00N2\x00")
+	f.Add("/\x00\x00//\x00.\x00a//b\x00 \x00")
+	f.Fuzz(func(t *testing.T, in string) {
+		fields := strings.Split(in, "\x00")
+		if len(fields) > 400 {
+			return
+		}
+		var arts []HostArtifact
+		for i := 0; i+1 < len(fields); i += 2 {
+			arts = append(arts, HostArtifact{Path: fields[i], Host: fields[i+1]})
+		}
+		plan := AssignHosts(arts)
+		if !reflect.DeepEqual(plan, AssignHosts(arts)) {
+			t.Fatal("two plans of one input differ")
+		}
+		seen := make([]int, len(arts))
+		for _, g := range plan.Groups {
+			if len(g.Members) == 0 {
+				t.Fatalf("empty group %+v", g)
+			}
+			if g.Undecided && plan.Hosts < 2 {
+				t.Fatalf("undecided group in a bundle of %d host(s)", plan.Hosts)
+			}
+			for _, m := range g.Members {
+				seen[m]++
+			}
+		}
+		for i, n := range seen {
+			if n != 1 {
+				t.Fatalf("artifact %d (%q) in %d groups", i, arts[i].Path, n)
+			}
+		}
+		if len(plan.How) != len(arts) {
+			t.Fatalf("%d How entries for %d artifacts", len(plan.How), len(arts))
+		}
+	})
+}
