@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/portmortem/portmortem/correlate"
 	"github.com/portmortem/portmortem/parsers"
 	"github.com/portmortem/portmortem/parsers/bundle"
 	"github.com/spf13/pflag"
@@ -102,6 +104,7 @@ func runInspect(ctx context.Context, e env, args []string) error {
 	}
 	var unreadable, parseErrors int
 	for _, path := range flags.Args() {
+		var hosted []correlate.HostArtifact // for the table's hosts lines
 		for entry, err := range bundle.Walk(ctx, path, o.limits.Limits) {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -116,6 +119,7 @@ func runInspect(ctx context.Context, e env, args []string) error {
 				}
 				parseErrors++
 				a := artifactJSON{Path: be.Path, Format: "refused", Warnings: []string{err.Error()}, WarningCount: 1}
+				hosted = append(hosted, correlate.HostArtifact{Path: bundle.Rel(path, be.Path)})
 				if err := emitArtifact(e, enc, table, o, a); err != nil {
 					return err
 				}
@@ -126,9 +130,15 @@ func runInspect(ctx context.Context, e env, args []string) error {
 				return err
 			}
 			parseErrors += a.WarningCount
+			if a.Format != string(parsers.FormatUnknown) {
+				hosted = append(hosted, correlate.HostArtifact{Path: bundle.Rel(path, a.Path), Host: a.Host})
+			}
 			if err := emitArtifact(e, enc, table, o, a); err != nil {
 				return err
 			}
+		}
+		if table {
+			printHosts(e.stdout, hosted)
 		}
 	}
 	switch {
@@ -196,6 +206,9 @@ func emitArtifact(e env, enc *json.Encoder, table bool, o inspectOptions, a arti
 	}
 	w := e.stdout
 	fmt.Fprintf(w, rowFormat, a.Format, dash(a.Encoding), dash(a.Locale), a.Records, a.WarningCount, oneLine(a.Path))
+	if a.Host != "" {
+		fmt.Fprintf(w, "    host    %s\n", oneLine(a.Host))
+	}
 	for i, c := range a.Events {
 		if i == 5 {
 			fmt.Fprintf(w, "    … %d more kinds of event\n", len(a.Events)-5)
@@ -245,6 +258,30 @@ func emitArtifact(e env, enc *json.Encoder, table bool, o inspectOptions, a arti
 		fmt.Fprintf(w, "    warning: %s\n", oneLine(warn))
 	}
 	return nil
+}
+
+// printHosts says how analyze would split a bundle's files by host
+// (correlate.AssignHosts): one line per case when the bundle names more
+// than one host.
+func printHosts(w io.Writer, arts []correlate.HostArtifact) {
+	plan := correlate.AssignHosts(arts)
+	if plan.Hosts < 2 {
+		return
+	}
+	fmt.Fprintf(w, "hosts: %d, analyzed as %d case(s):\n", plan.Hosts, len(plan.Groups))
+	for _, g := range plan.Groups {
+		where := ""
+		if g.Collection != "" {
+			where = " in " + oneLine(g.Collection)
+		}
+		switch {
+		case g.Undecided:
+			fmt.Fprintf(w, "    %d file(s) whose host could not be decided (no verdict uses them), e.g. %s\n",
+				len(g.Members), oneLine(arts[g.Members[0]].Path))
+		default:
+			fmt.Fprintf(w, "    host %s: %d file(s)%s\n", oneLine(g.Host), len(g.Members), where)
+		}
+	}
 }
 
 // clip cuts s to n runes, marking the cut.

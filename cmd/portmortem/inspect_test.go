@@ -189,3 +189,27 @@ func TestOneLine(t *testing.T) {
 		t.Errorf("printable text changed: %q", got)
 	}
 }
+
+// TestInspectHosts: inspect names each event log's and systeminfo's host,
+// and says how analyze splits a folder of several hosts' bundles.
+func TestInspectHosts(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"inspect", bundlesDir()}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"    host    WEB01\n",
+		"hosts: 9, analyzed as 10 case(s):\n",
+		"    host SBS01: 4 file(s) in sbs2003-ias-dns\n",
+		"    host SBS01: 3 file(s) in stale-snapshot\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("inspect output lacks %q:\n%s", want, out)
+		}
+	}
+	stdout.Reset()
+	if code := run(context.Background(), []string{"inspect", filepath.Join(bundlesDir(), "apache-httpsys")}, &stdout, &stderr); code != exitOK || strings.Contains(stdout.String(), "hosts:") {
+		t.Errorf("one host's bundle: exit %d, want no hosts lines:\n%s", code, stdout.String())
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -329,7 +328,7 @@ func (p *pipeline) split(ctx context.Context, cw *store.CaseWriter, bundlePath s
 	// AssignHosts compares are those inside the bundle.
 	in := make([]correlate.HostArtifact, len(stored))
 	for i, a := range stored {
-		in[i] = correlate.HostArtifact{Path: inBundle(bundlePath, a.Path), Host: a.Host}
+		in[i] = correlate.HostArtifact{Path: bundle.Rel(bundlePath, a.Path), Host: a.Host}
 	}
 	plan := hostPlan{HostPlan: correlate.AssignHosts(in)}
 	systems := make(map[int64]*parsers.SystemFacts, len(arts))
@@ -371,21 +370,6 @@ func (p *pipeline) split(ctx context.Context, cw *store.CaseWriter, bundlePath s
 		cases[g].id = id
 	}
 	return plan, cases, nil
-}
-
-// inBundle is a file's name inside its bundle: a folder bundle's files
-// are named by their path on disk (dir/sub/x.txt → sub/x.txt); an
-// archive's members keep their name (case.zip!/x.txt).
-func inBundle(bundlePath, name string) string {
-	dir := filepath.ToSlash(filepath.Clean(bundlePath))
-	name = filepath.ToSlash(name)
-	if dir == "." {
-		return strings.TrimPrefix(name, "./")
-	}
-	if rel, ok := strings.CutPrefix(name, strings.TrimSuffix(dir, "/")+"/"); ok {
-		return rel
-	}
-	return name
 }
 
 // hostPlan is correlate's plan with the paths of the undecided artifacts.
