@@ -42,8 +42,7 @@ var errNoOwners = errors.New("input has snapshots but no Owners")
 // 4227/4231/4266, DNS 411) give no finding of their own; they feed the
 // reasons of the findings they bear on.
 //
-// Snapshot times are UTC except where CapturedLocal is set (or the source
-// is parsers.CaptureZipDOS): that CapturedAt is the host's wall-clock time, and
+// Snapshot times are UTC except where CapturedLocal is set: that CapturedAt is the host's wall-clock time, and
 // Input.UTCOffset is applied to it when known. Analyze reads in.Owners only through OwnersOf, CountByPID
 // and, when implemented, PIDSockets; their errors end the analysis.
 func Analyze(ctx context.Context, in Input) ([]Finding, []Coverage, error) {

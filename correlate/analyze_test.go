@@ -91,14 +91,21 @@ func TestAnalyzeVerdictsAndRules(t *testing.T) {
 		}, parsers.TCP, 80, NoConflictSeen, "", "whatever held it was gone by the snapshot"},
 		{"zip_dos_time_with_offset_is_trusted", func(t *testing.T) Input {
 			in := npsGerman2008R2(t)
-			in.Snapshots[0].CaptureSource = parsers.CaptureZipDOS
+			in.Snapshots[0].CaptureSource, in.Snapshots[0].CapturedLocal = parsers.CaptureZipDOS, true
 			in.Snapshots[0].CapturedAt = at(25*time.Minute + time.Hour) // local time, UTC+1
+			in.UTCOffset, in.HasUTCOffset = time.Hour, true
+			return in
+		}, parsers.UDP, 1812, Confirmed, RuleDNSSocketPool, "taken 22 min after the failure"},
+		{"zip_dos_time_converted_is_not_shifted_again", func(t *testing.T) Input {
+			in := npsGerman2008R2(t)
+			in.Snapshots[0].CaptureSource = parsers.CaptureZipDOS // converted by the store: flag cleared
+			in.Snapshots[0].CapturedAt = at(25 * time.Minute)
 			in.UTCOffset, in.HasUTCOffset = time.Hour, true
 			return in
 		}, parsers.UDP, 1812, Confirmed, RuleDNSSocketPool, "taken 22 min after the failure"},
 		{"zip_dos_time_without_offset", func(t *testing.T) Input {
 			in := npsGerman2008R2(t)
-			in.Snapshots[0].CaptureSource = parsers.CaptureZipDOS
+			in.Snapshots[0].CaptureSource, in.Snapshots[0].CapturedLocal = parsers.CaptureZipDOS, true
 			return in
 		}, parsers.UDP, 1812, Probable, RuleDNSSocketPool, "it may be off by up to 14 hours"},
 		{"ephemeral_with_unknown_os", func(t *testing.T) Input {

@@ -94,7 +94,9 @@ type Snapshot struct {
 	CaptureSource parsers.CaptureSource
 	// CapturedLocal says CapturedAt is the host's wall-clock time stored
 	// with the UTC location (a zip DOS time, a `%date% %time%` line), like
-	// Socket.CreatedLocal; Analyze applies Input.UTCOffset to it.
+	// Socket.CreatedLocal; Analyze applies Input.UTCOffset to it. Only the
+	// flag says so: a zip DOS time already converted to UTC keeps its
+	// CaptureSource with the flag cleared.
 	CapturedLocal bool
 	// NoPorts marks an artifact that lists sockets without ports (Tcpvcon
 	// 4.x): it maps PIDs to images but cannot show who held a port.

@@ -30,7 +30,11 @@ func (a *analysis) place(s Snapshot) placedSnapshot {
 		return p
 	}
 	p.at = s.CapturedAt.UTC()
-	local := s.CapturedLocal || s.CaptureSource == parsers.CaptureZipDOS
+	// Only the flag says a time is local: the store converts a local time
+	// to UTC once the host's zone is known and clears the flag, keeping
+	// its source (a zip DOS time so converted is UTC, and as good as one
+	// converted here).
+	local := s.CapturedLocal
 	switch {
 	case local && !a.in.HasUTCOffset:
 		p.timeNote = fmt.Sprintf("its capture time (from %s) is the host's local time, and the host's UTC offset is unknown: it may be off by up to 14 hours", captureSourceText(s.CaptureSource))
@@ -38,7 +42,7 @@ func (a *analysis) place(s Snapshot) placedSnapshot {
 	case local && (s.CaptureSource == parsers.CaptureZipDOS || slices.Contains(trustedSources, s.CaptureSource)):
 		p.at = p.at.Add(-a.in.UTCOffset)
 		p.trusted = true
-	case slices.Contains(trustedSources, s.CaptureSource):
+	case s.CaptureSource == parsers.CaptureZipDOS || slices.Contains(trustedSources, s.CaptureSource):
 		p.trusted = true
 	case s.CaptureSource == "":
 		p.timeNote = "the source of its capture time is unknown"

@@ -767,10 +767,9 @@ func (x *xlsxWriter) artifacts() error {
 			if _, hostLocal := c.shown(a.CapturedAt, a.CapturedLocal); hostLocal {
 				src += " (host's local time; zone unknown)"
 			}
-			mtimeLocal := a.ModTimeSource == parsers.CaptureZipDOS
 			return []any{c.Bundle, c.Host, a.Path, string(a.Format), a.ParserVersion, string(a.Encoding), a.Locale,
 				a.Variant, a.Host, a.Size, a.Records, c.shownCell(a.CapturedAt, a.CapturedLocal), c.Zone.Label(),
-				src, c.shownCell(a.ModTime, mtimeLocal), string(a.ModTimeSource), a.WarningCount, warningsText(a),
+				src, c.shownCell(a.ModTime, a.ModTimeLocal), string(a.ModTimeSource), a.WarningCount, warningsText(a),
 				strings.Join(a.Notes, "\n"), a.SHA256}
 		})
 	})

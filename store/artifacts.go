@@ -30,10 +30,18 @@ type ArtifactInfo struct {
 	SHA256        string
 	ModTime       time.Time
 	ModTimeSource parsers.CaptureSource
+	// ModTimeLocal says ModTime is the host's wall-clock time, given with
+	// the UTC location. A zip DOS time (ModTimeSource zip-dos-local) is
+	// one whether or not the flag is given. Read back, it is set only
+	// while the host's zone is unknown: Commit converts the time to UTC
+	// when the case's zone is known.
+	ModTimeLocal bool
 	// CapturedAt is when the artifact was collected. CapturedLocal says it
-	// is the host's wall-clock time (a zip DOS time), stored with the UTC
-	// location; CaptureSource says where it came from (see
-	// correlate.Snapshot).
+	// is the host's wall-clock time (a zip DOS time, a `%date% %time%`
+	// line), given with the UTC location; CaptureSource says where it came
+	// from (see correlate.Snapshot). Read back, CapturedLocal is set only
+	// while the host's zone is unknown: CaseWriter.Commit converts a local
+	// capture time to UTC with the case's zone and clears the flag.
 	CapturedAt    time.Time
 	CapturedLocal bool
 	CaptureSource parsers.CaptureSource
@@ -111,15 +119,20 @@ func (c *CaseWriter) AddArtifact(ctx context.Context, info ArtifactInfo) (*Artif
 	}
 	info.Records, info.WarningCount = 0, 0
 	a := &ArtifactWriter{c: c, ctx: ctx, tx: tx, info: info}
+	info.ModTimeLocal = info.ModTimeLocal || info.ModTimeSource == parsers.CaptureZipDOS
+	a.info = info
+	mtime, mtimeLocal := timeArgs(info.ModTime, info.ModTimeLocal)
+	captured, capturedLocal := timeArgs(info.CapturedAt, info.CapturedLocal)
 	notes, err := jsonText(info.Notes)
 	if err == nil {
 		err = tx.QueryRowContext(ctx,
 			`INSERT INTO artifacts (case_id, path, format, parser_version, encoding, locale, variant, host,
-			size, sha256, mtime, mtime_source, captured_at, captured_local, capture_source, notes)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			size, sha256, mtime, mtime_local, mtime_source, captured_at, captured_at_local, captured_local,
+			capture_source, notes)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			c.ID(), info.Path, string(info.Format), info.ParserVersion, string(info.Encoding), info.Locale,
-			info.Variant, info.Host, info.Size, info.SHA256, timeArg(info.ModTime), info.ModTimeSource,
-			timeArg(info.CapturedAt), info.CapturedLocal, info.CaptureSource, notes).Scan(&a.id)
+			info.Variant, info.Host, info.Size, info.SHA256, mtime, mtimeLocal, info.ModTimeSource,
+			captured, capturedLocal, info.CapturedLocal, info.CaptureSource, notes).Scan(&a.id)
 	}
 	if err != nil {
 		tx.Rollback()
@@ -286,10 +299,11 @@ func (a *ArtifactWriter) commit() error {
 	if err != nil {
 		return err
 	}
+	captured, capturedLocal := timeArgs(i.CapturedAt, i.CapturedLocal)
 	if _, err := a.tx.ExecContext(a.ctx,
-		`UPDATE artifacts SET locale = ?, variant = ?, host = ?, captured_at = ?, captured_local = ?,
-		capture_source = ?, notes = ?, records = ?, warning_count = ?, sha256 = ? WHERE id = ?`,
-		i.Locale, i.Variant, i.Host, timeArg(i.CapturedAt), i.CapturedLocal, i.CaptureSource, notes,
+		`UPDATE artifacts SET locale = ?, variant = ?, host = ?, captured_at = ?, captured_at_local = ?,
+		captured_local = ?, capture_source = ?, notes = ?, records = ?, warning_count = ?, sha256 = ? WHERE id = ?`,
+		i.Locale, i.Variant, i.Host, captured, capturedLocal, i.CapturedLocal, i.CaptureSource, notes,
 		i.Records, i.WarningCount, i.SHA256, a.id); err != nil {
 		return err
 	}
@@ -321,7 +335,8 @@ func (s *Store) Artifacts(ctx context.Context, caseID int64) ([]Artifact, error)
 func (s *Store) artifacts(ctx context.Context, caseID int64) ([]Artifact, error) {
 	rows, err := s.db.QueryContext(ctx,
 		`SELECT a.id, a.case_id, a.path, a.format, a.parser_version, a.encoding, a.locale, a.variant, a.host,
-		a.size, a.sha256, a.mtime, a.mtime_source, a.captured_at, a.captured_local, a.capture_source, a.notes,
+		a.size, a.sha256, COALESCE(a.mtime, a.mtime_local), a.mtime_local IS NOT NULL, a.mtime_source,
+		COALESCE(a.captured_at, a.captured_at_local), a.captured_local, a.capture_source, a.notes,
 		a.records, a.warning_count, `+lostSQL+`
 		FROM artifacts a WHERE a.case_id = ? ORDER BY a.id`, append(lostArgs(), caseID)...)
 	if err != nil {
@@ -335,15 +350,15 @@ func (s *Store) artifacts(ctx context.Context, caseID int64) ([]Artifact, error)
 		var format, enc, notes string
 		var mtime, captured sql.NullString
 		if err := rows.Scan(&a.ID, &a.CaseID, &a.Path, &format, &a.ParserVersion, &enc, &a.Locale, &a.Variant,
-			&a.Host, &a.Size, &a.SHA256, &mtime, &a.ModTimeSource, &captured, &a.CapturedLocal,
+			&a.Host, &a.Size, &a.SHA256, &mtime, &a.ModTimeLocal, &a.ModTimeSource, &captured, &a.CapturedLocal,
 			&a.CaptureSource, &notes, &a.Records, &a.WarningCount, &a.Lost); err != nil {
 			return nil, err
 		}
 		a.Format, a.Encoding = parsers.Format(format), parsers.Encoding(enc)
-		if a.ModTime, err = parseTime(mtime); err != nil {
+		if a.ModTime, err = parseStoredTime(mtime); err != nil {
 			return nil, err
 		}
-		if a.CapturedAt, err = parseTime(captured); err != nil {
+		if a.CapturedAt, err = parseStoredTime(captured); err != nil {
 			return nil, err
 		}
 		if err := parseJSONList(notes, &a.Notes); err != nil {

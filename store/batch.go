@@ -7,7 +7,7 @@ import (
 )
 
 // batchRows is how many rows one multi-row INSERT carries. With the
-// widest table (sockets, 20 columns) that is 2,000 parameters, well under
+// widest table (sockets, 21 columns) that is 2,100 parameters, well under
 // SQLite's 32,766 and PostgreSQL's 65,535.
 const batchRows = 100
 

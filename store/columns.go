@@ -31,6 +31,48 @@ func timeArg(t time.Time) any {
 	return formatTime(t)
 }
 
+// localLayout is a wall-clock time of the host whose zone is unknown, in
+// the *_local columns: timeLayout without the Z, which would claim UTC.
+const localLayout = "2006-01-02T15:04:05.000000000"
+
+// localTimeArg is the *_local column value for a wall-clock time (its
+// clock as given, in whatever location it carries): NULL for the zero
+// time and for years RFC 3339 cannot write.
+func localTimeArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	if y := t.Year(); y < 0 || y > 9999 {
+		return nil
+	}
+	return t.Format(localLayout)
+}
+
+// timeArgs are the values of a time's pair of columns (UTC, local): a
+// local time goes in the local column only, a UTC time in the UTC column
+// only.
+func timeArgs(t time.Time, local bool) (utc, wall any) {
+	if local {
+		return nil, localTimeArg(t)
+	}
+	return timeArg(t), nil
+}
+
+// parseStoredTime reads COALESCE(utc, local) of a pair of time columns:
+// RFC 3339 UTC text, or local text without a zone, which comes back as
+// that wall clock with the UTC location (the convention of the *Local
+// flags); NULL gives the zero time.
+func parseStoredTime(ns sql.NullString) (time.Time, error) {
+	if !ns.Valid || ns.String == "" || strings.HasSuffix(ns.String, "Z") {
+		return parseTime(ns)
+	}
+	t, err := time.Parse(localLayout, ns.String)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("bad local time %q: %w", ns.String, err)
+	}
+	return t, nil
+}
+
 // parseTime reads a TEXT time column; NULL gives the zero time.
 func parseTime(ns sql.NullString) (time.Time, error) {
 	if !ns.Valid || ns.String == "" {

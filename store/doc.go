@@ -49,9 +49,21 @@
 // ("2026-02-28T08:12:03.000000000Z"), so text order is time order and
 // sub-second precision (EVTX has 100 ns) is kept; NULL means unknown (and
 // is also stored for a time outside years 0000–9999, which only damaged
-// input has). A time a source gives in the host's wall clock (a zip DOS
-// time, Get-NetTCPConnection's CreationTime) is stored as written with a
-// *_local flag set: the host's zone must still be applied. Booleans are
+// input has). Every column of that form is true UTC. A time a source gives
+// in the host's wall clock (a zip DOS time, a `%date% %time%` line,
+// Get-NetTCPConnection's CreationTime) is written to a *_local column
+// instead — the same text without the Z ("2026-02-28T08:12:03.000000000"),
+// which claims no zone — with its UTC column NULL and, where the table has
+// one, its *_local flag set. CaseWriter.Commit converts each one to UTC
+// with the case's zone (cases.zone_offset_seconds, else the latest 6008's
+// utc_offset_seconds): the UTC column gets the time, the *_local column
+// becomes NULL and the flag FALSE. A local time whose case has no known
+// zone stays local, and no UTC column ever holds it; readers give it back
+// as the wall clock in the UTC location, flagged (Artifact.CapturedLocal,
+// parsers.Socket.CreatedLocal), for correlate and reports to apply a zone
+// or say it is unknown. Rows written before migration 0004 were moved to
+// the *_local columns by it and stay there: their readers apply the zone
+// as before. Booleans are
 // 0/1. Lists of names (services) are comma-joined; structured lists are
 // JSON arrays (SQLite: json_extract(data, '$[0].value'), json_each(…)).
 // Text columns hold the empty string rather than NULL when empty. Ports are 0–65535, PIDs
@@ -97,12 +109,16 @@
 // parser's output changes); encoding (utf-8, utf-16le-bom, cp850 …,
 // binary); locale (UI language detected, e.g. de); variant (the command
 // variant, e.g. anob); host (as the artifact states it); size (bytes);
-// sha256 (hex); mtime and mtime_source (the file or archive-entry time and
-// where it came from: zip-extended-utc, zip-dos-local, tar, gzip,
-// file-mtime); captured_at, captured_local, capture_source (when the
-// artifact was collected, and the source of that time, a
-// parsers.CaptureSource: flag, artifact, timestamp-line, file-name, or one
-// of the mtime sources — the verdict's confidence depends on it); notes
+// sha256 (hex); mtime, mtime_local and mtime_source (the file or
+// archive-entry time and where it came from: zip-extended-utc,
+// zip-dos-local, tar, gzip, file-mtime; a zip DOS time is local, so it is
+// in mtime_local until the zone is known, see Conventions);
+// captured_at, captured_at_local, captured_local, capture_source (when the
+// artifact was collected — in UTC, or in the host's wall clock while its
+// zone is unknown, then captured_local is TRUE — and the source of that
+// time, a parsers.CaptureSource: flag, artifact, timestamp-line,
+// file-name, or one of the mtime sources — the verdict's confidence
+// depends on it; the source stays when a local time is converted); notes
 // (JSON array of remarks, e.g. "no port columns (Tcpvcon 4.x)"); records
 // (records parsed, Meta records not counted); warning_count (parse
 // errors, all of them).
@@ -121,10 +137,14 @@
 // for UDP) and state_raw (as printed, e.g. ABHÖREN); pid; image (netstat
 // -b, Tcpvcon); services (comma-joined, netstat -b); owner (what netstat
 // -b printed instead of an image, e.g. "Can not obtain ownership
-// information"); created_at, created_local (the bind time
-// Get-NetTCPConnection records). Indexed on (proto, local_port) for the
+// information"); created_at, created_at_local, created_local (the bind
+// time Get-NetTCPConnection records, in the host's wall clock until the
+// zone is known; see Conventions). Indexed on (proto, local_port) for the
 // owner lookup and on (artifact_id, proto, pid) for socket counts per
-// process (a DNS socket pool holds thousands).
+// process (a DNS socket pool holds thousands); partial indexes hold only
+// the rows with a local bind time (the commit's conversion) and only the
+// rows with an image (PID → image lookups in netstat -b and Tcpvcon
+// listings).
 //
 // processes — PID → image from tasklist /svc. artifact_id; line; pid;
 // image; services (comma-joined key names); truncated (tasklist cuts image
@@ -197,8 +217,27 @@
 //
 // v_port_owners — the sockets that hold a port for incoming traffic (TCP
 // LISTENING or BOUND, every UDP endpoint, with a port), with their
-// artifact's path, format and capture time: "who held UDP 1812?" is
+// artifact's path, format and capture time (captured_at,
+// captured_at_local, captured_local) and the image and services of their
+// PID: "who held UDP 1812?" is
 // SELECT * FROM v_port_owners WHERE proto = 'UDP' AND local_port = 1812.
+// image and services are the socket's own when its listing printed them
+// (netstat -b, Tcpvcon; image_source 'socket'); otherwise those of the
+// PID in one listing of the same case (v_process_images), whose path is
+// image_source, id image_artifact_id and line image_line: another socket
+// of the PID in the same artifact, else the listing captured last at or
+// before the socket's artifact, else the one captured first after it,
+// else (a capture time unknown or still local) the first ingested; within
+// it the first row of the PID. image_source is empty and image_artifact_id
+// NULL when no listing of the case has the PID. The choice compares UTC
+// capture times only (no date arithmetic, for portability) and knows
+// nothing of boots: a PID of another boot may name another process, which
+// correlate's own lookup rules out.
+//
+// v_process_images — every PID → image/services mapping of every listing:
+// tasklist rows (processes) and the sockets that name an image (netstat
+// -b, Tcpvcon, one row per socket). case_id, artifact_id, artifact_path,
+// format, captured_at, line, pid, image, services.
 //
 // v_failures — failures with their artifact's path and the event's record
 // ID, line and byte offset, for citing.

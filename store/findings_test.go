@@ -138,3 +138,78 @@ func TestViews(t *testing.T) {
 		}
 	})
 }
+
+// TestPortOwnersImage: v_port_owners names a plain netstat socket's image
+// and services from its PID in the case's listings — the one captured
+// last before the netstat, else the first after it, else the first
+// ingested — keeps a socket's own image, and never takes another case's.
+func TestPortOwnersImage(t *testing.T) {
+	s := openTest(t)
+	at := func(d time.Duration) time.Time { return testNow.Add(d) }
+	listing := func(path string, format parsers.Format, captured time.Time, recs ...parsers.Record) testArtifact {
+		return testArtifact{info: ArtifactInfo{Path: path, Format: format, CapturedAt: captured,
+			CaptureSource: parsers.CaptureFlag}, recs: recs}
+	}
+	proc := func(line, pid int, image string, services ...string) parsers.Record {
+		return parsers.Record{Kind: parsers.KindProcess, Line: line, Process: &parsers.Process{PID: pid, Image: image, Services: services}}
+	}
+	udp := func(line, pid int, port uint16) parsers.Record {
+		return socketRec(line, parsers.Socket{Proto: parsers.UDP, LocalPort: port, HasPort: true, PID: pid})
+	}
+	id := ingest(t, s, CaseInfo{BundleHash: "h", BundlePath: "b"},
+		listing("tasklist-old.txt", parsers.FormatTasklist, at(-2*time.Hour), proc(3, 1640, "old.exe")),
+		listing("tasklist-before.txt", parsers.FormatTasklist, at(-10*time.Minute), proc(4, 1640, "svchost.exe", "IAS", "RemoteAccess")),
+		listing("tasklist-after.txt", parsers.FormatTasklist, at(5*time.Minute),
+			proc(5, 1640, "later.exe"), proc(6, 7, "blackberry.exe", "BBRouter")),
+		listing("tasklist-untimed.txt", parsers.FormatTasklist, time.Time{}, proc(7, 2000, "dns.exe", "DNS")),
+		// Tcpvcon 4.x: PIDs and images, no ports.
+		listing("tcpvcon.csv", parsers.FormatTcpvcon, at(time.Hour),
+			socketRec(2, parsers.Socket{Proto: parsers.TCP, PID: 3000, Image: "nginx.exe"})),
+		listing("ns.txt", parsers.FormatNetstat, testNow,
+			udp(1, 1640, 1812),
+			socketRec(2, parsers.Socket{Proto: parsers.TCP, LocalPort: 3101, HasPort: true, State: parsers.StateListening, PID: 7}),
+			udp(3, 2000, 53),
+			udp(4, 3000, 8080),
+			udp(5, 4242, 9999), // in no listing
+			socketRec(6, parsers.Socket{Proto: parsers.TCP, LocalPort: 80, HasPort: true, State: parsers.StateListening,
+				PID: 4, Image: "System"}),
+		))
+	// Another case of another bundle with the same PID.
+	ingest(t, s, CaseInfo{BundleHash: "h2", BundlePath: "b2"},
+		listing("tasklist.txt", parsers.FormatTasklist, testNow, proc(1, 4242, "elsewhere.exe")))
+
+	rows, err := s.db.Query(`SELECT line, image, services, image_source, image_artifact_id IS NULL, COALESCE(image_line, 0)
+		FROM v_port_owners WHERE case_id = ? ORDER BY line`, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	type row struct {
+		line                    int
+		image, services, source string
+		noArtifact              bool
+		imageLine               int
+	}
+	var got []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.line, &r.image, &r.services, &r.source, &r.noArtifact, &r.imageLine); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []row{
+		{1, "svchost.exe", "IAS,RemoteAccess", "tasklist-before.txt", false, 4}, // latest before, not the older nor the later
+		{2, "blackberry.exe", "BBRouter", "tasklist-after.txt", false, 6},       // only after
+		{3, "dns.exe", "DNS", "tasklist-untimed.txt", false, 7},                 // capture time unknown
+		{4, "nginx.exe", "", "tcpvcon.csv", false, 2},                           // a socket listing that names images
+		{5, "", "", "", true, 0},                                                // no listing of this case has the PID
+		{6, "System", "", "socket", false, 6},                                   // its own
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("v_port_owners\n got %+v\nwant %+v", got, want)
+	}
+}

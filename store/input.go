@@ -80,7 +80,7 @@ func snapshots(ctx context.Context, q querier, caseID int64, host string) ([]cor
 		args = append(args, string(f))
 	}
 	rows, err := q.QueryContext(ctx, `
-		SELECT a.id, a.path, a.format, a.host, a.captured_at, a.captured_local, a.capture_source
+		SELECT a.id, a.path, a.format, a.host, COALESCE(a.captured_at, a.captured_at_local), a.captured_local, a.capture_source
 		FROM artifacts a
 		WHERE a.case_id = ? AND a.format IN (`+placeholders(len(snapshotFormats))+`)
 		AND EXISTS (SELECT 1 FROM sockets s WHERE s.artifact_id = a.id AND s.has_port)
@@ -101,7 +101,7 @@ func snapshots(ctx context.Context, q querier, caseID int64, host string) ([]cor
 		if sn.Host == "" {
 			sn.Host = host
 		}
-		if sn.CapturedAt, err = parseTime(captured); err != nil {
+		if sn.CapturedAt, err = parseStoredTime(captured); err != nil {
 			return nil, err
 		}
 		out = append(out, sn)

@@ -14,14 +14,14 @@ import (
 // PID/image/services at the first line it appears on.
 func processRefs(ctx context.Context, q querier, caseID int64) ([]correlate.ProcessRef, error) {
 	rows, err := q.QueryContext(ctx, `
-		SELECT p.artifact_id, a.path, p.line, p.pid, p.image, p.services, p.truncated, a.captured_at, a.captured_local
+		SELECT p.artifact_id, a.path, p.line, p.pid, p.image, p.services, p.truncated, COALESCE(a.captured_at, a.captured_at_local), a.captured_local
 		FROM processes p JOIN artifacts a ON a.id = p.artifact_id
 		WHERE a.case_id = ?
 		UNION ALL
-		SELECT s.artifact_id, a.path, MIN(s.line), s.pid, s.image, s.services, FALSE, a.captured_at, a.captured_local
+		SELECT s.artifact_id, a.path, MIN(s.line), s.pid, s.image, s.services, FALSE, COALESCE(a.captured_at, a.captured_at_local), a.captured_local
 		FROM sockets s JOIN artifacts a ON a.id = s.artifact_id
 		WHERE a.case_id = ? AND s.image <> '' AND s.pid >= 0
-		GROUP BY s.artifact_id, a.path, s.pid, s.image, s.services, a.captured_at, a.captured_local
+		GROUP BY s.artifact_id, a.path, s.pid, s.image, s.services, a.captured_at, a.captured_at_local, a.captured_local
 		ORDER BY 1, 3, 4`, caseID, caseID)
 	if err != nil {
 		return nil, err
@@ -37,7 +37,7 @@ func processRefs(ctx context.Context, q querier, caseID int64) ([]correlate.Proc
 			return nil, err
 		}
 		var err error
-		if r.CapturedAt, err = parseTime(captured); err != nil {
+		if r.CapturedAt, err = parseStoredTime(captured); err != nil {
 			return nil, err
 		}
 		r.Process.Services = splitList(services)

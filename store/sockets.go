@@ -12,18 +12,21 @@ import (
 var socketColumns = []string{
 	"artifact_id", "line", "proto", "local_addr", "local_host", "local_port", "has_port", "local_port_name",
 	"remote_addr", "remote_host", "remote_port", "remote_port_name", "state", "state_raw", "pid", "image",
-	"services", "owner", "created_at", "created_local",
+	"services", "owner", "created_at", "created_at_local", "created_local",
 }
 
+// addSocket queues one socket. A bind time in the host's wall clock
+// (CreatedLocal) goes in created_at_local until Commit converts it.
 func (a *ArtifactWriter) addSocket(line int, s *parsers.Socket) error {
+	created, createdLocal := timeArgs(s.CreatedAt, s.CreatedLocal)
 	return a.sockets.add(a.ctx, a.id, line, string(s.Proto), addrText(s.LocalAddr), s.LocalHost, s.LocalPort,
 		s.HasPort, s.LocalPortName, addrText(s.RemoteAddr), s.RemoteHost, s.RemotePort, s.RemotePortName,
-		s.State, s.StateRaw, s.PID, s.Image, joinList(s.Services), s.Owner, timeArg(s.CreatedAt), s.CreatedLocal)
+		s.State, s.StateRaw, s.PID, s.Image, joinList(s.Services), s.Owner, created, createdLocal, s.CreatedLocal)
 }
 
 const socketSelect = `s.artifact_id, s.line, s.proto, s.local_addr, s.local_host, s.local_port, s.has_port,
 	s.local_port_name, s.remote_addr, s.remote_host, s.remote_port, s.remote_port_name, s.state, s.state_raw,
-	s.pid, s.image, s.services, s.owner, s.created_at, s.created_local`
+	s.pid, s.image, s.services, s.owner, COALESCE(s.created_at, s.created_at_local), s.created_local`
 
 func scanSocket(rows *sql.Rows) (correlate.SocketRef, error) {
 	var r correlate.SocketRef
@@ -43,7 +46,7 @@ func scanSocket(rows *sql.Rows) (correlate.SocketRef, error) {
 	if s.RemoteAddr, err = parseAddr(remote); err != nil {
 		return r, err
 	}
-	s.CreatedAt, err = parseTime(created)
+	s.CreatedAt, err = parseStoredTime(created)
 	return r, err
 }
 

@@ -101,14 +101,23 @@ func TestSynthBundles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		hf, err := s.HostFacts(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, sn := range snaps {
-			if sn.CaptureSource != parsers.CaptureTimestampLine || !sn.CapturedLocal {
-				t.Errorf("%s %s: captured at %v from %q (local %v), want a local time from the timestamp line",
-					c.BundlePath, sn.Artifact, sn.CapturedAt, sn.CaptureSource, sn.CapturedLocal)
+			// The timestamp line is local; the store converts it to UTC when
+			// the case's zone is known.
+			if sn.CaptureSource != parsers.CaptureTimestampLine || sn.CapturedLocal == hf.HasZone {
+				t.Errorf("%s %s: captured at %v from %q (local %v, zone known %v), want the timestamp line's time, UTC once the zone is known",
+					c.BundlePath, sn.Artifact, sn.CapturedAt, sn.CaptureSource, sn.CapturedLocal, hf.HasZone)
 				continue
 			}
 			// Local UTC−5; the tasklist line is two seconds after netstat's.
-			utc := sn.CapturedAt.Add(5 * time.Hour)
+			utc := sn.CapturedAt
+			if sn.CapturedLocal {
+				utc = utc.Add(5 * time.Hour)
+			}
 			if d := utc.Sub(lastEvent[c.BundlePath]); d < time.Minute-time.Second || d > time.Minute+3*time.Second {
 				t.Errorf("%s %s: captured %v after the last event, want a minute", c.BundlePath, sn.Artifact, d)
 			}
