@@ -336,7 +336,7 @@ func newTimeline(c *Case) *timeline {
 		i = j
 	}
 	loS, hiS := lo.In(c.Zone.Location()), hi.In(c.Zone.Location())
-	t.Caption = fmt.Sprintf("Timeline of %s from %s to %s, in %s. Hover a mark for its details.",
+	t.Caption = fmt.Sprintf("Timeline of %s from %s to %s, in %s.",
 		cmp.Or(c.Host, c.Bundle), loS.Format("2006-01-02 15:04"), hiS.Format("2006-01-02 15:04"), c.Zone.Label())
 	return t
 }
