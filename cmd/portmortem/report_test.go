@@ -521,6 +521,37 @@ func TestAnalyzeFormat(t *testing.T) {
 	}
 }
 
+// TestAnalyzePaper: --paper names the page size report.html prints on;
+// without it the page names none (the printer's paper); another paper is
+// a usage error.
+func TestAnalyzePaper(t *testing.T) {
+	bundle := filepath.Join(bundlesDir(), "disabled-service")
+	pageSize := regexp.MustCompile(`@page \{ size: ([^;]+);`)
+	for _, tt := range []struct{ paper, want string }{{"", ""}, {"A4", "A4"}, {"letter", "letter"}} {
+		out := t.TempDir()
+		args := []string{"-q", "--format", "html", bundle}
+		if tt.paper != "" {
+			args = append([]string{"--paper", tt.paper}, args...)
+		}
+		analyzeInto(t, out, args...)
+		page, err := os.ReadFile(filepath.Join(out, "report.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if m := pageSize.FindSubmatch(page); m != nil {
+			got = string(m[1])
+		}
+		if got != tt.want {
+			t.Errorf("--paper %q: page size %q, want %q", tt.paper, got, tt.want)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"analyze", "-o", t.TempDir(), "--paper", "a3", bundle}, &stdout, &stderr); code != exitUsage {
+		t.Errorf("--paper a3: exit %d, want %d", code, exitUsage)
+	}
+}
+
 // TestColorOutput: colour only on a terminal, never into a buffer, a
 // pipe or a file; analyze's output to a buffer has no escape codes.
 func TestColorOutput(t *testing.T) {
