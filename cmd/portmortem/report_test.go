@@ -333,9 +333,13 @@ func chromium(t *testing.T) string {
 }
 
 // TestReportHTMLInChromium renders the HTML report of every scenario
-// bundle in headless Chromium to a PNG and a PDF, and checks the rendered
-// page (--dump-dom) shows each verdict and ran its script — which it can
-// only do if the Content-Security-Policy's hash matches. With
+// bundle in headless Chromium to a PNG (on screen) and a PDF (in print,
+// on Chromium's default paper, Letter: no paper is named), counts the
+// PDF's pages and checks that a bundle with one failure prints on at most
+// 3, and checks the rendered page (--dump-dom) shows each verdict and ran
+// its script — which it can only do if the Content-Security-Policy's hash
+// matches. With PORTMORTEM_LONG=1 it also renders the batch page of every
+// scenario at once, each bundle starting on a page of its own. With
 // PORTMORTEM_SCREENSHOTS=DIR the PNGs and PDFs are kept there. A render
 // takes 3-7 s: without PORTMORTEM_LONG=1 only chromiumQuick is rendered.
 func TestReportHTMLInChromium(t *testing.T) {
@@ -349,36 +353,12 @@ func TestReportHTMLInChromium(t *testing.T) {
 			out := t.TempDir()
 			dir := filepath.Join(bundlesDir(), sc.name)
 			analyzeInto(t, out, "-q", "--format", "html,json", dir)
-			page, err := filepath.Abs(filepath.Join(out, "report.html"))
-			if err != nil {
-				t.Fatal(err)
+			rendered, pages := renderInChromium(t, bin, out, sc.name, keep)
+			failures := pageFailures(t, rendered)
+			t.Logf("%s: %d failure(s), %d PDF pages", sc.name, failures, pages)
+			if failures == 1 && pages > 3 {
+				t.Errorf("%s has one failure and prints on %d pages, want at most 3", sc.name, pages)
 			}
-			shot, pdf := filepath.Join(out, sc.name+".png"), filepath.Join(out, sc.name+".pdf")
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			args := append(slices.Clone(chromiumFlags), "--user-data-dir="+t.TempDir(), "--window-size=1280,2000",
-				"--hide-scrollbars", "--no-pdf-header-footer", "--screenshot="+shot, "--print-to-pdf="+pdf, "--dump-dom",
-				"file://"+filepath.ToSlash(page))
-			cmd := exec.CommandContext(ctx, bin, args...)
-			var dom, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &dom, &stderr
-			if err := cmd.Run(); err != nil {
-				t.Fatalf("chromium: %v\n%s", err, stderr.String())
-			}
-			img, err := os.Open(shot)
-			if err != nil {
-				t.Fatalf("no screenshot: %v\n%s", err, stderr.String())
-			}
-			cfg, err := png.DecodeConfig(img)
-			img.Close()
-			if err != nil || cfg.Width < 1000 || cfg.Height < 1000 {
-				t.Errorf("screenshot %s: %dx%d, %v", shot, cfg.Width, cfg.Height, err)
-			}
-			data, err := os.ReadFile(pdf)
-			if err != nil || !bytes.HasPrefix(data, []byte("%PDF-")) || len(data) < 10000 {
-				t.Errorf("PDF %s: %d bytes, %v", pdf, len(data), err)
-			}
-			rendered := dom.String()
 			for _, f := range readFindingsJSON(t, filepath.Join(out, "findings.json")) {
 				for _, want := range []string{f.Verdict, reports.VerdictMeaning(correlate.Verdict(f.Verdict))} {
 					if !strings.Contains(rendered, want) {
@@ -386,18 +366,98 @@ func TestReportHTMLInChromium(t *testing.T) {
 					}
 				}
 			}
-			if !regexp.MustCompile(`<html[^>]* class="[^"]*\bjs\b`).MatchString(rendered) || !strings.Contains(rendered, `class="filter"`) {
-				t.Error("the page's script did not run (blocked by its Content-Security-Policy?)")
-			}
-			if keep != "" {
-				for _, f := range []string{shot, pdf} {
-					if b, err := os.ReadFile(f); err == nil {
-						os.WriteFile(filepath.Join(keep, filepath.Base(f)), b, 0o644)
-					}
-				}
-			}
 		})
 	}
+	if !longTests() {
+		return
+	}
+	t.Run("batch", func(t *testing.T) {
+		out := t.TempDir()
+		analyzeInto(t, out, append([]string{"-q", "--format", "html,json"}, scenarioDirs()...)...)
+		rendered, pages := renderInChromium(t, bin, out, "batch", keep)
+		n := len(scenarioDirs())
+		t.Logf("batch of %d bundles: %d PDF pages", n, pages)
+		// The index, then each bundle from a page of its own.
+		if pages < n+1 || pages > 3*n+2 {
+			t.Errorf("the batch of %d bundles prints on %d pages, want %d to %d", n, pages, n+1, 3*n+2)
+		}
+		if !strings.Contains(rendered, `class="batch-summary"`) || strings.Count(rendered, `<td class="short">`) != n {
+			t.Error("the batch page lacks its summary or an index row's summary")
+		}
+	})
+}
+
+// renderInChromium renders out/report.html in Chromium to name.png (a
+// 1280 px wide window) and name.pdf, checks both, that the page's script
+// ran, and returns the DOM Chromium built and the PDF's page count;
+// with keep set, it copies the PNG and the PDF there.
+func renderInChromium(t *testing.T, bin, out, name, keep string) (string, int) {
+	t.Helper()
+	page, err := filepath.Abs(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot, pdf := filepath.Join(out, name+".png"), filepath.Join(out, name+".pdf")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	args := append(slices.Clone(chromiumFlags), "--user-data-dir="+t.TempDir(), "--window-size=1280,2000",
+		"--hide-scrollbars", "--no-pdf-header-footer", "--screenshot="+shot, "--print-to-pdf="+pdf, "--dump-dom",
+		"file://"+filepath.ToSlash(page))
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var dom, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &dom, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium: %v\n%s", err, stderr.String())
+	}
+	img, err := os.Open(shot)
+	if err != nil {
+		t.Fatalf("no screenshot: %v\n%s", err, stderr.String())
+	}
+	cfg, err := png.DecodeConfig(img)
+	img.Close()
+	if err != nil || cfg.Width < 1000 || cfg.Height < 1000 {
+		t.Errorf("screenshot %s: %dx%d, %v", shot, cfg.Width, cfg.Height, err)
+	}
+	data, err := os.ReadFile(pdf)
+	if err != nil || !bytes.HasPrefix(data, []byte("%PDF-")) || len(data) < 10000 {
+		t.Errorf("PDF %s: %d bytes, %v", pdf, len(data), err)
+	}
+	pages := pdfPages(data)
+	if pages == 0 {
+		t.Errorf("PDF %s: no page objects", pdf)
+	}
+	rendered := dom.String()
+	if !regexp.MustCompile(`<html[^>]* class="[^"]*\bjs\b`).MatchString(rendered) || !strings.Contains(rendered, `class="filter"`) {
+		t.Error("the page's script did not run (blocked by its Content-Security-Policy?)")
+	}
+	if keep != "" {
+		for _, f := range []string{shot, pdf} {
+			if b, err := os.ReadFile(f); err == nil {
+				os.WriteFile(filepath.Join(keep, filepath.Base(f)), b, 0o644)
+			}
+		}
+	}
+	return rendered, pages
+}
+
+// pdfPage matches a page object of a PDF (/Type /Page, not the /Pages of
+// the page tree's nodes). Chromium (Skia) writes page objects outside
+// compressed object streams, so they can be counted in the bytes.
+var pdfPage = regexp.MustCompile(`/Type\s*/Page\b`)
+
+// pdfPages counts the pages of a PDF Chromium printed.
+func pdfPages(data []byte) int { return len(pdfPage.FindAll(data, -1)) }
+
+// pageFailures reads how many failures a one-bundle page says it decoded
+// ("1 service-start failure or bind error decoded").
+func pageFailures(t *testing.T, page string) int {
+	t.Helper()
+	m := regexp.MustCompile(`(\d+) service-start failures? or bind errors? decoded`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("the page does not say how many failures it decoded")
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
 }
 
 // TestReportCommand: `portmortem report` writes the same reports from the
