@@ -287,7 +287,7 @@ var (
 	followUpLine    = regexp.MustCompile(`^REM (Then |A reboot|Restart |ReservedPorts takes effect|If the service still fails)`)
 )
 
-// remedyFor is the remedy of a fold: the distinct remedies of its
+// foldRemedies are the remedies of a fold: the distinct remedies of its
 // findings, each with the ports it is for when they differ.
 func foldRemedies(c *Case, idx []int) []htmlRemedy {
 	var out []htmlRemedy

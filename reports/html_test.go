@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portmortem/portmortem/correlate"
 	"github.com/portmortem/portmortem/parsers"
 	"github.com/portmortem/portmortem/store"
 	"golang.org/x/net/html"
@@ -376,5 +377,25 @@ func TestHTMLPaper(t *testing.T) {
 	m.Paper = "a3"
 	if err := writeHTML(context.Background(), m, &bytes.Buffer{}); err == nil {
 		t.Error("paper a3: no error")
+	}
+}
+
+// TestHTMLSummaryRepeats: a service that failed the same way many times
+// (in different boots: correlate folds those of one boot itself) is one
+// summary item saying how often and over what time, not one per failure.
+func TestHTMLSummaryRepeats(t *testing.T) {
+	c := &Case{Anchor: "case-1", Host: "SRV01", Zone: Zone{Offset: -6 * time.Hour, Known: true}}
+	for i := range 8 {
+		c.Findings = append(c.Findings, correlate.Finding{Service: "Internet Authentication Service", ServiceKey: "IAS",
+			FailureTime: base.Add(time.Duration(i) * 24 * time.Hour), EventID: 7023, ErrorCode: 10048, HasError: true,
+			Proto: parsers.UDP, Port: 1812, Verdict: correlate.Confirmed, Confidence: 0.86, OwnerPID: 1640, OwnerImage: "dns.exe",
+			Rule: correlate.RuleDNSSocketPool})
+	}
+	items, more := newHTMLSummary(c, c.failureFolds())
+	if len(items) != 1 || more != 0 {
+		t.Fatalf("%d summary items and %d more, want 1 and 0", len(items), more)
+	}
+	if got, want := items[0].What, "Internet Authentication Service (IAS) failed 8 times on SRV01, from 2026-03-02 02:00:00 UTC-06:00 to 2026-03-09 02:00:00 UTC-06:00, with error 10048 (WSAEADDRINUSE)."; got != want {
+		t.Errorf("What = %q, want %q", got, want)
 	}
 }

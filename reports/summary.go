@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/portmortem/portmortem/correlate"
 )
@@ -24,17 +25,72 @@ type htmlSummary struct {
 	Commands bool
 	// Headline is the summary in one line, for the batch index.
 	Headline string
+	err      string // the error, as What names it
 }
 
+// newHTMLSummary tells the case's failures, best first: failures whose
+// best fold reads the same (a service that failed the same way many
+// times) are one item that says how often and over what time.
 func newHTMLSummary(c *Case, folds []failureFold) ([]htmlSummary, int) {
 	var out []htmlSummary
-	for n := range folds {
-		if n == htmlSummaryLimit {
-			return out, len(folds) - n
-		}
-		out = append(out, summaryOf(c, &folds[n]))
+	type run struct {
+		item     int
+		n        int
+		from, to time.Time
 	}
-	return out, 0
+	byKey := map[string]*run{}
+	var runs []*run
+	more := 0
+	for n := range folds {
+		ff := &folds[n]
+		f := &c.Findings[ff.Folds[0].Findings[0]]
+		k := strings.Join([]string{string(f.Verdict), serviceLabel(f), portsLabel(c, ff.Folds[0].Findings),
+			ownerLabel(f), string(f.Rule), errorLabel(f)}, "\x00")
+		r := byKey[k]
+		if r == nil {
+			if len(out) == htmlSummaryLimit {
+				more++
+				continue
+			}
+			r = &run{item: len(out), from: f.FailureTime, to: f.FailureTime}
+			byKey[k] = r
+			runs = append(runs, r)
+			out = append(out, summaryOf(c, ff))
+		}
+		r.n++
+		if t := f.FailureTime; !t.IsZero() {
+			if r.from.IsZero() || t.Before(r.from) {
+				r.from = t
+			}
+			if t.After(r.to) {
+				r.to = t
+			}
+		}
+	}
+	for _, r := range runs {
+		if r.n > 1 {
+			s := &out[r.item]
+			s.What = repeatedWhat(c, s, r.n, r.from, r.to)
+		}
+	}
+	return out, more
+}
+
+// repeatedWhat says what failed for a summary item that stands for n
+// failures from from to to.
+func repeatedWhat(c *Case, s *htmlSummary, n int, from, to time.Time) string {
+	what, _, _ := strings.Cut(s.What, " failed")
+	what += fmt.Sprintf(" failed %d times", n)
+	if c.Host != "" {
+		what += " on " + c.Host
+	}
+	if !from.IsZero() {
+		what += ", from " + c.formatTime(from, false) + " to " + c.formatTime(to, false)
+	}
+	if s.err != "" {
+		what += ", with error " + s.err
+	}
+	return what + "."
 }
 
 func summaryOf(c *Case, ff *failureFold) htmlSummary {
@@ -60,6 +116,7 @@ func summaryOf(c *Case, ff *failureFold) htmlSummary {
 	}
 	if e := errorLabel(f); e != "" {
 		s.What += " with error " + e
+		s.err = e
 	}
 	if f.EventID != 0 {
 		s.What += fmt.Sprintf(", event %d", f.EventID)

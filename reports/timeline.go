@@ -443,7 +443,7 @@ var tickSteps = []time.Duration{
 	91 * 24 * time.Hour, 365 * 24 * time.Hour,
 }
 
-// ticks places at most max ticks between lo and hi, on round times of
+// ticks places at most most ticks between lo and hi, on round times of
 // the zone; sameDay labels them with the time only.
 func ticks(lo, hi time.Time, loc *time.Location, most int, sameDay bool) []tick {
 	span := hi.Sub(lo)
