@@ -20,9 +20,15 @@
 //   - xlsx.go, xlsx_summary.go, cells.go: the workbook (WriteXLSX);
 //     xlsx_zip.go, the zip it is saved through (member times, the
 //     streamed sheets' <dimension>).
-//   - html.go, timeline.go, templates/: the page (WriteHTML). The
-//     timeline draws correlate.BuildSessions' boot sessions, numbered as
-//     the findings' reasons number them.
+//   - html.go, summary.go, fold.go, timeline.go, templates/: the page
+//     (WriteHTML). Each case opens with an executive summary (summary.go:
+//     what failed, why, the fix, how sure, per failure); its findings are
+//     folded (fold.go: one block per failure, the findings that differ
+//     only by their port one fold, evidence they all cite shown once,
+//     each remedy alternative its own copy block). The timeline draws
+//     correlate.BuildSessions' boot sessions, numbered as the findings'
+//     reasons number them. The print style names no paper size unless
+//     Model.Paper does (--paper).
 //   - json.go: findings.json (WriteJSON, JSONFinding; stable field names).
 //   - text.go: the terminal table (WriteText).
 //   - output.go: the temporary-file-and-rename every file goes through.

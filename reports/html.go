@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"embed"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"iter"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -79,8 +81,10 @@ type htmlPage struct {
 	Style     template.CSS
 	Script    template.JS
 	Batch     bool
-	Cases     []*htmlCase
-	Recurring []htmlCulprit
+	// BatchSummary tells a batch in a sentence or two, above its index.
+	BatchSummary string
+	Cases        []*htmlCase
+	Recurring    []htmlCulprit
 }
 
 type htmlCase struct {
@@ -89,16 +93,23 @@ type htmlCase struct {
 	// its path as given, in the facts.
 	Name         string
 	FailureCount int
+	FindingCount int
 	Verdicts     []htmlVerdictCount
 	TopCulprit   string
-	Cards        []htmlCard
-	MoreCards    []htmlVerdictCount // findings past htmlCardLimit, per verdict
-	Findings     []htmlFinding
-	Gaps         []correlate.Coverage
-	Timeline     *timeline
+	// Summary is the executive summary: one item per failure, best first,
+	// at most htmlSummaryLimit; SummaryMore counts the failures left out.
+	Summary     []htmlSummary
+	SummaryMore int
+	Cards       []htmlCard
+	MoreCards   []htmlVerdictCount // findings past htmlCardLimit, per verdict
+	Failures    []htmlFailure
+	Gaps        []correlate.Coverage
+	Timeline    *timeline
 	// tables makes the case's tables when the template gets to them, so
 	// that a batch page holds one case's rows at a time, not every case's.
 	tables func() ([]htmlTable, error)
+	// leads are the verdicts of each failure's best-ranked finding.
+	leads []correlate.Verdict
 }
 
 // Tables returns the case's tables, made now (see htmlCase.tables).
@@ -114,22 +125,43 @@ type htmlCulprit struct {
 	Cases        []*htmlCase
 }
 
-type htmlFinding struct {
+// htmlFailure is one failure and its findings, folded (see fold.go):
+// what every fold cites is said once, here.
+type htmlFailure struct {
+	ID, Service, Time, Event, Error string
+	Reasons                         []string
+	Evidence                        []htmlEvidence
+	Folds                           []htmlFold
+}
+
+// htmlFold is the findings of one failure that differ only by their
+// port: one verdict, one owner, the ports listed.
+type htmlFold struct {
 	ID, Class, Verdict, Confidence, Meaning    string
-	Service, Port, Time, Culprit, Event, Error string
+	Ports                                      string
+	PortCount                                  int
 	PortSource, Owner, OwnerServices, Snapshot string
-	Rule, KB, Remedy                           string
+	Rule, KB                                   string
 	Reasons                                    []string
 	Evidence                                   []htmlEvidence
+	Remedies                                   []htmlRemedy
 }
 
 type htmlEvidence struct{ Place, Text, Claim string }
 
-// htmlCard is a verdict card: one finding, or a group of findings that
-// read the same.
+// htmlRemedy is one distinct remedy of a fold, in blocks that each get
+// a copy button; For names its ports when the fold's remedies differ.
+type htmlRemedy struct {
+	For    string
+	Blocks []string
+	lines  []string
+}
+
+// htmlCard is a verdict card: one fold, or the folds of several failures
+// that read the same.
 type htmlCard struct {
 	ID, Class, Verdict, Confidence, Meaning string
-	Service, Port, Time, Culprit            string
+	Service, Ports, Time, Culprit           string
 	Count                                   int
 }
 
@@ -185,25 +217,51 @@ func VerdictMeaning(v correlate.Verdict) string {
 	return ""
 }
 
-// inlineAsset reads an embedded style or script and its CSP hash.
-func inlineAsset(name string) (string, string, error) {
+// inlineAsset reads an embedded style or script.
+func inlineAsset(name string) (string, error) {
 	b, err := templateFiles.ReadFile("templates/" + name)
-	if err != nil {
-		return "", "", err
+	return string(b), err
+}
+
+// cspHash is the Content-Security-Policy source that allows one inline
+// style or script.
+func cspHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
+
+// Papers are the paper sizes the page can be told to print on (--paper);
+// without one, the printer's paper, from the user's locale, is used.
+var Papers = []string{"a4", "letter"}
+
+// paperRule is the print rule of a paper size ("" for none).
+func paperRule(paper string) (string, error) {
+	switch strings.ToLower(paper) {
+	case "":
+		return "", nil
+	case "a4":
+		return "\n@media print { @page { size: A4; } }\n", nil
+	case "letter":
+		return "\n@media print { @page { size: letter; } }\n", nil
 	}
-	sum := sha256.Sum256(b)
-	return string(b), "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'", nil
+	return "", fmt.Errorf("paper %q: papers are %s", paper, strings.Join(Papers, ", "))
 }
 
 func newHTMLPage(ctx context.Context, m *Model) (*htmlPage, error) {
-	style, styleHash, err := inlineAsset("report.css")
+	style, err := inlineAsset("report.css")
 	if err != nil {
 		return nil, err
 	}
-	script, scriptHash, err := inlineAsset("report.js")
+	paper, err := paperRule(m.Paper)
 	if err != nil {
 		return nil, err
 	}
+	style += paper
+	script, err := inlineAsset("report.js")
+	if err != nil {
+		return nil, err
+	}
+	styleHash, scriptHash := cspHash(style), cspHash(script)
 	p := &htmlPage{
 		Title:     "portmortem report",
 		Generated: m.Generated.UTC().Format("2006-01-02 15:04:05") + " UTC",
@@ -238,6 +296,9 @@ func newHTMLPage(ctx context.Context, m *Model) (*htmlPage, error) {
 		}
 		p.Recurring = append(p.Recurring, hr)
 	}
+	if p.Batch {
+		p.BatchSummary = batchSummary(p.Cases, p.Recurring)
+	}
 	return p, nil
 }
 
@@ -247,27 +308,13 @@ func newHTMLCase(ctx context.Context, m *Model, c *Case) (*htmlCase, error) {
 	for _, vc := range c.verdictCounts() {
 		hc.Verdicts = append(hc.Verdicts, htmlVerdictCount{string(vc.Verdict), verdictClass(vc.Verdict), vc.Count})
 	}
-	more := map[correlate.Verdict]int{}
-	for i, g := range c.groups() {
-		if i >= htmlCardLimit {
-			more[c.Findings[g.First].Verdict] += g.Count
-			continue
-		}
-		f := newHTMLFinding(c, g.First)
-		card := htmlCard{ID: f.ID, Class: f.Class, Verdict: f.Verdict, Confidence: fmt.Sprintf("%.0f%%", g.Confidence*100),
-			Meaning: f.Meaning, Service: f.Service, Port: f.Port, Time: f.Time, Culprit: f.Culprit, Count: g.Count}
-		if g.Count > 1 && !g.From.Equal(g.To) {
-			card.Time = c.formatTime(g.From, false) + " to " + c.formatTime(g.To, false)
-		}
-		hc.Cards = append(hc.Cards, card)
-	}
-	for _, v := range correlate.Verdicts {
-		if n := more[v]; n > 0 {
-			hc.MoreCards = append(hc.MoreCards, htmlVerdictCount{string(v), verdictClass(v), n})
-		}
-	}
-	for _, i := range c.ranked() {
-		hc.Findings = append(hc.Findings, newHTMLFinding(c, i))
+	folds := c.failureFolds()
+	hc.FindingCount = len(c.Findings)
+	hc.Summary, hc.SummaryMore = newHTMLSummary(c, folds)
+	hc.Cards, hc.MoreCards = newHTMLCards(c, folds)
+	for n := range folds {
+		hc.Failures = append(hc.Failures, newHTMLFailure(c, &folds[n]))
+		hc.leads = append(hc.leads, c.Findings[folds[n].Findings[0]].Verdict)
 	}
 	for _, v := range c.Coverage {
 		if v.Status != correlate.StatusOK {
@@ -294,42 +341,157 @@ func newHTMLCase(ctx context.Context, m *Model, c *Case) (*htmlCase, error) {
 	return hc, nil
 }
 
-func newHTMLFinding(c *Case, i int) htmlFinding {
-	f := &c.Findings[i]
-	h := htmlFinding{
-		ID: fmt.Sprintf("%s-f%d", c.Anchor, i+1), Class: verdictClass(f.Verdict), Verdict: string(f.Verdict),
-		Confidence: fmt.Sprintf("%.0f%%", f.Confidence*100), Meaning: VerdictMeaning(f.Verdict),
-		Service: serviceLabel(f), Port: portLabel(f), Time: c.formatTime(f.FailureTime, false),
-		Culprit: culprit(f), Error: errorLabel(f), Owner: ownerLabel(f),
-		OwnerServices: strings.Join(f.OwnerServices, ", "), Snapshot: f.Snapshot, Rule: string(f.Rule),
-		KB: strings.Join(f.KB, ", "), Remedy: strings.Join(f.Remedy, "\n"), Reasons: f.Reasons,
-	}
-	if h.Port == "-" {
-		h.Port = "no port"
-	}
-	if f.EventID != 0 {
-		h.Event = strconv.Itoa(int(f.EventID))
-	}
-	switch f.PortSource {
+// findingID is the page anchor of a finding.
+func findingID(c *Case, i int) string { return fmt.Sprintf("%s-f%d", c.Anchor, i+1) }
+
+func portSourceText(s correlate.PortSource) string {
+	switch s {
 	case correlate.PortSourceEvent:
-		h.PortSource = "the event itself"
+		return "the event itself"
 	case correlate.PortSourceCatalog:
-		h.PortSource = "the built-in port catalog"
+		return "the built-in port catalog"
 	case correlate.PortSourceHistory:
-		h.PortSource = "an earlier snapshot, where the service held it"
+		return "an earlier snapshot, where the service held it"
 	case correlate.PortSourceUser:
-		h.PortSource = "the --ports file"
+		return "the --ports file"
 	}
-	h.Reasons = nil
-	for _, r := range f.Reasons {
-		h.Reasons = append(h.Reasons, c.withHostTimes(r))
+	return ""
+}
+
+// findingReasons are a finding's reasons with the host's times.
+func findingReasons(c *Case, i int) []string {
+	var out []string
+	for _, r := range c.Findings[i].Reasons {
+		out = append(out, c.withHostTimes(r))
 	}
-	h.Snapshot = c.rel(f.Snapshot)
-	for _, e := range f.Evidence {
+	return out
+}
+
+// findingEvidence is a finding's evidence as evidenceKey lines.
+func findingEvidence(c *Case, i int) []string {
+	var out []string
+	for _, e := range c.Findings[i].Evidence {
 		e.Artifact = c.rel(e.Artifact)
-		h.Evidence = append(h.Evidence, htmlEvidence{Place: evidencePlace(e), Text: e.Text, Claim: c.withHostTimes(e.Claim)})
+		out = append(out, evidenceKey(htmlEvidence{Place: evidencePlace(e), Text: e.Text, Claim: c.withHostTimes(e.Claim)}))
+	}
+	return out
+}
+
+func newHTMLFailure(c *Case, ff *failureFold) htmlFailure {
+	lead := &c.Findings[ff.Findings[0]]
+	h := htmlFailure{ID: findingID(c, ff.Findings[0]) + "-failure", Service: serviceLabel(lead),
+		Time: c.formatTime(lead.FailureTime, false), Error: errorLabel(lead)}
+	if lead.EventID != 0 {
+		h.Event = strconv.Itoa(int(lead.EventID))
+	}
+	reasons := func(i int) []string { return findingReasons(c, i) }
+	evidence := func(i int) []string { return findingEvidence(c, i) }
+	var sharedReasons, sharedEvidence map[string]bool
+	if len(ff.Folds) > 1 {
+		h.Reasons = shared(ff.Findings, reasons)
+		sharedReasons = setOf(h.Reasons)
+		ev := shared(ff.Findings, evidence)
+		sharedEvidence = setOf(ev)
+		for _, k := range ev {
+			h.Evidence = append(h.Evidence, evidenceOfKey(k))
+		}
+	}
+	for _, fo := range ff.Folds {
+		first := fo.Findings[0]
+		f := &c.Findings[first]
+		conf := 0.0
+		for _, i := range fo.Findings {
+			conf = max(conf, c.Findings[i].Confidence)
+		}
+		hf := htmlFold{ID: findingID(c, first), Class: verdictClass(f.Verdict), Verdict: string(f.Verdict),
+			Confidence: fmt.Sprintf("%.0f%%", conf*100), Meaning: VerdictMeaning(f.Verdict),
+			Ports: portsLabel(c, fo.Findings), PortCount: len(fo.Findings),
+			PortSource: portSourceText(f.PortSource), Owner: ownerLabel(f), OwnerServices: strings.Join(f.OwnerServices, ", "),
+			Snapshot: c.rel(f.Snapshot), Rule: string(f.Rule), KB: strings.Join(f.KB, ", "),
+			Reasons: foldedLines(c, fo.Findings, reasons, sharedReasons), Remedies: foldRemedies(c, fo.Findings)}
+		for _, k := range foldedLines(c, fo.Findings, evidence, sharedEvidence) {
+			hf.Evidence = append(hf.Evidence, evidenceOfKey(k))
+		}
+		h.Folds = append(h.Folds, hf)
 	}
 	return h
+}
+
+func setOf(ls []string) map[string]bool {
+	m := make(map[string]bool, len(ls))
+	for _, l := range ls {
+		m[l] = true
+	}
+	return m
+}
+
+// newHTMLCards makes the verdict cards: one per fold, the folds of
+// several failures that read the same (a service that failed the same
+// way many times) on one card, best-ranked first; past htmlCardLimit
+// cards, the rest are counted per verdict.
+func newHTMLCards(c *Case, folds []failureFold) (cards []htmlCard, more []htmlVerdictCount) {
+	type group struct {
+		card     htmlCard
+		conf     float64
+		rank     int
+		from, to time.Time
+		findings int
+	}
+	var gs []*group
+	byKey := map[string]*group{}
+	for _, ff := range folds {
+		for _, fo := range ff.Folds {
+			f := &c.Findings[fo.Findings[0]]
+			ports := portsLabel(c, fo.Findings)
+			k := strings.Join([]string{string(f.Verdict), serviceLabel(f), ports, ownerLabel(f), string(f.Rule)}, "\x00")
+			g := byKey[k]
+			if g == nil {
+				g = &group{card: htmlCard{ID: findingID(c, fo.Findings[0]), Class: verdictClass(f.Verdict), Verdict: string(f.Verdict),
+					Meaning: VerdictMeaning(f.Verdict), Service: serviceLabel(f), Ports: ports, Culprit: culprit(f)},
+					rank: verdictRank(f.Verdict), from: f.FailureTime, to: f.FailureTime}
+				byKey[k] = g
+				gs = append(gs, g)
+			}
+			g.card.Count++
+			g.findings += len(fo.Findings)
+			for _, i := range fo.Findings {
+				g.conf = max(g.conf, c.Findings[i].Confidence)
+			}
+			if t := f.FailureTime; !t.IsZero() {
+				if g.from.IsZero() || t.Before(g.from) {
+					g.from = t
+				}
+				if t.After(g.to) {
+					g.to = t
+				}
+			}
+		}
+	}
+	slices.SortStableFunc(gs, func(a, b *group) int {
+		if a.rank != b.rank {
+			return a.rank - b.rank
+		}
+		return cmp.Compare(b.conf, a.conf)
+	})
+	counts := map[string]int{}
+	for n, g := range gs {
+		if n >= htmlCardLimit {
+			counts[g.card.Verdict] += g.findings
+			continue
+		}
+		g.card.Confidence = fmt.Sprintf("%.0f%%", g.conf*100)
+		g.card.Time = c.formatTime(g.from, false)
+		if g.card.Count > 1 && !g.from.Equal(g.to) {
+			g.card.Time = c.formatTime(g.from, false) + " to " + c.formatTime(g.to, false)
+		}
+		cards = append(cards, g.card)
+	}
+	for _, v := range correlate.Verdicts {
+		if n := counts[string(v)]; n > 0 {
+			more = append(more, htmlVerdictCount{string(v), verdictClass(v), n})
+		}
+	}
+	return cards, more
 }
 
 // cellText bounds a cell's text on the page.
@@ -350,13 +512,19 @@ func numCell(n int64, show bool) htmlCell {
 	return htmlCell{Text: strconv.FormatInt(n, 10), Class: "num", Sort: strconv.FormatInt(n, 10)}
 }
 
-// timeCell shows a stored time in the case's zone, sorting by UTC.
+// timeCell shows a stored time in the case's zone, sorting by UTC. The
+// column's head names the zone, so the cell does not repeat it, unless
+// the time is the host's wall clock in a zone nobody knows.
 func timeCell(c *Case, t time.Time, local bool) htmlCell {
 	if t.IsZero() {
 		return htmlCell{}
 	}
-	s, _ := c.shown(t, local)
-	return htmlCell{Text: c.formatTime(t, local), Class: "time", Sort: s.UTC().Format(time.RFC3339Nano)}
+	s, hostLocal := c.shown(t, local)
+	text := s.Format("2006-01-02 15:04:05")
+	if hostLocal {
+		text = c.formatTime(t, local)
+	}
+	return htmlCell{Text: text, Class: "time", Sort: s.UTC().Format(time.RFC3339Nano)}
 }
 
 func failuresTable(_ context.Context, _ *Model, c *Case) (htmlTable, error) {
@@ -378,7 +546,7 @@ func failuresTable(_ context.Context, _ *Model, c *Case) (htmlTable, error) {
 
 func bootsTable(_ context.Context, _ *Model, c *Case) (htmlTable, error) {
 	t := htmlTable{ID: c.Anchor + "-boots", Title: "Boots", Empty: "No boot marker was found in the event logs.",
-		Head: []string{"Time (" + c.Zone.Label() + ")", "Kind", "Event", "Boot time", "Previous session ended", "Message", "Where"}}
+		Head: []string{"Time (" + c.Zone.Label() + ")", "Kind", "Event", "Boot time (" + c.Zone.Label() + ")", "Previous session ended", "Message", "Where"}}
 	for _, r := range c.Boots {
 		b := &r.Boot
 		t.Rows = append(t.Rows, []htmlCell{timeCell(c, b.Time, false), cellText(string(b.Kind)),

@@ -7,10 +7,12 @@ import (
 	"encoding/base64"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/portmortem/portmortem/correlate"
 	"github.com/portmortem/portmortem/parsers"
 	"github.com/portmortem/portmortem/store"
 	"golang.org/x/net/html"
@@ -160,8 +162,8 @@ func TestHTMLSelfContained(t *testing.T) {
 	}
 }
 
-// TestHTMLSections: the page has a verdict card per finding before the
-// findings, the timeline, the evidence chain with raw lines, the remedy,
+// TestHTMLSections: the page opens each case with its executive summary,
+// has verdict cards before the findings, the timeline, the evidence chain with raw lines, the remedy,
 // and the batch index with one row per bundle and the recurring culprit.
 func TestHTMLSections(t *testing.T) {
 	s := openStore(t)
@@ -173,9 +175,10 @@ func TestHTMLSections(t *testing.T) {
 		`<a href="#case-1" title="one">one</a>`, `<a href="#case-2" title="two">two</a>`,
 		"Culprits that recur across bundles", "dns-socket-pool (dns.exe)",
 		`<section class="case" id="case-1">`,
+		`<section class="summary"`, `<dt>What failed</dt>`, `<dt>Why</dt>`, `<dt>Fix</dt>`, `<dt>How sure</dt>`,
 		`<article class="card v-confirmed">`,
 		`<svg viewBox=`, `class="tl-failure"`, `class="tl-snapshot"`, `class="tl-v-confirmed"`,
-		`<article class="finding" id="case-1-f1">`,
+		`<article class="failure" id="case-1-f1-failure">`, `<section class="finding" id="case-1-f1">`,
 		`netstat-anob.txt:6`, "UDP  0.0.0.0:1812",
 		`<pre class="remedy">`,
 		`<table class="data">`,
@@ -271,5 +274,128 @@ func TestBaseName(t *testing.T) {
 		if got := baseName(in); got != want {
 			t.Errorf("baseName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestHTMLFolds: the four findings of one IAS failure (CONFIRMED on UDP
+// 1812, NO_CONFLICT_SEEN on the other three) are one failure block with
+// two folds, the NO_CONFLICT_SEEN one listing its three ports; the
+// evidence all four cite is shown once, and so is each reason.
+func TestHTMLFolds(t *testing.T) {
+	s := openStore(t)
+	page := renderHTML(t, s, iasCase(t, s, "one", "dns.exe"))
+	if got := strings.Count(page, `<article class="failure"`); got != 1 {
+		t.Errorf("%d failure blocks, want 1", got)
+	}
+	if got := strings.Count(page, `<section class="finding"`); got != 2 {
+		t.Errorf("%d folds, want 2 (CONFIRMED and NO_CONFLICT_SEEN)", got)
+	}
+	if !strings.Contains(page, `<span class="mono">UDP/1813, UDP/1645, UDP/1646</span>`) {
+		t.Error("the NO_CONFLICT_SEEN fold does not list its three ports")
+	}
+	if !strings.Contains(page, "not a port conflict on UDP 1813, 1645 and 1646") {
+		t.Error("the folded reason does not name the three ports")
+	}
+	// The failure event is cited by every finding: once on the page as
+	// evidence, whatever the number of ports.
+	if got := strings.Count(page, `<span class="place mono">System.evtx record 2 (System)</span>`); got != 1 {
+		t.Errorf("the failure's event is shown as evidence %d times, want 1", got)
+	}
+	if got := strings.Count(page, "<li>Internet Authentication Service (IAS) failed at"); got != 1 {
+		t.Errorf("the failure's first reason is shown %d times, want 1", got)
+	}
+	// Two cards, one per fold, and one summary for the one failure.
+	if got := strings.Count(page, `<article class="card `); got != 2 {
+		t.Errorf("%d cards, want 2", got)
+	}
+	if got := strings.Count(page, `<div class="sum `); got != 1 {
+		t.Errorf("%d summaries, want 1", got)
+	}
+	for _, want := range []string{"UDP 1812 was held by dns.exe (PID 1640)", "the DNS server&#39;s socket pool",
+		"The other ports it needs — UDP 1813, 1645 and 1646: free in the snapshot."} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the summary lacks %q", want)
+		}
+	}
+}
+
+// TestRemedyBlocks: each alternative of a remedy, and the steps that
+// follow whichever was chosen, is a block of its own (with its own copy
+// button on the page).
+func TestRemedyBlocks(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		lines []string
+		want  []string
+	}{
+		{"one", []string{"REM a", "x", "y"}, []string{"REM a\nx\ny"}},
+		{"or_then_follow_up", []string{"REM WinNAT …:", "netsh a", "REM Or move the dynamic range …:", "netsh b",
+			"REM A reboot re-creates …:", "net start x"},
+			[]string{"REM WinNAT …:\nnetsh a", "REM Or move the dynamic range …:\nnetsh b", "REM A reboot re-creates …:\nnet start x"}},
+		{"remarks_only_tail", []string{"REM x", "REM Or y:", "netsh b", "REM Then reboot."}, []string{"REM x\nREM Or y:\nnetsh b\nREM Then reboot."}},
+		{"emergency_last", []string{"REM Block mode:", "reg add", "REM Restart the server.", "REM Emergency, …:", "sc config"},
+			[]string{"REM Block mode:\nreg add\nREM Restart the server.", "REM Emergency, …:\nsc config"}},
+		{"unknown_version", []string{"REM dns:", "REM The Windows version is unknown: on 2003 use ReservedPorts:", "reg add",
+			"REM On Windows Vista/Server 2008 and later use netsh:", "netsh add", "net start IAS"},
+			[]string{"REM dns:\nREM The Windows version is unknown: on 2003 use ReservedPorts:\nreg add",
+				"REM On Windows Vista/Server 2008 and later use netsh:\nnetsh add\nnet start IAS"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := remedyBlocks(tt.lines); !slices.Equal(got, tt.want) {
+				t.Errorf("remedyBlocks\n%q\nwant\n%q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestHTMLPaper: without --paper the print style names no page size (the
+// printer's paper, from the user's locale); with one it does, and the
+// style's hash in the Content-Security-Policy still matches.
+func TestHTMLPaper(t *testing.T) {
+	s := openStore(t)
+	id := iasCase(t, s, "one", "dns.exe")
+	for _, tt := range []struct{ paper, want string }{{"", ""}, {"a4", "size: A4"}, {"letter", "size: letter"}} {
+		m := loadModel(t, s, id)
+		m.Paper = tt.paper
+		var b bytes.Buffer
+		if err := writeHTML(context.Background(), m, &b); err != nil {
+			t.Fatal(err)
+		}
+		style := regexp.MustCompile(`(?s)<style>(.*?)</style>`).FindStringSubmatch(b.String())[1]
+		got := ""
+		if m := regexp.MustCompile(`[{;\s](size:\s*[^;}]+)`).FindStringSubmatch(style); m != nil {
+			got = m[1]
+		}
+		if got != tt.want {
+			t.Errorf("paper %q: page size %q, want %q", tt.paper, got, tt.want)
+		}
+		if !strings.Contains(html.UnescapeString(b.String()), cspHash(style)) {
+			t.Errorf("paper %q: the policy lacks the style's hash", tt.paper)
+		}
+	}
+	m := loadModel(t, s, id)
+	m.Paper = "a3"
+	if err := writeHTML(context.Background(), m, &bytes.Buffer{}); err == nil {
+		t.Error("paper a3: no error")
+	}
+}
+
+// TestHTMLSummaryRepeats: a service that failed the same way many times
+// (in different boots: correlate folds those of one boot itself) is one
+// summary item saying how often and over what time, not one per failure.
+func TestHTMLSummaryRepeats(t *testing.T) {
+	c := &Case{Anchor: "case-1", Host: "SRV01", Zone: Zone{Offset: -6 * time.Hour, Known: true}}
+	for i := range 8 {
+		c.Findings = append(c.Findings, correlate.Finding{Service: "Internet Authentication Service", ServiceKey: "IAS",
+			FailureTime: base.Add(time.Duration(i) * 24 * time.Hour), EventID: 7023, ErrorCode: 10048, HasError: true,
+			Proto: parsers.UDP, Port: 1812, Verdict: correlate.Confirmed, Confidence: 0.86, OwnerPID: 1640, OwnerImage: "dns.exe",
+			Rule: correlate.RuleDNSSocketPool})
+	}
+	items, more := newHTMLSummary(c, c.failureFolds())
+	if len(items) != 1 || more != 0 {
+		t.Fatalf("%d summary items and %d more, want 1 and 0", len(items), more)
+	}
+	if got, want := items[0].What, "Internet Authentication Service (IAS) failed 8 times on SRV01, from 2026-03-02 02:00:00 UTC-06:00 to 2026-03-09 02:00:00 UTC-06:00, with error 10048 (WSAEADDRINUSE)."; got != want {
+		t.Errorf("What = %q, want %q", got, want)
 	}
 }

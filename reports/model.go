@@ -33,6 +33,10 @@ type Model struct {
 	Database string
 	Cases    []*Case
 	tables   Tables
+
+	// Paper is the paper size the HTML page prints on ("a4", "letter"; see
+	// Papers), "" for the printer's own.
+	Paper string
 }
 
 // Case is one analyzed bundle.

@@ -135,3 +135,92 @@ func TestTimelineServiceSpecificError(t *testing.T) {
 		t.Errorf("title %q names the Windows error 1", tl.Marks[0].Title)
 	}
 }
+
+// TestTimelineSpans: the axis stays readable from minutes to years. A
+// boot two days before the failure, or a year-old failure beside this
+// week's, cuts the axis, labelled with the time left out; failures spread
+// evenly over a year do not. Whatever the span, marks keep their order
+// and stay on the axis, tick labels and mark labels in one lane do not
+// overlap, and nothing is drawn over the lane labels.
+func TestTimelineSpans(t *testing.T) {
+	min := func(n int) time.Time { return base.Add(time.Duration(n) * time.Minute) }
+	day := 24 * 60
+	for _, tc := range []struct {
+		name   string
+		times  []time.Time // failures
+		breaks []string    // the cuts' labels
+	}{
+		{"minutes", []time.Time{min(0), min(1), min(3), min(7)}, nil},
+		{"hours", []time.Time{min(0), min(90), min(200), min(330)}, nil},
+		{"two_days_then_minutes", []time.Time{min(0), min(2 * day), min(2*day + 2), min(2*day + 30)}, []string{"2 days"}},
+		{"year_apart", []time.Time{min(0), min(5), min(365 * day), min(365*day + 1), min(365*day + 9)}, []string{"1 year"}},
+		{"three_clusters", []time.Time{min(0), min(1), min(40 * day), min(40*day + 3), min(800 * day), min(800*day + 2)},
+			[]string{"40 days", "2 years"}},
+		{"monthly_for_a_year", func() []time.Time {
+			var ts []time.Time
+			for m := range 13 {
+				ts = append(ts, base.AddDate(0, m, 0))
+			}
+			return ts
+		}(), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Case{Zone: Zone{Offset: -6 * time.Hour, Known: true}}
+			for i, at := range tc.times {
+				c.Failures = append(c.Failures, store.FailureRow{Artifact: "System.evtx", Failure: correlate.Failure{
+					Kind: correlate.KindServiceFailure, Time: at, Service: "Service " + string(rune('A'+i)), EventID: 7000}})
+			}
+			tl := newTimeline(c)
+			var got []string
+			for _, b := range tl.Breaks {
+				got = append(got, b.Label)
+				if b.X1 <= b.X0 {
+					t.Errorf("break %+v is empty", b)
+				}
+			}
+			if !slices.Equal(got, tc.breaks) {
+				t.Errorf("breaks %q, want %q", got, tc.breaks)
+			}
+			if len(tc.breaks) > 0 && !strings.Contains(tl.Caption, "The axis is cut") {
+				t.Errorf("caption %q does not say the axis is cut", tl.Caption)
+			}
+			prev := -1.0
+			for _, m := range tl.Marks {
+				if m.X < prev || m.X < tlLeft-1 || m.X > tlWidth-tlRight+1 {
+					t.Errorf("mark %q at x=%v (previous %v): out of order or off the axis", m.Title, m.X, prev)
+				}
+				prev = m.X
+				if m.X-7 < float64(tl.GutterW) {
+					t.Errorf("mark %q at x=%v reaches into the lane labels (%d)", m.Title, m.X, tl.GutterW)
+				}
+			}
+			end := -1e9
+			for _, tk := range tl.Ticks {
+				w := float64(len([]rune(tk.Label))) * tlTickCharW
+				if tk.X-w/2 < end {
+					t.Errorf("tick %q at %v overlaps the one before (ends at %v)", tk.Label, tk.X, end)
+				}
+				end = tk.X + w/2
+			}
+			if len(tl.Ticks) < 2 {
+				t.Errorf("%d ticks, want at least 2", len(tl.Ticks))
+			}
+			labelEnd := map[float64]float64{}
+			for _, m := range tl.Marks {
+				if m.Label == nil {
+					continue
+				}
+				l := m.Label
+				w := float64(len([]rune(l.Text))) * tlCharW
+				x0 := l.X
+				if l.Anchor == "end" {
+					x0 = l.X - w
+				}
+				if x0 < labelEnd[l.Y] || x0 < float64(tl.GutterW) || x0+w > tlWidth {
+					t.Errorf("label %q at %v overlaps the one before in its lane or leaves the drawing", l.Text, x0)
+				}
+				labelEnd[l.Y] = x0 + w
+			}
+		})
+	}
+}

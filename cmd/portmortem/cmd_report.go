@@ -23,12 +23,14 @@ const reportUsage = "portmortem report [flags] [BUNDLE...]"
 // reportOptions are the report flags analyze and report share.
 type reportOptions struct {
 	formats []string
+	paper   string
 }
 
 func (r *reportOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&r.formats, "format", []string{"xlsx", "html", "json"},
 		"reports to write to the output folder: xlsx (report.xlsx), html (report.html), json (findings.json)")
 	fs.Lookup("format").DefValue = strings.Join(r.formats, ",") // as the flag takes it, not pflag's [a,b]
+	fs.StringVar(&r.paper, "paper", "", "paper size report.html prints on: "+strings.Join(reports.Papers, " or ")+" (default: the printer's, from the locale)")
 }
 
 func (r *reportOptions) validate() error {
@@ -39,6 +41,10 @@ func (r *reportOptions) validate() error {
 			return fmt.Errorf("%w: --format %q: formats are xlsx, html, json", errUsage, f)
 		}
 	}
+	r.paper = strings.ToLower(strings.TrimSpace(r.paper))
+	if r.paper != "" && !slices.Contains(reports.Papers, r.paper) {
+		return fmt.Errorf("%w: --paper %q: papers are %s", errUsage, r.paper, strings.Join(reports.Papers, ", "))
+	}
 	return nil
 }
 
@@ -47,6 +53,7 @@ func (r *reportOptions) validate() error {
 func writeReports(ctx context.Context, s *store.Store, db, dir string, cases []*reports.Case, r reportOptions) ([]string, error) {
 	m := reports.NewModel(s, cases...)
 	m.Database = db
+	m.Paper = r.paper
 	return reports.Write(ctx, m, dir, r.formats)
 }
 

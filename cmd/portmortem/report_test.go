@@ -345,8 +345,8 @@ func TestReportWorkbookPDF(t *testing.T) {
 // pdfPage is a page object's type entry (/Type /Page, not /Pages).
 var pdfPage = regexp.MustCompile(`/Type\s*/Page\b`)
 
-// pdfPages counts the page objects of a PDF. LibreOffice writes them
-// uncompressed; a PDF with object streams, where they could hide, is an
+// pdfPages counts the page objects of a PDF. LibreOffice and Chromium
+// write them uncompressed; a PDF with object streams, where they could hide, is an
 // error rather than a wrong count.
 func pdfPages(data []byte) (int, error) {
 	if !bytes.HasPrefix(data, []byte("%PDF-")) {
@@ -438,9 +438,13 @@ func chromium(t *testing.T) string {
 }
 
 // TestReportHTMLInChromium renders the HTML report of every scenario
-// bundle in headless Chromium to a PNG and a PDF, and checks the rendered
-// page (--dump-dom) shows each verdict and ran its script — which it can
-// only do if the Content-Security-Policy's hash matches. With
+// bundle in headless Chromium to a PNG (on screen) and a PDF (in print,
+// on Chromium's default paper, Letter: no paper is named), counts the
+// PDF's pages and checks that a bundle with one failure prints on at most
+// 3, and checks the rendered page (--dump-dom) shows each verdict and ran
+// its script — which it can only do if the Content-Security-Policy's hash
+// matches. With PORTMORTEM_LONG=1 it also renders the batch page of every
+// scenario at once. With
 // PORTMORTEM_SCREENSHOTS=DIR the PNGs and PDFs are kept there. A render
 // takes 3-7 s: without PORTMORTEM_LONG=1 only chromiumQuick is rendered.
 func TestReportHTMLInChromium(t *testing.T) {
@@ -454,36 +458,12 @@ func TestReportHTMLInChromium(t *testing.T) {
 			out := t.TempDir()
 			dir := filepath.Join(bundlesDir(), sc.name)
 			analyzeInto(t, out, "-q", "--format", "html,json", dir)
-			page, err := filepath.Abs(filepath.Join(out, "report.html"))
-			if err != nil {
-				t.Fatal(err)
+			rendered, pages := renderInChromium(t, bin, out, sc.name, keep)
+			failures := pageFailures(t, rendered)
+			t.Logf("%s: %d failure(s), %d PDF pages", sc.name, failures, pages)
+			if failures == 1 && pages > 3 {
+				t.Errorf("%s has one failure and prints on %d pages, want at most 3", sc.name, pages)
 			}
-			shot, pdf := filepath.Join(out, sc.name+".png"), filepath.Join(out, sc.name+".pdf")
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			args := append(slices.Clone(chromiumFlags), "--user-data-dir="+t.TempDir(), "--window-size=1280,2000",
-				"--hide-scrollbars", "--no-pdf-header-footer", "--screenshot="+shot, "--print-to-pdf="+pdf, "--dump-dom",
-				"file://"+filepath.ToSlash(page))
-			cmd := exec.CommandContext(ctx, bin, args...)
-			var dom, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &dom, &stderr
-			if err := cmd.Run(); err != nil {
-				t.Fatalf("chromium: %v\n%s", err, stderr.String())
-			}
-			img, err := os.Open(shot)
-			if err != nil {
-				t.Fatalf("no screenshot: %v\n%s", err, stderr.String())
-			}
-			cfg, err := png.DecodeConfig(img)
-			img.Close()
-			if err != nil || cfg.Width < 1000 || cfg.Height < 1000 {
-				t.Errorf("screenshot %s: %dx%d, %v", shot, cfg.Width, cfg.Height, err)
-			}
-			data, err := os.ReadFile(pdf)
-			if err != nil || !bytes.HasPrefix(data, []byte("%PDF-")) || len(data) < 10000 {
-				t.Errorf("PDF %s: %d bytes, %v", pdf, len(data), err)
-			}
-			rendered := dom.String()
 			for _, f := range readFindingsJSON(t, filepath.Join(out, "findings.json")) {
 				for _, want := range []string{f.Verdict, reports.VerdictMeaning(correlate.Verdict(f.Verdict))} {
 					if !strings.Contains(rendered, want) {
@@ -491,18 +471,91 @@ func TestReportHTMLInChromium(t *testing.T) {
 					}
 				}
 			}
-			if !regexp.MustCompile(`<html[^>]* class="[^"]*\bjs\b`).MatchString(rendered) || !strings.Contains(rendered, `class="filter"`) {
-				t.Error("the page's script did not run (blocked by its Content-Security-Policy?)")
-			}
-			if keep != "" {
-				for _, f := range []string{shot, pdf} {
-					if b, err := os.ReadFile(f); err == nil {
-						os.WriteFile(filepath.Join(keep, filepath.Base(f)), b, 0o644)
-					}
-				}
-			}
 		})
 	}
+	if !longTests() {
+		return
+	}
+	t.Run("batch", func(t *testing.T) {
+		out := t.TempDir()
+		analyzeInto(t, out, append([]string{"-q", "--format", "html,json"}, scenarioDirs()...)...)
+		rendered, pages := renderInChromium(t, bin, out, "batch", keep)
+		n := len(scenarioDirs())
+		t.Logf("batch of %d bundles: %d PDF pages", n, pages)
+		// The index, then the bundles one after another, with no forced
+		// page breaks: less than their pages printed alone.
+		if pages < 2 || pages > 3*n {
+			t.Errorf("the batch of %d bundles prints on %d pages, want 2 to %d", n, pages, 3*n)
+		}
+		if !strings.Contains(rendered, `class="batch-summary"`) || strings.Count(rendered, `<td class="short">`) != n {
+			t.Error("the batch page lacks its summary or an index row's summary")
+		}
+	})
+}
+
+// renderInChromium renders out/report.html in Chromium to name.png (a
+// 1280 px wide window) and name.pdf, checks both, that the page's script
+// ran, and returns the DOM Chromium built and the PDF's page count;
+// with keep set, it copies the PNG and the PDF there.
+func renderInChromium(t *testing.T, bin, out, name, keep string) (string, int) {
+	t.Helper()
+	page, err := filepath.Abs(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot, pdf := filepath.Join(out, name+".png"), filepath.Join(out, name+".pdf")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	args := append(slices.Clone(chromiumFlags), "--user-data-dir="+t.TempDir(), "--window-size=1280,2000",
+		"--hide-scrollbars", "--no-pdf-header-footer", "--screenshot="+shot, "--print-to-pdf="+pdf, "--dump-dom",
+		"file://"+filepath.ToSlash(page))
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var dom, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &dom, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium: %v\n%s", err, stderr.String())
+	}
+	img, err := os.Open(shot)
+	if err != nil {
+		t.Fatalf("no screenshot: %v\n%s", err, stderr.String())
+	}
+	cfg, err := png.DecodeConfig(img)
+	img.Close()
+	if err != nil || cfg.Width < 1000 || cfg.Height < 1000 {
+		t.Errorf("screenshot %s: %dx%d, %v", shot, cfg.Width, cfg.Height, err)
+	}
+	data, err := os.ReadFile(pdf)
+	if err != nil || !bytes.HasPrefix(data, []byte("%PDF-")) || len(data) < 10000 {
+		t.Errorf("PDF %s: %d bytes, %v", pdf, len(data), err)
+	}
+	pages, err := pdfPages(data) // Chromium (Skia) writes no object streams either
+	if err != nil || pages == 0 {
+		t.Errorf("PDF %s: %d page objects, %v", pdf, pages, err)
+	}
+	rendered := dom.String()
+	if !regexp.MustCompile(`<html[^>]* class="[^"]*\bjs\b`).MatchString(rendered) || !strings.Contains(rendered, `class="filter"`) {
+		t.Error("the page's script did not run (blocked by its Content-Security-Policy?)")
+	}
+	if keep != "" {
+		for _, f := range []string{shot, pdf} {
+			if b, err := os.ReadFile(f); err == nil {
+				os.WriteFile(filepath.Join(keep, filepath.Base(f)), b, 0o644)
+			}
+		}
+	}
+	return rendered, pages
+}
+
+// pageFailures reads how many failures a one-bundle page says it decoded
+// ("1 service-start failure or bind error decoded").
+func pageFailures(t *testing.T, page string) int {
+	t.Helper()
+	m := regexp.MustCompile(`(\d+) service-start failures? or bind errors? decoded`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("the page does not say how many failures it decoded")
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
 }
 
 // TestReportCommand: `portmortem report` writes the same reports from the
@@ -623,6 +676,37 @@ func TestAnalyzeFormat(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), []string{"analyze", "-o", t.TempDir(), "--format", "pdf", bundle}, &stdout, &stderr); code != exitUsage {
 		t.Errorf("--format pdf: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// TestAnalyzePaper: --paper names the page size report.html prints on;
+// without it the page names none (the printer's paper); another paper is
+// a usage error.
+func TestAnalyzePaper(t *testing.T) {
+	bundle := filepath.Join(bundlesDir(), "disabled-service")
+	pageSize := regexp.MustCompile(`@page \{ size: ([^;]+);`)
+	for _, tt := range []struct{ paper, want string }{{"", ""}, {"A4", "A4"}, {"letter", "letter"}} {
+		out := t.TempDir()
+		args := []string{"-q", "--format", "html", bundle}
+		if tt.paper != "" {
+			args = append([]string{"--paper", tt.paper}, args...)
+		}
+		analyzeInto(t, out, args...)
+		page, err := os.ReadFile(filepath.Join(out, "report.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if m := pageSize.FindSubmatch(page); m != nil {
+			got = string(m[1])
+		}
+		if got != tt.want {
+			t.Errorf("--paper %q: page size %q, want %q", tt.paper, got, tt.want)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"analyze", "-o", t.TempDir(), "--paper", "a3", bundle}, &stdout, &stderr); code != exitUsage {
+		t.Errorf("--paper a3: exit %d, want %d", code, exitUsage)
 	}
 }
 

@@ -44,8 +44,10 @@
     var count = doc.createElement("span");
     count.className = "count";
     var wrap = table.parentNode;
-    wrap.parentNode.insertBefore(input, wrap);
-    wrap.parentNode.insertBefore(count, wrap);
+    var outer = wrap.parentNode.className === "tablescroll" ? wrap.parentNode : wrap;
+    outer.parentNode.insertBefore(input, outer);
+    outer.parentNode.insertBefore(count, outer);
+    if (outer !== wrap) { scrollHint(outer, wrap, count); }
     input.addEventListener("input", function () {
       var q = input.value.toLowerCase(), shown = 0;
       each(rows, function (r) {
@@ -65,6 +67,25 @@
       });
     });
   });
+
+  // A table wider than its box says so: a caption next to its filter,
+  // and a shade at each edge it continues past.
+  function scrollHint(outer, wrap, after) {
+    var hint = doc.createElement("span");
+    hint.className = "scroll-hint";
+    hint.textContent = "Wide table: scroll sideways \u2192";
+    after.parentNode.insertBefore(hint, after.nextSibling);
+    function update() {
+      var over = wrap.scrollWidth > wrap.clientWidth + 1;
+      var left = wrap.scrollLeft > 1;
+      var right = wrap.scrollLeft + wrap.clientWidth < wrap.scrollWidth - 1;
+      hint.className = "scroll-hint" + (over ? " shown" : "");
+      outer.className = "tablescroll" + (over && left ? " more-left" : "") + (over && right ? " more-right" : "");
+    }
+    wrap.addEventListener("scroll", update, { passive: true });
+    window.addEventListener("resize", update);
+    update();
+  }
 
   function copied(button, ok) {
     button.textContent = ok ? "Copied" : "Select and copy";
