@@ -83,19 +83,27 @@ type htmlPage struct {
 	Batch     bool
 	// BatchSummary tells a batch in a sentence or two, above its index.
 	BatchSummary string
-	Cases        []*htmlCase
-	Recurring    []htmlCulprit
+	// Count says how many bundles the page holds, and how many hosts'
+	// cases when a bundle holds several hosts: "1 bundle, 10 cases (one per
+	// host's files)".
+	Count     string
+	Cases     []*htmlCase
+	Recurring []htmlCulprit
 }
 
 type htmlCase struct {
 	Anchor, Bundle, Host, OS, Zone string
-	// Name is the bundle's base name, what the page calls it; Bundle is
-	// its path as given, in the facts.
-	Name         string
-	FailureCount int
-	FindingCount int
-	Verdicts     []htmlVerdictCount
-	TopCulprit   string
+	// Name is the bundle's base name, what the page calls it, with the
+	// host when the bundle holds several; Bundle is its path as given, in
+	// the facts.
+	Name string
+	// Collection is the folder of the bundle holding the host's files
+	// ("" for the whole bundle); Provenance says what made the case.
+	Collection, Provenance string
+	FailureCount           int
+	FindingCount           int
+	Verdicts               []htmlVerdictCount
+	TopCulprit             string
 	// Summary is the executive summary: one item per failure, best first,
 	// at most htmlSummaryLimit; SummaryMore counts the failures left out.
 	Summary     []htmlSummary
@@ -296,15 +304,28 @@ func newHTMLPage(ctx context.Context, m *Model) (*htmlPage, error) {
 		}
 		p.Recurring = append(p.Recurring, hr)
 	}
+	p.Count = m.countLabel()
 	if p.Batch {
-		p.BatchSummary = batchSummary(p.Cases, p.Recurring)
+		p.BatchSummary = batchSummary(p.Count, p.Cases, p.Recurring)
 	}
 	return p, nil
 }
 
 func newHTMLCase(ctx context.Context, m *Model, c *Case) (*htmlCase, error) {
-	hc := &htmlCase{Anchor: c.Anchor, Bundle: c.Bundle, Name: baseName(c.Bundle), Host: c.Host, OS: c.OS, Zone: c.Zone.Describe(),
-		FailureCount: c.failureCount(), TopCulprit: culprit(c.top())}
+	hc := &htmlCase{Anchor: c.Anchor, Bundle: c.Bundle, Name: baseName(c.Bundle), Host: c.hostLabel(), OS: c.OS, Zone: c.Zone.Describe(),
+		Collection: c.Collection, Provenance: c.provenanceLine(), FailureCount: c.failureCount(), TopCulprit: culprit(c.top())}
+	if c.Collection != "" || c.Undecided {
+		// One of several hosts' cases of a bundle: the heading names which.
+		switch {
+		case c.Undecided:
+			hc.Name += " — files of no decided host"
+		case c.Host != "":
+			hc.Name += " — " + c.Host
+		}
+		if c.Collection != "" {
+			hc.Name += " (" + c.Collection + ")"
+		}
+	}
 	for _, vc := range c.verdictCounts() {
 		hc.Verdicts = append(hc.Verdicts, htmlVerdictCount{string(vc.Verdict), verdictClass(vc.Verdict), vc.Count})
 	}

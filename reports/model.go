@@ -139,6 +139,24 @@ func NewModel(tables Tables, cases ...*Case) *Model {
 	return m
 }
 
+// countLabel says how many bundles the model holds, and how many cases
+// when a bundle holds several hosts: "10 bundles", "1 bundle, 10 cases (one
+// per host's files)".
+// (A bundle's cases are one per collection of a host, and the files whose
+// host could not be decided.)
+func (m *Model) countLabel() string {
+	type key struct{ hash, path string }
+	bundles := map[key]bool{}
+	for _, c := range m.Cases {
+		bundles[key{c.BundleHash, c.Bundle}] = true
+	}
+	s := fmt.Sprintf("%d bundle%s", len(bundles), plural(len(bundles)))
+	if len(bundles) != len(m.Cases) {
+		s += fmt.Sprintf(", %d cases (one per host's files)", len(m.Cases))
+	}
+	return s
+}
+
 // hostLabel is the host a case shows: its name, or why it has none.
 func (c *Case) hostLabel() string {
 	switch {

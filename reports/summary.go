@@ -251,7 +251,7 @@ func ruleFix(r correlate.Rule, ports, all string) string {
 
 // batchSummary tells a batch above its index: how many bundles and
 // failures, what their verdicts say, and the culprit seen most.
-func batchSummary(cases []*htmlCase, recurring []htmlCulprit) string {
+func batchSummary(count string, cases []*htmlCase, recurring []htmlCulprit) string {
 	failures, held, ranged, free, other := 0, 0, 0, 0, 0
 	for _, hc := range cases {
 		for _, v := range hc.leads {
@@ -268,7 +268,7 @@ func batchSummary(cases []*htmlCase, recurring []htmlCulprit) string {
 			}
 		}
 	}
-	s := fmt.Sprintf("%d bundles, %d failure%s", len(cases), failures, plural(failures))
+	s := fmt.Sprintf("%s, %d failure%s", count, failures, plural(failures))
 	var parts []string
 	for _, p := range []struct {
 		n    int
@@ -288,7 +288,7 @@ func batchSummary(cases []*htmlCase, recurring []htmlCulprit) string {
 	}
 	s += "."
 	if len(recurring) > 0 {
-		s += fmt.Sprintf(" The culprit seen most is %s, in %d bundles.", recurring[0].Label, len(recurring[0].Cases))
+		s += fmt.Sprintf(" The culprit seen most is %s, in %d of them.", recurring[0].Label, len(recurring[0].Cases))
 	}
 	return s
 }

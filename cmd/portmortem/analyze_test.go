@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -517,5 +518,49 @@ func TestAnalyzeSaysWhatWasDamaged(t *testing.T) {
 	stderr.Reset()
 	if code := run(context.Background(), []string{"analyze", "-q", "--format", "json", "-o", t.TempDir(), bundle}, &stdout, &stderr); code != exitOK || strings.Contains(stderr.String(), "damaged:") {
 		t.Errorf("--quiet: exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// TestAnalyzeParentFolder analyzes the folder of every scenario bundle as
+// one bundle: the terminal prints one table per host within the bundle's
+// lines, and every report names each host's case with its host and its
+// folder.
+func TestAnalyzeParentFolder(t *testing.T) {
+	out := t.TempDir()
+	stdout := analyzeInto(t, out, bundlesDir())
+	heads := 0
+	for _, l := range strings.Split(stdout, "\n") {
+		if strings.Contains(l, "(host ") && strings.Contains(l, ", in ") {
+			heads++
+		}
+	}
+	if n := len(scenarios()); heads != n {
+		t.Errorf("%d host tables, want %d:\n%s", heads, n, stdout)
+	}
+	if lines := strings.Count(stdout, "\n"); lines > 2*len(scenarios())+25 {
+		t.Errorf("%d terminal lines for %d hosts:\n%s", lines, len(scenarios()), stdout)
+	}
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<h2>bundles — SBS01 (sbs2003-ias-dns)</h2>", "<h2>bundles — SBS01 (stale-snapshot)</h2>",
+		"1 bundle, 10 cases (one per host&#39;s files)", "<dt>Files in</dt><dd class=\"mono\">winnat-excluded</dd>"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(out, "findings.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fs []findingJSON
+	if err := json.Unmarshal(data, &fs); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fs {
+		if f.Collection == "" || !strings.HasPrefix(f.Snapshot, filepath.Join(bundlesDir(), f.Collection)) && f.Snapshot != "" {
+			t.Errorf("finding of %s on %s: collection %q, snapshot %q", f.Host, f.Service, f.Collection, f.Snapshot)
+		}
 	}
 }
