@@ -564,3 +564,22 @@ func TestAnalyzeParentFolder(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeTchopperBounded: the Tchopper log (244 services that failed
+// to start, each a PORT_UNKNOWN) prints within 25 terminal lines, its
+// PORT_UNKNOWN findings folded into one line with no "0%".
+func TestAnalyzeTchopperBounded(t *testing.T) {
+	dir, _ := corpusText(t)
+	log := filepath.Join(filepath.Dir(dir), "evtx", "system", "mitre_T1569.002_Tchopper_7000_7009_7045_System.evtx")
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"analyze", "-o", t.TempDir(), log}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	all := stdout.String() + stderr.String()
+	if n := strings.Count(all, "\n"); n > 25 {
+		t.Errorf("%d lines, want at most 25:\n%s", n, all)
+	}
+	if !strings.Contains(all, "PORT_UNKNOWN        –  -          244 services:") || strings.Contains(all, " 0%") {
+		t.Errorf("want the 244 PORT_UNKNOWN findings on one line without a 0%% confidence:\n%s", all)
+	}
+}
