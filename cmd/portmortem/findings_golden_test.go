@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/portmortem/portmortem/correlate"
 	"github.com/portmortem/portmortem/reports"
@@ -20,7 +22,11 @@ type findingJSON = reports.JSONFinding
 // Regenerate with go test ./cmd/portmortem -run TestFindingsJSONGolden
 // -update, then read the diff.
 func TestFindingsJSONGolden(t *testing.T) {
-	golden := filepath.Join("..", "..", "testdata", "reports", "scenarios.findings.golden.json")
+	golden, err := filepath.Abs(filepath.Join("..", "..", "testdata", "reports", "scenarios.findings.golden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinScenarioTimes(t)
 	out := t.TempDir()
 	analyzeInto(t, out, scenarioDirs()...)
 	got, err := os.ReadFile(filepath.Join(out, "findings.json"))
@@ -53,6 +59,49 @@ func TestFindingsJSONGolden(t *testing.T) {
 	}
 	got = maskCatalog(t, got)
 	checkSame(t, "report", got, want, golden)
+}
+
+// pinnedTime is every scenario file's time in the golden run.
+var pinnedTime = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+
+// pinScenarioTimes makes the test run in a copy of the scenario bundles
+// whose files all have pinnedTime as their modification time, at the same
+// relative paths: a capture time taken from a file's time (a file with no
+// timestamp line) is then the same on every checkout and every day,
+// where a clone's files have the time of the clone.
+func pinScenarioTimes(t *testing.T) {
+	t.Helper()
+	root := t.TempDir()
+	src := bundlesDir()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(root, "testdata", "bundles", rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			return err
+		}
+		return os.Chtimes(dst, pinnedTime, pinnedTime)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cwd := filepath.Join(root, "cmd", "portmortem")
+	if err := os.MkdirAll(cwd, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(cwd) // bundlesDir() is now the copy
 }
 
 // maskCatalog replaces the built-in catalog's hash, which every edit of
