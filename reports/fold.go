@@ -88,6 +88,55 @@ func (c *Case) failureFolds() []failureFold {
 	return out
 }
 
+// siblingFold finds, in a failure's folds, the fold that gives its cause
+// (the best-ranked fold when it is CONFIRMED, PROBABLE or RESERVED_RANGE)
+// and the folds of its other ports that were free in the snapshot
+// (NO_CONFLICT_SEEN): a diagnosis names those ports on the cause's card
+// rather than giving each a card that reads like a second answer. cause
+// is -1 when the failure has no such pair.
+func siblingFold(c *Case, ff failureFold) (cause int, free []int) {
+	if len(ff.Folds) < 2 {
+		return -1, nil
+	}
+	switch c.Findings[ff.Folds[0].Findings[0]].Verdict {
+	case correlate.Confirmed, correlate.Probable, correlate.ReservedRange:
+	default:
+		return -1, nil
+	}
+	for n, fo := range ff.Folds[1:] {
+		if c.Findings[fo.Findings[0]].Verdict == correlate.NoConflictSeen {
+			free = append(free, n+1)
+		}
+	}
+	if len(free) == 0 {
+		return -1, nil
+	}
+	return 0, free
+}
+
+// siblings maps the findings of ports that were free beside a failure's
+// cause (siblingFold) to true, and each cause's finding to the phrase
+// naming them ("UDP 1813, 1645 and 1646"), for the tables that fold them
+// into the cause's line.
+func (c *Case) siblings() (free map[int]bool, also map[int]string) {
+	free, also = map[int]bool{}, map[int]string{}
+	for _, ff := range c.failureFolds() {
+		cause, folds := siblingFold(c, ff)
+		if cause < 0 {
+			continue
+		}
+		var idx []int
+		for _, n := range folds {
+			for _, i := range ff.Folds[n].Findings {
+				free[i] = true
+				idx = append(idx, i)
+			}
+		}
+		also[ff.Folds[cause].Findings[0]] = portsPhrase(c, idx)
+	}
+	return free, also
+}
+
 // portsPhrase names the ports of findings in prose, grouped by protocol:
 // "UDP 1812", "UDP 1813, 1645 and 1646", "TCP 80 and UDP 80".
 func portsPhrase(c *Case, idx []int) string {

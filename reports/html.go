@@ -170,7 +170,12 @@ type htmlRemedy struct {
 type htmlCard struct {
 	ID, Class, Verdict, Confidence, Meaning string
 	Service, Ports, Time, Culprit           string
-	Count                                   int
+	// AlsoNeeds names the failure's other ports, free in the snapshot,
+	// when this card gives the failure's cause: they take no card of
+	// their own ("Also needs UDP 1813, 1645 and 1646: free in the
+	// snapshot.").
+	AlsoNeeds string
+	Count     int
 }
 
 type htmlTable struct {
@@ -461,7 +466,11 @@ func newHTMLCards(c *Case, folds []failureFold) (cards []htmlCard, more []htmlVe
 	var gs []*group
 	byKey := map[string]*group{}
 	for _, ff := range folds {
-		for _, fo := range ff.Folds {
+		cause, free := siblingFold(c, ff)
+		for n, fo := range ff.Folds {
+			if cause >= 0 && slices.Contains(free, n) {
+				continue // told on the cause's card
+			}
 			f := &c.Findings[fo.Findings[0]]
 			ports := portsLabel(c, fo.Findings)
 			k := strings.Join([]string{string(f.Verdict), serviceLabel(f), ports, ownerLabel(f), string(f.Rule)}, "\x00")
@@ -472,6 +481,13 @@ func newHTMLCards(c *Case, folds []failureFold) (cards []htmlCard, more []htmlVe
 					rank: verdictRank(f.Verdict), from: f.FailureTime, to: f.FailureTime}
 				byKey[k] = g
 				gs = append(gs, g)
+				if n == cause {
+					var idx []int
+					for _, m := range free {
+						idx = append(idx, ff.Folds[m].Findings...)
+					}
+					g.card.AlsoNeeds = "Also needs " + portsPhrase(c, idx) + ": free in the snapshot."
+				}
 			}
 			g.card.Count++
 			g.findings += len(fo.Findings)

@@ -304,9 +304,13 @@ func TestHTMLFolds(t *testing.T) {
 	if got := strings.Count(page, "<li>Internet Authentication Service (IAS) failed at"); got != 1 {
 		t.Errorf("the failure's first reason is shown %d times, want 1", got)
 	}
-	// Two cards, one per fold, and one summary for the one failure.
-	if got := strings.Count(page, `<article class="card `); got != 2 {
-		t.Errorf("%d cards, want 2", got)
+	// One card, the cause's, naming the free sibling ports (issue 12,
+	// item 7), and one summary for the one failure.
+	if got := strings.Count(page, `<article class="card `); got != 1 {
+		t.Errorf("%d cards, want 1", got)
+	}
+	if !strings.Contains(page, `<p class="also">Also needs UDP 1813, 1645 and 1646: free in the snapshot.</p>`) {
+		t.Error("the CONFIRMED card does not name the free sibling ports")
 	}
 	if got := strings.Count(page, `<div class="sum `); got != 1 {
 		t.Errorf("%d summaries, want 1", got)

@@ -72,6 +72,10 @@ func WriteText(w io.Writer, c *Case, o TextOptions) error {
 	var unknown []findingGroup // PORT_UNKNOWN: one line for every service
 	unknownAt := -1
 	groups := c.groups()
+	// The ports that were free beside a failure's cause are named on the
+	// cause's line, not each on a line of its own.
+	free, also := c.siblings()
+	groups = slices.DeleteFunc(groups, func(g findingGroup) bool { return free[g.First] })
 	for _, g := range groups {
 		total += g.Count
 	}
@@ -90,7 +94,11 @@ func WriteText(w io.Writer, c *Case, o TextOptions) error {
 			continue
 		}
 		shown += g.Count
-		lines = append(lines, c.textLine(g, o))
+		line := c.textLine(g, o)
+		if ports, ok := also[g.First]; ok {
+			line += "  (also needs " + ports + ": free)"
+		}
+		lines = append(lines, line)
 	}
 	if unknownAt >= 0 {
 		if unknownAt < maxFindings {

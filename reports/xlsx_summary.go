@@ -160,12 +160,21 @@ func (x *xlsxWriter) summary() error {
 			c.line(h("Verdict"), h("Confidence"), h("Service"), h("Port"), h("Owner"), h("Rule"),
 				h(x.timeHeader("Failure time")), h("First reason"))
 			// Findings that read the same (a service failing the same way
-			// many times) are one row; the Findings sheet has each.
+			// many times) are one row, and the ports free beside a
+			// failure's cause are named on the cause's row; the Findings
+			// sheet has each.
+			free, also := k.siblings()
 			for _, g := range k.groups() {
+				if free[g.First] {
+					continue
+				}
 				f := &k.Findings[g.First]
 				reason, service := "", serviceLabel(f)
 				if len(f.Reasons) > 0 {
 					reason = f.Reasons[0]
+				}
+				if ports, ok := also[g.First]; ok {
+					reason += " Also needs " + ports + ": free in the snapshot."
 				}
 				if g.Count > 1 {
 					service += fmt.Sprintf(" (×%d, the first shown)", g.Count)
