@@ -560,3 +560,35 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLNetworkLibrarySignal: SQL Server's 17826 after its listener
+// failed is a reason on that instance's finding, never a finding of its
+// own, and not a reason on another instance's.
+func TestSQLNetworkLibrarySignal(t *testing.T) {
+	sql := func(provider string, id uint16, d time.Duration, rec uint64, data ...string) FailureRef {
+		ev := &parsers.Event{Provider: provider, EventID: id, Channel: "Application", Time: at(d), RecordID: rec}
+		for _, v := range data {
+			ev.Data = append(ev.Data, parsers.Field{Value: v})
+		}
+		return failure(t, "Application.evtx", ev)
+	}
+	in := oneBoot2008([]FailureRef{
+		sql("MSSQL$SALES", 26023, 2*time.Minute, 40, "'any'", "ipv4", "4100"),
+		sql("MSSQL$SALES", 17826, 2*time.Minute+time.Second, 41),
+		sql("MSSQL$OTHER", 26023, 3*time.Minute, 42, "'any'", "ipv4", "4200"),
+	}, nil, nil)
+	fs, _ := analyze(t, in)
+	for _, f := range fs {
+		if f.EventID == 17826 {
+			t.Errorf("17826 became a finding")
+		}
+	}
+	sales, other := findPort(t, fs, parsers.TCP, 4100), findPort(t, fs, parsers.TCP, 4200)
+	if !hasReason(sales, "MSSQL$SALES logged event 17826") || !hasEvidence(sales, "Application.evtx", 0, 41) {
+		t.Error("the SALES finding lacks the 17826 reason and evidence")
+		dumpFinding(t, sales)
+	}
+	if hasReason(other, "17826") {
+		t.Error("another instance's finding cites SALES's 17826")
+	}
+}

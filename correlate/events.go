@@ -79,8 +79,18 @@ func DecodeFailure(ev *parsers.Event) (f Failure, ok bool) {
 		ok = decodeSCM(ev, &f)
 	case isProvider(ev, "Microsoft-Windows-HttpEvent", "HTTP") && ev.EventID == 15005:
 		ok = decodeHTTP(ev, &f)
-	case isSQLServer(ev.Provider) && (ev.EventID == 26023 || ev.EventID == 17182):
+	case isSQLServer(ev.Provider) && (ev.EventID == 26023 || ev.EventID == 26024 || ev.EventID == 17182):
 		ok = decodeSQL(ev, &f)
+	case isSQLServer(ev.Provider) && (ev.EventID == 17826 || ev.EventID == 17120):
+		// The network library did not start: what follows a listener
+		// that could not bind, a reason on the instance's failure.
+		f.Kind, f.Class = KindSignal, ClassPossiblyPort
+		f.Service, f.ServiceKey = ev.Provider, ev.Provider
+		f.Message = map[uint16]string{
+			17826: "Could not start the network library because of an internal error in the network library. To determine the cause, review the errors immediately preceding this one in the error log.",
+			17120: "SQL Server could not spawn FRunCommunicationsManager thread. Check the SQL Server error log and the Windows event logs for information about possible related problems.",
+		}[ev.EventID]
+		ok = true
 	case isProvider(ev, "Apache Service") && ev.EventID == 3299:
 		ok = decodeApache(ev, &f)
 	case ev.EventID == 3015 && strings.Contains(strings.ToLower(ev.Provider), "activesync"):
@@ -330,9 +340,18 @@ func endpointText(f *Failure) string {
 	return netip.AddrPortFrom(f.Addr, f.Port).String()
 }
 
+// SQL Server's listener events come in two layouts: one rendered text
+// ("Server TCP provider failed to listen on [ 'any' <ipv4> 1433]. Tcp
+// port is already in use.", "TDSSNIClient initialization failed with
+// error 0x2740, status code 0xa. Reason: …") or the same values as
+// separate insertion strings ('any' / ipv4 / 1433; 0x2740 or 2740 / 0xa /
+// the reason), with the reason in the server's language. The decoders
+// read the values, never the words around them.
 var (
-	sqlListenRE = regexp.MustCompile(`\[\s*'?([^'\]<]*?)'?\s*<\s*(ipv4|ipv6)\s*>\s*(\d{1,5})\s*\]`)
-	sqlErrorRE  = regexp.MustCompile(`(?i)error\s+(0x[0-9a-f]+)`)
+	// [ 'any' <ipv4> 1433] (26023), or fe80::1%6 < ipv6 > 1433 (26024).
+	sqlListenRE = regexp.MustCompile(`\[?\s*'?([^'\]\[<\s]*)'?\s*<\s*(ipv4|ipv6)\s*>\s*(\d{1,5})\s*\]?`)
+	hexCodeRE   = regexp.MustCompile(`(?i)\b0x[0-9a-f]{1,8}\b`)
+	bareHexRE   = regexp.MustCompile(`(?i)^[0-9a-f]{1,8}$`)
 )
 
 func decodeSQL(ev *parsers.Event, f *Failure) bool {
@@ -340,7 +359,7 @@ func decodeSQL(ev *parsers.Event, f *Failure) bool {
 	f.Proto = parsers.TCP
 	text := allText(ev)
 	switch ev.EventID {
-	case 26023:
+	case 26023, 26024:
 		if m := sqlListenRE.FindStringSubmatch(text); m != nil {
 			if p, err := strconv.ParseUint(m[3], 10, 16); err == nil {
 				f.Port, f.HasPort = uint16(p), true
@@ -350,15 +369,30 @@ func decodeSQL(ev *parsers.Event, f *Failure) bool {
 			}
 		} else if p, ok := lonePort(ev); ok {
 			f.Port, f.HasPort = p, true
+			if len(ev.Data) > 0 {
+				if a, err := netip.ParseAddr(strings.Trim(strings.TrimSpace(ev.Data[0].Value), "'[]")); err == nil {
+					f.Addr = a
+				}
+			}
 		}
-		f.ErrorCode, f.HasError, f.Class = 10048, true, ClassPortConflict
-		f.Message = fmt.Sprintf("Server TCP provider failed to listen on port %d. Tcp port is already in use.", f.Port)
-	case 17182:
-		m := sqlErrorRE.FindStringSubmatch(text)
-		if m == nil {
+		if ev.EventID == 26023 {
+			// "Tcp port is already in use": the event says so itself.
+			f.ErrorCode, f.HasError, f.Class = 10048, true, ClassPortConflict
+			f.Message = fmt.Sprintf("Server TCP provider failed to listen on port %d. Tcp port is already in use.", f.Port)
+			break
+		}
+		// 26024 "Server failed to listen on … Error: 0x2741." names its error.
+		code, ok := sqlError(ev, text, -1)
+		if !ok {
 			return false
 		}
-		code, _ := ParseInsertion(m[1])
+		f.ErrorCode, f.HasError, f.Class = code, true, classOf(code, true)
+		f.Message = fmt.Sprintf("Server failed to listen on %s. Error: %s.", endpointText(f), FormatCode(code))
+	case 17182:
+		code, ok := sqlError(ev, text, 0)
+		if !ok {
+			return false
+		}
 		f.ErrorCode, f.HasError = code, true
 		f.Class = classOf(code, true)
 		if f.Class != ClassPortConflict {
@@ -367,6 +401,29 @@ func decodeSQL(ev *parsers.Event, f *Failure) bool {
 		f.Message = fmt.Sprintf("TDSSNIClient initialization failed with error %s: unable to initialize the TCP/IP listener.", FormatCode(code))
 	}
 	return true
+}
+
+// sqlError finds the error code of a SQL Server listener event: an
+// insertion string that is a 0x… code, else (bareAt ≥ 0) the insertion
+// string at index bareAt read as hex without its 0x (the message file
+// may write the "0x" itself: "error 0x%1"), else the first 0x… value of
+// the rendered text.
+func sqlError(ev *parsers.Event, text string, bareAt int) (uint32, bool) {
+	for _, d := range ev.Data {
+		if v := strings.TrimSpace(d.Value); len(v) <= 10 && hexCodeRE.FindString(v) == v && v != "" {
+			return ParseInsertion(v)
+		}
+	}
+	if bareAt >= 0 && bareAt < len(ev.Data) {
+		if v := strings.TrimSpace(ev.Data[bareAt].Value); bareHexRE.MatchString(v) {
+			c, err := strconv.ParseUint(v, 16, 32)
+			return uint32(c), err == nil
+		}
+	}
+	if m := hexCodeRE.FindString(text); m != "" {
+		return ParseInsertion(m)
+	}
+	return 0, false
 }
 
 // lonePort returns the one insertion string that is a port number, for
@@ -415,9 +472,12 @@ func decodeApache(ev *parsers.Event, f *Failure) bool {
 	return true
 }
 
+// Exchange's 3015 gives its values in brackets in any language: "UDP
+// port [2883]", "UDP-Port [2883]", "port UDP [2883]"; "Error code
+// [0x80004005]", "Fehlercode [0x80004005]".
 var (
-	bracketPortRE = regexp.MustCompile(`(?i)(udp|tcp) port \[(\d{1,5})\]`)
-	bracketCodeRE = regexp.MustCompile(`(?i)error code \[(0x[0-9a-f]+)\]`)
+	bracketPortRE = regexp.MustCompile(`(?i)\b(udp|tcp)\b[^\[\]]{0,24}\[(\d{1,5})\]`)
+	bracketCodeRE = regexp.MustCompile(`(?i)\[(0x[0-9a-f]{1,8})\]`)
 )
 
 func decodeExchange(ev *parsers.Event, f *Failure) bool {

@@ -95,6 +95,36 @@ func TestDecodeFailureBindErrors(t *testing.T) {
 			true, KindBindError, "MSSQLSERVER", parsers.TCP, "", 1433, 10048, ClassPortConflict},
 		{"sql_17182", &parsers.Event{Provider: "MSSQL$SQLEXPRESS", EventID: 17182, Data: []parsers.Field{{Value: "TDSSNIClient initialization failed with error 0x2740, status code 0xa. Reason: Unable to initialize the TCP/IP listener."}}},
 			true, KindBindError, "MSSQL$SQLEXPRESS", parsers.TCP, "", 0, 10048, ClassPortConflict},
+		// The same SQL Server events as separate insertion strings, and
+		// rendered in another language: the values decide, not the words.
+		// (The French and German sentences stand for a translation. The
+		// 26024 text and the 17182 → 17826 sequence are as a user pasted
+		// them from Event Viewer in a public note on MSSQLSERVER not
+		// starting after a VMware snapshot rollback; 17182's format,
+		// "TDSSNIClient initialization failed with error 0x%lx, status
+		// code 0x%lx. Reason: %S_MSG %.*ls", is sys.messages' as
+		// Microsoft's SQL Server error-message lists print it; status
+		// codes 0x07–0x1E are TCP/IP, Microsoft docs ms365392.)
+		{"sql_26023_insertions", &parsers.Event{Provider: "MSSQLSERVER", EventID: 26023, Data: []parsers.Field{{Value: "'any'"}, {Value: "ipv4"}, {Value: "1433"}}},
+			true, KindBindError, "MSSQLSERVER", parsers.TCP, "", 1433, 10048, ClassPortConflict},
+		{"sql_26023_german", &parsers.Event{Provider: "MSSQLSERVER", EventID: 26023, Message: "Der Server-TCP-Anbieter konnte nicht an [ '10.0.0.7' <ipv4> 1433] lauschen. Der TCP-Port wird bereits verwendet."},
+			true, KindBindError, "MSSQLSERVER", parsers.TCP, "10.0.0.7", 1433, 10048, ClassPortConflict},
+		{"sql_17182_insertions", &parsers.Event{Provider: "MSSQLSERVER", EventID: 17182, Data: []parsers.Field{{Value: "0x2740"}, {Value: "0xa"}, {Value: "Unable to initialize the TCP/IP listener."}}},
+			true, KindBindError, "MSSQLSERVER", parsers.TCP, "", 0, 10048, ClassPortConflict},
+		{"sql_17182_insertions_bare_hex", &parsers.Event{Provider: "MSSQLSERVER", EventID: 17182, Data: []parsers.Field{{Value: "271d"}, {Value: "a"}, {Value: "Impossible d'initialiser l'écouteur TCP/IP."}}},
+			true, KindBindError, "MSSQLSERVER", parsers.TCP, "", 0, 10013, ClassPortConflict},
+		{"sql_17182_french", &parsers.Event{Provider: "MSSQLSERVER", EventID: 17182, Message: "L'initialisation de TDSSNIClient a échoué avec l'erreur 0x2740, code d'état 0xa. Raison : impossible d'initialiser l'écouteur TCP/IP."},
+			true, KindBindError, "MSSQLSERVER", parsers.TCP, "", 0, 10048, ClassPortConflict},
+		{"sql_17182_not_port", &parsers.Event{Provider: "MSSQLSERVER", EventID: 17182, Message: "TDSSNIClient initialization failed with error 0xd, status code 0x4. Reason: All protocols are disabled. The data is invalid."},
+			false, "", "", "", "", 0, 0, ""},
+		{"sql_26024", &parsers.Event{Provider: "MSSQLSERVER", EventID: 26024, Message: "Server failed to listen on fe80::8145:ac41:7d9f:556%6 < ipv6 > 1433. Error: 0x2741. To proceed, notify your system administrator."},
+			true, KindBindError, "MSSQLSERVER", parsers.TCP, "fe80::8145:ac41:7d9f:556%6", 1433, 10049, ClassNotPort},
+		{"sql_26024_insertions", &parsers.Event{Provider: "MSSQLSERVER", EventID: 26024, Data: []parsers.Field{{Value: "10.0.0.7"}, {Value: "ipv4"}, {Value: "1433"}, {Value: "0x2740"}}},
+			true, KindBindError, "MSSQLSERVER", parsers.TCP, "10.0.0.7", 1433, 10048, ClassPortConflict},
+		{"sql_17826_signal", &parsers.Event{Provider: "MSSQL$SALES", EventID: 17826},
+			true, KindSignal, "MSSQL$SALES", "", "", 0, 0, ClassPossiblyPort},
+		{"exchange_3015_german", &parsers.Event{Provider: "Server ActiveSync", EventID: 3015, Message: "IP-basiertes AUTD konnte nicht initialisiert werden. Fehlercode [0x80004005]. Stellen Sie sicher, dass keine anderen Anwendungen an UDP-Port [2883] gebunden sind."},
+			true, KindBindError, "Exchange ActiveSync (AUTD)", parsers.UDP, "", 2883, 0x80004005, ClassPortConflict},
 		{"apache_3299", &parsers.Event{Provider: "Apache Service", EventID: 3299, Data: []parsers.Field{
 			{Value: "The Apache service named"}, {Value: "Apache2.4"}, {Value: "reported the following error:\r\n>>>"},
 			{Value: "(OS 10048)Only one usage of each socket address (protocol/network address/port) is normally permitted.  : AH00072: make_sock: could not bind to address 0.0.0.0:80"}}},

@@ -42,6 +42,11 @@ func (a *analysis) relatedSignals(c *incident, p neededPort) ([]signalReason, []
 				continue
 			}
 			rs = append(rs, signalReason{f.EventID, fmt.Sprintf("Tcpip logged event %d at %s: ephemeral %s ports ran out in this boot, which makes binds fail on its own.", f.EventID, fmtTime(f.Time), f.Proto)})
+		case (f.EventID == 17826 || f.EventID == 17120) && isSQLServer(f.Provider):
+			if !strings.EqualFold(c.key, f.ServiceKey) && !slices.ContainsFunc(c.names(), func(n string) bool { return strings.EqualFold(n, f.ServiceKey) }) {
+				continue
+			}
+			rs = append(rs, signalReason{f.EventID, fmt.Sprintf("%s logged event %d at %s: its network library did not start, which is what a TCP listener that could not bind leads to.", f.ServiceKey, f.EventID, fmtTime(f.Time))})
 		case f.EventID == 4227:
 			if p.Proto != parsers.TCP {
 				continue
