@@ -498,11 +498,29 @@ func decodeExchange(ev *parsers.Event, f *Failure) bool {
 	return true
 }
 
+// addrRE finds IPv4 and IPv6 literals in a text.
+var addrRE = regexp.MustCompile(`\b(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})\b`)
+
+// firstAddr returns the first IP address literal of s.
+func firstAddr(s string) (netip.Addr, bool) {
+	for _, m := range addrRE.FindAllString(s, -1) {
+		if a, err := netip.ParseAddr(m); err == nil {
+			return a, true
+		}
+	}
+	return netip.Addr{}, false
+}
+
 func decodeDNS(ev *parsers.Event, f *Failure) bool {
 	f.Service, f.ServiceKey = "DNS Server", "DNS"
-	addrText := param(ev, 1)
-	if a, err := netip.ParseAddr(strings.TrimSpace(addrText)); err == nil {
+	// The address is the first insertion string; an export or a pasted
+	// event gives only the rendered text, in the server's language, with
+	// the address somewhere in it.
+	addrText := strings.TrimSpace(param(ev, 1))
+	if a, err := netip.ParseAddr(addrText); err == nil {
 		f.Addr = a
+	} else if a, ok := firstAddr(allText(ev)); ok {
+		f.Addr, addrText = a, a.String()
 	}
 	if dw := binaryDWORDs(ev.Binary); len(dw) > 0 {
 		f.ErrorCode, f.HasError = dw[0], true

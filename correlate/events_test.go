@@ -140,6 +140,12 @@ func TestDecodeFailureBindErrors(t *testing.T) {
 			true, KindBindError, "Exchange ActiveSync (AUTD)", parsers.UDP, "", 2883, 0x80004005, ClassPortConflict},
 		{"dns_407", &parsers.Event{Provider: "Microsoft-Windows-DNS-Server-Service", EventID: 407, Data: []parsers.Field{{Name: "param1", Value: "10.0.0.5"}}, Binary: "40270000"},
 			true, KindBindError, "DNS Server", parsers.UDP, "10.0.0.5", 53, 10048, ClassPortConflict},
+		// Rendered only (an export or a paste): the address is found in the
+		// text, whatever the language around it (the German wording is ours).
+		{"dns_408_rendered_german", &parsers.Event{Provider: "Microsoft-Windows-DNS-Server-Service", EventID: 408, Message: "Der DNS-Server konnte keinen Socket für die Adresse 10.0.0.7 öffnen. Vergewissern Sie sich, dass dies eine gültige IP-Adresse auf diesem Computer ist."},
+			true, KindBindError, "DNS Server", parsers.UDP, "10.0.0.7", 53, 0, ClassPossiblyPort},
+		{"dns_404_rendered_ipv6", &parsers.Event{Provider: "DNS", EventID: 404, Message: "The DNS server could not bind a Transmission Control Protocol (TCP) socket to address fe80::1c2d:3e4f:5a6b:7c8d. The event data is the error."},
+			true, KindBindError, "DNS Server", parsers.TCP, "fe80::1c2d:3e4f:5a6b:7c8d", 53, 0, ClassPossiblyPort},
 		{"ipsec_4292", &parsers.Event{Provider: "IPSEC", EventID: 4292},
 			true, KindSignal, "IPSEC Services", parsers.UDP, "", 500, 0, ClassPortConflict},
 		{"tcpip_4231", &parsers.Event{Provider: "Tcpip", EventID: 4231},

@@ -49,16 +49,24 @@ func (c *incident) names() []string {
 
 // label is "Internet Authentication Service (IAS)".
 func (c *incident) label() string {
-	name := c.displayName()
-	switch {
-	case name == "" && c.key == "":
+	if c.displayName() == "" && c.key == "" {
 		return "An unnamed service"
-	case name == "" || strings.EqualFold(name, c.key):
-		return orDefault(name, c.key)
-	case c.key == "":
+	}
+	return ServiceLabel(c.displayName(), c.key)
+}
+
+// ServiceLabel names a service by its display name with its key name
+// when that adds something: "Netzwerkrichtlinienserver (IAS)", but "SQL
+// Server (MSSQLSERVER)" as it is, and the key alone when there is no
+// display name.
+func ServiceLabel(name, key string) string {
+	switch {
+	case name == "" || strings.EqualFold(name, key):
+		return orDefault(name, key)
+	case key == "" || strings.HasSuffix(strings.ToUpper(name), "("+strings.ToUpper(key)+")"):
 		return name
 	}
-	return name + " (" + c.key + ")"
+	return name + " (" + key + ")"
 }
 
 func classRank(c ErrorClass) int {

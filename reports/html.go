@@ -569,10 +569,7 @@ func failuresTable(_ context.Context, _ *Model, c *Case) (htmlTable, error) {
 		Head: []string{"Time (" + c.Zone.Label() + ")", "Kind", "Service", "Event", "Error", "Class", "Endpoint", "Message", "Where"}}
 	for _, r := range c.Failures {
 		f := &r.Failure
-		svc := f.Service
-		if f.ServiceKey != "" && !strings.EqualFold(f.ServiceKey, f.Service) {
-			svc += " (" + f.ServiceKey + ")"
-		}
+		svc := correlate.ServiceLabel(f.Service, f.ServiceKey)
 		t.Rows = append(t.Rows, []htmlCell{timeCell(c, f.Time, false), cellText(string(f.Kind)), cellText(svc),
 			cellText(fmt.Sprintf("%d %s", f.EventID, f.Provider)), cellText(failureError(f)), cellText(string(f.Class)),
 			cellText(failureEndpoint(f)), longCell(f.Message),

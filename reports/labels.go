@@ -21,12 +21,9 @@ func portLabel(f *correlate.Finding) string {
 }
 
 // serviceLabel renders a finding's service with its key name when that
-// differs: "Netzwerkrichtlinienserver (IAS)".
+// adds something: "Netzwerkrichtlinienserver (IAS)" (correlate.ServiceLabel).
 func serviceLabel(f *correlate.Finding) string {
-	if f.ServiceKey != "" && !strings.EqualFold(f.ServiceKey, f.Service) {
-		return f.Service + " (" + f.ServiceKey + ")"
-	}
-	return cmp.Or(f.Service, f.ServiceKey)
+	return correlate.ServiceLabel(f.Service, f.ServiceKey)
 }
 
 // ownerLabel renders a finding's owner: "dns.exe (PID 1640)", or "" when
