@@ -179,6 +179,9 @@ type remedyInput struct {
 	Range *parsers.PortRange
 	// Dynamic is the dynamic port range that applies to Proto.
 	Dynamic portRange
+	// OwnerService is the owner's service that the catalog lists on the
+	// port (a service configured for it, not one that took it by chance).
+	OwnerService string
 }
 
 func (in remedyInput) ipv6() bool { return in.Addr.IsValid() && in.Addr.Is6() && !in.Addr.Is4In6() }
@@ -355,6 +358,16 @@ func remedyFor(in remedyInput) (lines, kb []string) {
 	default: // RuleOther
 		if in.OwnerPID >= 0 {
 			add(fmt.Sprintf(`tasklist /svc /fi "PID eq %d"`, in.OwnerPID))
+		}
+		if svc := in.OwnerService; svc != "" && !strings.EqualFold(svc, in.ServiceKey) && !strings.EqualFold(svc, "lanmanserver") {
+			// A reservation would lock out the failed service too: one of
+			// the two has to go or move.
+			add(in.findLine(),
+				fmt.Sprintf("REM %s is configured for %s %d itself. Keep the service that should have the port: stop and disable the other one, or move one of them to another port.", svc, in.Proto, in.Port),
+				"net stop "+quoteArg(svc),
+				"sc config "+quoteArg(svc)+" start= disabled",
+				in.startLine())
+			break
 		}
 		add(in.findLine(),
 			"REM If that process took the port by chance (a dynamic port), reserve it so it is free at the next boot; if it needs the port itself, move one of the two services:")

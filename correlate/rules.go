@@ -139,11 +139,11 @@ func matchRule(f ruleFacts) ruleMatch {
 			"%s lies in the dynamic (ephemeral) port range %s (%s), and its holder, %s, is %s: Windows handed the port out as an ephemeral port (KB929851).",
 			portText, f.Dynamic, f.DynamicSource, f.ownerText(), how)}}
 	}
-	r := fmt.Sprintf("No known culprit pattern matches: %s holds %s.", f.ownerText(), portText)
 	if f.OwnerStatic {
-		r += fmt.Sprintf(" The catalog lists %s as a port of %s, so two services are configured for the same port.", portText, f.OwnerStaticSvc)
+		return ruleMatch{RuleOther, []string{fmt.Sprintf(
+			"%s holds %s for %s, which the catalog lists on that port: two services are configured for the same port, and whichever starts first takes it.", f.ownerText(), portText, f.OwnerStaticSvc)}}
 	}
-	return ruleMatch{RuleOther, []string{r}}
+	return ruleMatch{RuleOther, []string{fmt.Sprintf("No known culprit pattern matches: %s holds %s.", f.ownerText(), portText)}}
 }
 
 // sameProduct explains why the owner is another instance of the failed

@@ -287,6 +287,17 @@ func TestRemedies(t *testing.T) {
 				"REM Restart the server (or the process holding the port), then start the service:",
 				`net start "BlackBerry Router"`,
 			}, []string{kbReserved}},
+		// A service configured for the port: reserving it would lock out the
+		// failed service too, so the other service is stopped instead.
+		{"other_configured_service", remedyInput{Rule: RuleOther, Family: osModern, Proto: parsers.UDP, Port: 53, ServiceKey: "DNS", OwnerPID: 2412, OwnerImage: "svchost.exe", OwnerService: "SharedAccess"},
+			[]string{
+				`tasklist /svc /fi "PID eq 2412"`,
+				`netstat -ano | findstr ":53 "`,
+				"REM SharedAccess is configured for UDP 53 itself. Keep the service that should have the port: stop and disable the other one, or move one of them to another port.",
+				"net stop SharedAccess",
+				"sc config SharedAccess start= disabled",
+				"net start DNS",
+			}, nil},
 		{"other_unknown_pid", remedyInput{Rule: RuleOther, Family: osModern, Proto: parsers.UDP, Port: 69, OwnerPID: -1},
 			[]string{
 				`netstat -ano | findstr ":69 "`,

@@ -169,7 +169,11 @@ func (a *analysis) ownerVerdict(ctx context.Context, c *incident, p neededPort, 
 	m := matchRule(facts)
 	fd.Rule = m.Rule
 	fd.Reasons = append(fd.Reasons, m.Reasons...)
-	fd.Remedy, fd.KB = remedyFor(a.remedyInput(c, p, all, m.Rule, &h, nil))
+	in := a.remedyInput(c, p, all, m.Rule, &h, nil)
+	if facts.OwnerStatic {
+		in.OwnerService = facts.OwnerStaticSvc
+	}
+	fd.Remedy, fd.KB = remedyFor(in)
 	return nil
 }
 

@@ -63,3 +63,27 @@ func toCP850(t *testing.T, b []byte) []byte {
 	}
 	return out
 }
+
+// dnsSharedAccess: Windows Server 2016. The DNS Server service stops with
+// 10048 (SCM 7023, no port in the event: the catalog gives TCP and UDP
+// 53). Internet Connection Sharing (SharedAccess, in svchost.exe) runs its
+// own DNS proxy on UDP 53; TCP 53 is free. One finding names the cause
+// and says the other port is free.
+func dnsSharedAccess(t *testing.T) []bundleFile {
+	sys := newLog("System", "DNS02", 900).bootVista(at(0), "10", "0", "14393")
+	sys.scm(at(90*time.Second), 7023, "DNS", "DNS Server", "%%10048")
+	ns := append(netstatHeader(enTitle, enHeader),
+		netstatRow("TCP", "0.0.0.0:135", "0.0.0.0:0", "LISTENING", 880),
+		netstatRow("TCP", "0.0.0.0:445", "0.0.0.0:0", "LISTENING", 4),
+		netstatRow("UDP", "0.0.0.0:53", "*:*", "", 2412),
+		netstatRow("UDP", "0.0.0.0:67", "*:*", "", 2412),
+		netstatRow("UDP", "10.0.0.53:137", "*:*", "", 4))
+	return []bundleFile{
+		{"System.evtx", sys.evtx(t)},
+		{"netstat-ano.txt", crlf(append([]string{"Mon 03/02/2026  9:30:00.00"}, ns...)...)},
+		{"tasklist-svc.txt", tasklistSvc("Mon 03/02/2026  9:30:10.00", enTasklistHeader, append(basicProcs(),
+			[3]string{"svchost.exe", "880", "RpcEptMapper, RpcSs"}, [3]string{"svchost.exe", "2412", "SharedAccess"})...)},
+		{"systeminfo.txt", systeminfo("DNS02", "Microsoft Windows Server 2016 Standard",
+			"10.0.14393 N/A Build 14393", "3/2/2026, 9:00:00 AM", "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna")},
+	}
+}

@@ -51,6 +51,7 @@ func scenarios() []bundleScenario {
 		{"nps-german-2008r2", npsGerman2008R2},
 		{"disabled-service", disabledService},
 		{"sql-insertions-german", sqlInsertionsGerman},
+		{"dns-sharedaccess", dnsSharedAccess},
 	}
 }
 
