@@ -575,6 +575,7 @@ func TestSQLNetworkLibrarySignal(t *testing.T) {
 	in := oneBoot2008([]FailureRef{
 		sql("MSSQL$SALES", 26023, 2*time.Minute, 40, "'any'", "ipv4", "4100"),
 		sql("MSSQL$SALES", 17826, 2*time.Minute+time.Second, 41),
+		sql("MSSQL$SALES", 17120, 2*time.Minute+time.Second, 43),
 		sql("MSSQL$OTHER", 26023, 3*time.Minute, 42, "'any'", "ipv4", "4200"),
 	}, nil, nil)
 	fs, _ := analyze(t, in)
@@ -587,6 +588,19 @@ func TestSQLNetworkLibrarySignal(t *testing.T) {
 	if !hasReason(sales, "MSSQL$SALES logged event 17826") || !hasEvidence(sales, "Application.evtx", 0, 41) {
 		t.Error("the SALES finding lacks the 17826 reason and evidence")
 		dumpFinding(t, sales)
+	}
+	if !hasReason(sales, "17826 at 2026-03-02 08:02:01 UTC, event 17120 at") || !hasEvidence(sales, "Application.evtx", 0, 43) {
+		t.Error("the SALES finding does not give 17826 and 17120 as one reason with both events as evidence")
+		dumpFinding(t, sales)
+	}
+	n := 0
+	for _, r := range sales.Reasons {
+		if strings.Contains(r, "network library") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d network-library reasons, want 1", n)
 	}
 	if hasReason(other, "17826") {
 		t.Error("another instance's finding cites SALES's 17826")

@@ -19,6 +19,7 @@ type signalReason struct {
 func (a *analysis) relatedSignals(c *incident, p neededPort) ([]signalReason, []Evidence) {
 	var rs []signalReason
 	var evs []Evidence
+	netlib := map[string]int{} // SQL Server instance → its reason in rs
 	for _, s := range a.signals {
 		if !a.sameBoot(c, s.Failure.Time) {
 			continue
@@ -46,6 +47,12 @@ func (a *analysis) relatedSignals(c *incident, p neededPort) ([]signalReason, []
 			if !strings.EqualFold(c.key, f.ServiceKey) && !slices.ContainsFunc(c.names(), func(n string) bool { return strings.EqualFold(n, f.ServiceKey) }) {
 				continue
 			}
+			// 17826 and 17120 follow each other: one reason per instance.
+			if i, ok := netlib[f.ServiceKey]; ok {
+				rs[i].text = strings.Replace(rs[i].text, ": its network library", fmt.Sprintf(", event %d at %s: its network library", f.EventID, fmtTime(f.Time)), 1)
+				break
+			}
+			netlib[f.ServiceKey] = len(rs)
 			rs = append(rs, signalReason{f.EventID, fmt.Sprintf("%s logged event %d at %s: its network library did not start, which is what a TCP listener that could not bind leads to.", f.ServiceKey, f.EventID, fmtTime(f.Time))})
 		case f.EventID == 4227:
 			if p.Proto != parsers.TCP {
