@@ -115,6 +115,15 @@ func TestDecodeFailureBindErrors(t *testing.T) {
 			true, KindBindError, "MSSQLSERVER", parsers.TCP, "", 0, 10013, ClassPortConflict},
 		{"sql_17182_french", &parsers.Event{Provider: "MSSQLSERVER", EventID: 17182, Message: "L'initialisation de TDSSNIClient a échoué avec l'erreur 0x2740, code d'état 0xa. Raison : impossible d'initialiser l'écouteur TCP/IP."},
 			true, KindBindError, "MSSQLSERVER", parsers.TCP, "", 0, 10048, ClassPortConflict},
+		// As the SQL Server support blog of 2018-07-26 ("July 10, 2018
+		// Windows updates cause SQL startup issues due to 'TCP port is
+		// already in use' errors") quotes an ERRORLOG: an address without
+		// quotes, and a second 17182 with status 0x1 ("infrastructure
+		// error") that carries the same 0x2740.
+		{"sql_26023_unquoted_address", &parsers.Event{Provider: "MSSQLSERVER", EventID: 26023, Message: "Server TCP provider failed to listen on [ 10.20.30.40 <ipv4> 1433]. Tcp port is already in use."},
+			true, KindBindError, "MSSQLSERVER", parsers.TCP, "10.20.30.40", 1433, 10048, ClassPortConflict},
+		{"sql_17182_infrastructure", &parsers.Event{Provider: "MSSQLSERVER", EventID: 17182, Message: "TDSSNIClient initialization failed with error 0x2740, status code 0x1. Reason: Initialization failed with an infrastructure error. Check for previous errors. Only one usage of each socket address (protocol/network address/port) is normally permitted."},
+			true, KindBindError, "MSSQLSERVER", parsers.TCP, "", 0, 10048, ClassPortConflict},
 		{"sql_17182_not_port", &parsers.Event{Provider: "MSSQLSERVER", EventID: 17182, Message: "TDSSNIClient initialization failed with error 0xd, status code 0x4. Reason: All protocols are disabled. The data is invalid."},
 			false, "", "", "", "", 0, 0, ""},
 		{"sql_26024", &parsers.Event{Provider: "MSSQLSERVER", EventID: 26024, Message: "Server failed to listen on fe80::8145:ac41:7d9f:556%6 < ipv6 > 1433. Error: 0x2741. To proceed, notify your system administrator."},
