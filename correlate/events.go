@@ -443,6 +443,7 @@ func lonePort(ev *parsers.Event) (uint16, bool) {
 var (
 	apacheOSRE   = regexp.MustCompile(`\(OS (\d+)\)`)
 	apacheBindRE = regexp.MustCompile(`could not bind to address (\S+)`)
+	apacheNameRE = regexp.MustCompile(`The Apache service named (\S+) reported`)
 )
 
 func decodeApache(ev *parsers.Event, f *Failure) bool {
@@ -453,6 +454,12 @@ func decodeApache(ev *parsers.Event, f *Failure) bool {
 	}
 	f.Kind, f.Proto = KindBindError, parsers.TCP
 	f.Service = strings.TrimSpace(param(ev, 2))
+	if f.Service == "" {
+		// Rendered only (an export): Apache's message file is English.
+		if n := apacheNameRE.FindStringSubmatch(text); n != nil {
+			f.Service = n[1]
+		}
+	}
 	f.ServiceKey = f.Service
 	if ap, err := netip.ParseAddrPort(strings.TrimRight(m[1], ".,;")); err == nil {
 		f.Addr, f.Port, f.HasPort = ap.Addr(), ap.Port(), true

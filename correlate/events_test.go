@@ -142,6 +142,8 @@ func TestDecodeFailureBindErrors(t *testing.T) {
 			{Value: "The Apache service named"}, {Value: "Apache2.4"}, {Value: "reported the following error:\r\n>>>"},
 			{Value: "(OS 10013)An attempt was made to access a socket in a way forbidden by its access permissions.  : AH00072: make_sock: could not bind to address [::]:443"}}},
 			true, KindBindError, "Apache2.4", parsers.TCP, "::", 443, 10013, ClassPortConflict},
+		{"apache_rendered", &parsers.Event{Provider: "Apache Service", EventID: 3299, Message: "The Apache service named Apache2.4 reported the following error:\r\n>>> (OS 10048)Only one usage of each socket address (protocol/network address/port) is normally permitted.  : AH00072: make_sock: could not bind to address [::]:80     ."},
+			true, KindBindError, "Apache2.4", parsers.TCP, "::", 80, 10048, ClassPortConflict},
 		{"apache_other_line", &parsers.Event{Provider: "Apache Service", EventID: 3299, Data: []parsers.Field{
 			{Value: "The Apache service named"}, {Value: "Apache2.4"}, {Value: "reported the following error:\r\n>>>"}, {Value: "AH00451: no listening sockets available, shutting down"}}},
 			false, "", "", "", "", 0, 0, ""},
