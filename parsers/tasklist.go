@@ -169,7 +169,10 @@ type tasklistRun struct {
 	// proc is the /svc row waiting for its continuation lines.
 	proc     *Process
 	procLine int
-	svc      string
+	// svc collects the row's services column across continuation lines;
+	// svcCut is set once it reached maxServicesText.
+	svc    strings.Builder
+	svcCut bool
 	// held is a line that is not a row. It is reported at the next line,
 	// unless that line is a separator: then it was the header of another
 	// table (outputs concatenated into one file).
@@ -272,7 +275,15 @@ func (t *tasklistRun) tableLine(n int, text string) bool {
 		if t.proc == nil {
 			return t.fail(lineError(FormatTasklist, n, "continuation line without a process row: %q", strings.TrimSpace(text)))
 		}
-		t.svc += " " + f[2]
+		if t.svc.Len()+1+len(f[2]) > maxServicesText {
+			if t.svcCut {
+				return true
+			}
+			t.svcCut = true
+			return t.fail(lineError(FormatTasklist, n, "services of PID %d run past %d KiB of continuation lines: the rest is dropped", t.proc.PID, maxServicesText>>10))
+		}
+		t.svc.WriteByte(' ')
+		t.svc.WriteString(f[2])
 		return true
 	}
 	if !t.flush() {
@@ -294,19 +305,26 @@ func (t *tasklistRun) tableLine(n int, text string) bool {
 	t.proc = &Process{PID: pid, Image: f[0], Truncated: consoleWidth(f[0]) >= colWidth}
 	t.procLine = n
 	if len(t.cols) == 3 {
-		t.svc = f[2]
+		t.svc.WriteString(f[2])
 		return true
 	}
 	return t.flush()
 }
+
+// maxServicesText bounds the services column of one row, continuation
+// lines included: a real svchost.exe lists a few hundred names at most, and
+// joining an unbounded column line by line would cost time and memory that
+// grow with its square.
+const maxServicesText = 64 << 10
 
 // flush emits the pending process row.
 func (t *tasklistRun) flush() bool {
 	if t.proc == nil {
 		return true
 	}
-	p, line, text := t.proc, t.procLine, t.svc
-	t.proc, t.svc = nil, ""
+	p, line, text := t.proc, t.procLine, t.svc.String()
+	t.proc, t.svcCut = nil, false
+	t.svc.Reset()
 	if len(t.cols) == 3 {
 		svc, switched := t.services(p.PID, text)
 		p.Services = svc

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -395,4 +396,66 @@ func FuzzTasklist(f *testing.F) {
 		checkParseInvariants(t, tasklist{}, data)
 		tasklist{}.Sniff(data[:min(len(data), SniffLen)])
 	})
+}
+
+// tasklistContinuations is a /svc table whose second row wraps its services
+// onto n continuation lines of width cells each, then a third row.
+func tasklistContinuations(n, width int) string {
+	var b strings.Builder
+	b.WriteString("\r\nImage Name                     PID Services\r\n========================= ======== ============================================\r\n")
+	b.WriteString("System                           4 N/A\r\n")
+	b.WriteString("svchost.exe                    880 RpcSs,\r\n")
+	for i := range n {
+		name := fmt.Sprintf("Svc%d", i)
+		b.WriteString(strings.Repeat(" ", 35) + name + strings.Repeat("x", max(0, width-len(name)-1)) + ",\r\n")
+	}
+	b.WriteString("lsass.exe                      512 SamSs\r\n")
+	return b.String()
+}
+
+// TestTasklistLongContinuation: a row whose services run on for megabytes
+// is cut at maxServicesText with one warning naming its line and PID; the
+// services before the cut and the rows after it are kept. (Joining the
+// lines one by one used to cost time growing with the square of the
+// column: 16 MB took 12 s, see BENCHMARKS.md.)
+func TestTasklistLongContinuation(t *testing.T) {
+	recs, errs := tasktcpParse(t, tasklist{}, tasklistContinuations(4000, 4000))
+	if len(errs) != 1 || errs[0].Line != 6+maxServicesText/4001 || !strings.Contains(errs[0].Error(), "PID 880") {
+		t.Fatalf("errors = %v, want one at line %d naming PID 880", errs, 6+maxServicesText/4001)
+	}
+	var got []int
+	for _, r := range recs {
+		if r.Kind != KindProcess {
+			continue
+		}
+		got = append(got, r.Process.PID)
+		if r.Process.PID == 880 {
+			if n := len(r.Process.Services); n != 1+maxServicesText/4001 || r.Process.Services[0] != "RpcSs" {
+				t.Errorf("PID 880 keeps %d services (first %q), want %d", n, r.Process.Services[0], 1+maxServicesText/4001)
+			}
+		}
+	}
+	if !reflect.DeepEqual(got, []int{4, 880, 512}) {
+		t.Errorf("PIDs = %v, want [4 880 512]", got)
+	}
+}
+
+// BenchmarkTasklistContinuation reads 16 MB of continuation lines against
+// a baseline of the same bytes as ordinary rows (BENCHMARKS.md).
+func BenchmarkTasklistContinuation(b *testing.B) {
+	cont := tasklistContinuations(4000, 4000)
+	var rows strings.Builder
+	rows.WriteString("\r\nImage Name                     PID Services\r\n========================= ======== ============================================\r\n")
+	for i := 0; rows.Len() < len(cont); i++ {
+		fmt.Fprintf(&rows, "svchost.exe               %8d %s\r\n", 1000+i, strings.Repeat("x", 3960))
+	}
+	for _, c := range []struct{ name, data string }{{"rows", rows.String()}, {"continuations", cont}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.data)))
+			for b.Loop() {
+				for range (tasklist{}).Parse(context.Background(), strings.NewReader(c.data)) {
+				}
+			}
+		})
+	}
 }
