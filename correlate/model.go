@@ -135,11 +135,19 @@ type ProcessRef struct {
 	CapturedLocal bool
 }
 
-// RangeRef is an excluded or dynamic port range with its evidence.
+// RangeRef is an excluded or dynamic port range with its evidence and
+// the capture time of the netsh table it was read from: every row of one
+// artifact shares it, and it puts the table in a boot session (dynamic
+// reservations are re-created at each boot).
 type RangeRef struct {
 	Artifact string
 	Line     int
 	Range    parsers.PortRange
+	// CapturedAt, CaptureSource and CapturedLocal are the artifact's
+	// capture time, as for Snapshot; CapturedAt is zero when unknown.
+	CapturedAt    time.Time
+	CaptureSource parsers.CaptureSource
+	CapturedLocal bool
 }
 
 // FailureRef is a decoded failure with the artifact it came from.
