@@ -282,6 +282,9 @@ func (a *analysis) rangeNotes(c *incident, p neededPort, l rangeLookup, fd *Find
 			break
 		}
 		out = append(out, a.staleReason(c, p, h))
+		ev := rangeEvidence(*h.ref, p.Proto)
+		ev.Claim = strings.TrimSuffix(ev.Claim, ".") + ", in a table of another boot: not evidence for the failure's boot."
+		fd.Evidence = append(fd.Evidence, ev)
 	}
 	if len(l.stale) > 0 && fd.Verdict == NoConflictSeen && a.incidentWin32(c) == 10013 {
 		fd.Confidence *= 0.8

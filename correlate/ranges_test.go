@@ -65,7 +65,7 @@ func TestRangesBelongToABoot(t *testing.T) {
 		{name: "table_of_other_boot", mutate: func(*Input) {}, port: 1433, verdict: NoConflictSeen, minConf: 0.45, maxConf: 0.5,
 			reasons: []string{"The range table excluded-tcp-monday.txt was taken 23 h 2 min before the failure", "in boot session 1, and the failure happened in boot session 2: another boot",
 				"not evidence of an exclusion in the failure's boot", "a reservation in the failure's boot cannot be ruled out"},
-			coverage: StatusPartial},
+			evidence: "excluded-tcp-monday.txt", coverage: StatusPartial},
 		{name: "table_removed", mutate: func(in *Input) { in.Ranges = nil }, port: 1433, verdict: NoConflictSeen, minConf: 0.55, maxConf: 0.65,
 			reasons: []string{"excluded port ranges for TCP were not collected"}, coverage: StatusMissing},
 		{name: "table_moved_into_failure_boot", mutate: func(in *Input) {

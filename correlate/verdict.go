@@ -19,6 +19,7 @@ func (a *analysis) portFinding(ctx context.Context, c *incident, p neededPort, a
 	fd.Evidence = append(fd.Evidence, p.Ev...)
 	signalReasons, signalEv := a.relatedSignals(c, p)
 	rl := a.lookupRange(c, rangeExcluded, p.Proto, p.Port, p.Addr)
+	a.lookupRange(c, rangeDynamic, p.Proto, p.Port, p.Addr) // notes a dynamicport table of another boot for coverage
 
 	if len(a.snaps) == 0 && rl.hit != nil && a.reservedWithoutSnapshot(c, p, rl.hit) {
 		a.rangeVerdict(c, p, all, nil, rl.hit, &fd)

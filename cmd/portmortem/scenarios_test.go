@@ -50,6 +50,8 @@ func scenarios() []bundleScenario {
 		{"ipsec-blockmode", ipsecBlockMode},
 		{"nps-german-2008r2", npsGerman2008R2},
 		{"disabled-service", disabledService},
+		{"hyperv-stale-ranges", hypervStaleRanges},
+		{"docker-netsh-only", dockerNetshOnly},
 	}
 }
 
