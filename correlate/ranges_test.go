@@ -255,6 +255,21 @@ func TestReservedRangeWithoutSnapshot(t *testing.T) {
 			in.Failures[1].Failure.ErrorCode = 10048
 		}, 8080, PortSourceEvent, NoSnapshot, RuleExcludedRange, 0,
 			[]string{"10048 (address in use)", "without a socket snapshot the range does not explain it"}},
+		{"scm_7023_10013_catalog_port", func(in *Input) {
+			in.Failures = []FailureRef{failure(t, sysEvtx, scmAt(at(3*time.Minute), 8420, 7023, "Tomcat9", "Apache Tomcat 9.0 Tomcat9", "%%10013"))}
+		}, 8080, PortSourceCatalog, ReservedRange, RuleExcludedRange, 0.9,
+			[]string{"No socket snapshot was supplied, and none is needed", "excluded port range 8039-8138"}},
+		{"scm_7024_exit_code_catalog_port", func(in *Input) {
+			in.Failures = []FailureRef{failure(t, sysEvtx, scmAt(at(3*time.Minute), 8420, 7024, "Tomcat9", "Apache Tomcat 9.0 Tomcat9", "%%1"))}
+		}, 8080, PortSourceCatalog, ReservedRange, RuleExcludedRange, 0.45,
+			[]string{"No socket snapshot was supplied, and none is needed"}},
+		// SQL Server names the port in 26024 with the same 0x271d.
+		{"sql_26024_access_denied_event_port", func(in *Input) {
+			in.Failures = []FailureRef{failure(t, "Application.evtx", &parsers.Event{Provider: "MSSQLSERVER", EventID: 26024, Channel: "Application", Time: at(4 * time.Minute), RecordID: 612,
+				Data: []parsers.Field{{Value: "Server failed to listen on 'any' <ipv4> 1450. Error: 0x271d. To proceed, notify your system administrator."}}}),
+				sql17182(t, at(4*time.Minute), 613)}
+		}, 1450, PortSourceEvent, ReservedRange, RuleExcludedRange, 0.85,
+			[]string{"No socket snapshot was supplied, and none is needed", "excluded port range 1383-1482"}},
 		{"unknown_error_catalog_port", func(in *Input) {
 			in.Failures = []FailureRef{failure(t, sysEvtx, scmAt(at(3*time.Minute), 8420, 7034, "MSSQLSERVER", "SQL Server (MSSQLSERVER)", "1"))}
 		}, 1433, PortSourceCatalog, ReservedRange, RuleExcludedRange, 0.45,
