@@ -306,3 +306,73 @@ func TestReservedRangeWithoutSnapshot(t *testing.T) {
 		})
 	}
 }
+
+// TestRangeTablesOddInput: odd tables never crash the analysis and give
+// findings in bounds.
+func TestRangeTablesOddInput(t *testing.T) {
+	far := time.Date(30827, 12, 31, 0, 0, 0, 0, time.UTC)
+	odd := []RangeRef{
+		{Range: parsers.PortRange{Kind: "excluded", Start: 1400, End: 1500}, CapturedAt: at(time.Hour), CapturedLocal: true, CaptureSource: parsers.CaptureZipDOS},
+		{Artifact: "a.txt", Range: parsers.PortRange{Kind: "excluded", Start: 1433, End: 1433}, CapturedAt: far},
+		{Artifact: "a.txt", Range: parsers.PortRange{Kind: "dynamic", Start: 2000, End: 1000}, CapturedAt: at(-time.Hour)}, // same artifact, another time
+		{Artifact: "b.txt", Range: parsers.PortRange{Kind: "excluded", Proto: "SCTP", Start: 0, End: 65535, Administered: true}},
+		{Artifact: "c.txt", Range: parsers.PortRange{Kind: "", Start: 1433, End: 1433}, CapturedAt: at(time.Minute)},
+	}
+	for _, snaps := range []bool{true, false} {
+		in := dockerNetshOnly(t)
+		in.Ranges = odd
+		in.Boots = append(in.Boots, BootRef{Boot: BootMarker{Kind: BootStart, EventID: 12, BootTime: far}})
+		if snaps {
+			in.Snapshots = hypervStaleRanges(t).Snapshots
+			in.Owners = &fakeOwners{}
+		}
+		fs, cov := analyze(t, in)
+		if len(fs) == 0 || len(cov) == 0 {
+			t.Fatalf("snapshots %v: %d findings, %d coverage entries", snaps, len(fs), len(cov))
+		}
+		for _, f := range fs {
+			if f.Verdict == "" || f.Confidence < 0 || f.Confidence > 1 || len(f.Reasons) == 0 {
+				t.Errorf("bad finding %+v", f)
+			}
+		}
+	}
+}
+
+// FuzzRangeBoots places excluded ranges of either kind at arbitrary times
+// around two boots: whatever the times, a RESERVED_RANGE without a
+// snapshot rests on a range of the failure's boot or an administered one.
+func FuzzRangeBoots(f *testing.F) {
+	f.Add(int64(40), false, int64(-90), true, int64(0))
+	f.Add(int64(-60), false, int64(-60), false, int64(-30))
+	f.Add(int64(0), true, int64(5), false, int64(2))
+	f.Fuzz(func(t *testing.T, t1 int64, adm1 bool, t2 int64, adm2 bool, fail int64) {
+		minute := func(m int64) time.Time { return at(time.Duration(m%100000) * time.Minute) }
+		in := dockerNetshOnly(t)
+		in.Failures = []FailureRef{sql17182(t, minute(fail), 611)}
+		in.Boots = []BootRef{boot12(sysEvtx, at(-24*time.Hour), 8000), boot12(sysEvtx, at(0), 8400)}
+		in.Ranges = append(
+			inTable(minute(t1), parsers.CaptureTimestampLine, RangeRef{Artifact: "one.txt", Line: 7, Range: parsers.PortRange{Kind: "excluded", Proto: parsers.TCP, Start: 1400, End: 1450, Administered: adm1}}),
+			inTable(minute(t2), parsers.CaptureTimestampLine, RangeRef{Artifact: "two.txt", Line: 7, Range: parsers.PortRange{Kind: "excluded", Proto: parsers.TCP, Start: 1430, End: 1440, Administered: adm2}})...)
+		fs, _, err := Analyze(t.Context(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sessions := BuildSessions(in.Boots)
+		fs0 := sessions.At(in.Failures[0].Failure.Time)
+		for _, fd := range fs {
+			if fd.Port != 1433 || fd.Verdict != ReservedRange {
+				continue
+			}
+			ok := false
+			for _, r := range in.Ranges {
+				if slices.ContainsFunc(fd.Evidence, func(e Evidence) bool { return e.Artifact == r.Artifact }) &&
+					(r.Range.Administered || fs0 >= 0 && sessions.At(r.CapturedAt) == fs0) {
+					ok = true
+				}
+			}
+			if !ok {
+				t.Errorf("RESERVED_RANGE without a snapshot rests on no range of the failure's boot: %+v", fd.Evidence)
+			}
+		}
+	})
+}
