@@ -327,6 +327,13 @@ func (a *analysis) reservedWithoutSnapshot(c *incident, p neededPort, h *rangeHi
 	return (c.class == ClassUnknown || c.class == ClassPossiblyPort) && (p.Source == PortSourceCatalog || p.Source == PortSourceEvent)
 }
 
+// rangeOverrulesOwner reports whether an excluded range of the failure's
+// own boot outweighs an owner seen in a snapshot of another boot: in the
+// failure's boot nobody could hold a port inside an excluded range.
+func rangeOverrulesOwner(l rangeLookup, o *observation) bool {
+	return l.hit != nil && l.hit.boot == tableOwnBoot && (o.tier == tierLater || o.tier == tierEarlier)
+}
+
 // notReservedReason says why a range that holds the port gives no
 // RESERVED_RANGE without a socket snapshot.
 func (a *analysis) notReservedReason(c *incident, h *rangeHit) string {

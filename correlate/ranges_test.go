@@ -376,3 +376,35 @@ func FuzzRangeBoots(f *testing.F) {
 		}
 	})
 }
+
+// TestRangeOfFailureBootOutweighsOwnerOfAnotherBoot (issue 12, item 1):
+// an owner in a snapshot of a later boot does not outweigh an excluded
+// range of the failure's boot; with the table in another boot it does.
+func TestRangeOfFailureBootOutweighsOwnerOfAnotherBoot(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		table   time.Time
+		verdict Verdict
+		reason  string
+	}{
+		{"table_of_failure_boot", at(20 * time.Minute), ReservedRange, "so no process could hold it then"},
+		{"table_of_later_boot", at(26 * time.Hour), Probable, "PIDs are not comparable across boots"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := dockerNetshOnly(t)
+			in.Failures = in.Failures[2:] // SQL Server, 1433 from the catalog
+			in.Boots = append(in.Boots, boot12(sysEvtx, at(25*time.Hour), 8900))
+			in.Snapshots = []Snapshot{{ID: 1, Artifact: netstat, Format: parsers.FormatNetstat, CapturedAt: at(26 * time.Hour), CaptureSource: parsers.CaptureTimestampLine}}
+			in.Owners = &fakeOwners{refs: []SocketRef{listen(1, 5, "0.0.0.0:1433", 2400)}}
+			for i := range in.Ranges {
+				in.Ranges[i].CapturedAt = tt.table
+			}
+			fs, _ := analyze(t, in)
+			f := findPort(t, fs, parsers.TCP, 1433)
+			if f.Verdict != tt.verdict || !hasReason(f, tt.reason) {
+				t.Errorf("got %s, want %s with a reason containing %q", f.Verdict, tt.verdict, tt.reason)
+				dumpFinding(t, f)
+			}
+		})
+	}
+}

@@ -82,7 +82,7 @@ func (a *analysis) portFinding(ctx context.Context, c *incident, p neededPort, a
 	}
 
 	switch {
-	case len(chosen.owners) > 0:
+	case len(chosen.owners) > 0 && !rangeOverrulesOwner(rl, chosen):
 		if err := a.ownerVerdict(ctx, c, p, all, chosen, &fd); err != nil {
 			return Finding{}, err
 		}
@@ -228,11 +228,16 @@ func (a *analysis) rangeVerdict(c *incident, p neededPort, all []neededPort, o *
 		kind = "an administered exclusion (*: added on purpose with netsh or by an installer)"
 	}
 	fd.Verdict = ReservedRange
-	if o != nil {
+	switch {
+	case o != nil && len(o.owners) > 0:
+		fd.Reasons = append(fd.Reasons, fmt.Sprintf(
+			"In the failure's boot %s %d lay in the excluded port range %d-%d, %s, so no process could hold it then, and a bind to it fails with 10013 (WSAEACCES). Snapshot %s, of another boot, shows %s holding it, which says nothing of the failure's boot.",
+			p.Proto, p.Port, rng.Start, rng.End, kind, o.snap.Artifact, o.owners[0].describe()))
+	case o != nil:
 		fd.Reasons = append(fd.Reasons, fmt.Sprintf(
 			"Nothing held %s %d in snapshot %s, and it lies in the excluded port range %d-%d, %s. A bind to a port in an excluded range fails with 10013 (WSAEACCES) while netstat shows no owner.",
 			p.Proto, p.Port, o.snap.Artifact, rng.Start, rng.End, kind))
-	} else {
+	default:
 		fd.Reasons = append(fd.Reasons, fmt.Sprintf(
 			"No socket snapshot was supplied, and none is needed: %s %d lies in the excluded port range %d-%d, %s. No process can hold a port inside an excluded range (Windows refuses to exclude a port in use, and WinNAT reserves only free blocks), and a bind to it fails with 10013 (WSAEACCES).",
 			p.Proto, p.Port, rng.Start, rng.End, kind))
