@@ -96,6 +96,11 @@ type analysis struct {
 	osLabel  string
 	snaps    []placedSnapshot
 	noPorts  []Snapshot
+	// tables are the netsh artifacts, placed in their boots (ranges.go).
+	tables []*rangeTable
+	// staleTables are "kind artifact" keys of tables of another boot
+	// that a failure could not use, for coverage.
+	staleTables []string
 	// procBySnap are process refs of socket snapshots (netstat -b, or a
 	// tasklist the store tied to the snapshot).
 	procBySnap  map[int64][]ProcessRef
@@ -153,6 +158,7 @@ func newAnalysis(in Input) (*analysis, error) {
 		socketIDs[s.ID] = true
 		a.snaps = append(a.snaps, a.place(s))
 	}
+	a.placeTables()
 	if len(a.snaps) > 0 && in.Owners == nil {
 		return nil, errNoOwners
 	}

@@ -74,9 +74,18 @@ func TestAnalyzeVerdictsAndRules(t *testing.T) {
 				{Value: "(OS 10048)Only one usage of each socket address (protocol/network address/port) is normally permitted.  : AH00072: make_sock: could not bind to address 10.0.0.5:443"}}}
 			return oneBoot2008([]FailureRef{failure(t, "Application.evtx", ev)}, []SocketRef{listen(1, 12, "127.0.0.1:443", 900), listen(1, 13, "0.0.0.0:443", 4)}, nil)
 		}, parsers.TCP, 443, Confirmed, RuleHTTPSys, "PID 4 (System) held TCP 0.0.0.0:443"},
+		// A port inside an excluded range of the failure's boot has no owner (issue 12, item 2).
 		{"no_snapshot_but_excluded_range", func(t *testing.T) Input {
 			in := winnatExcluded(t)
 			in.Snapshots = nil
+			return in
+		}, parsers.TCP, 10000, ReservedRange, RuleExcludedRange, "No socket snapshot was supplied, and none is needed: TCP 10000 lies in the excluded port range 9948-10047"},
+		{"no_snapshot_range_table_of_unknown_boot", func(t *testing.T) Input {
+			in := winnatExcluded(t)
+			in.Snapshots = nil
+			for i := range in.Ranges {
+				in.Ranges[i].CapturedAt = time.Time{}
+			}
 			return in
 		}, parsers.TCP, 10000, NoSnapshot, RuleExcludedRange, "lies in the excluded port range 9948-10047"},
 		{"reserved_range_with_10048_is_weaker", func(t *testing.T) Input {

@@ -185,6 +185,7 @@ func (a *analysis) finishCoverage(findings []Finding) {
 	if a.localNoOffset {
 		a.cov.set(CheckUTCOffset, StatusMissing, "Some times are the host's local time (zip DOS times, Get-NetTCPConnection CreationTime) and its UTC offset is unknown: they were not compared with event times.")
 	}
+	a.rangeCoverage()
 	if a.historyFailed {
 		a.cov.set(CheckHistory, StatusMissing, "Ports a service's process held in earlier snapshots could not be read (the owner lookup cannot list a process's sockets).")
 	}

@@ -47,6 +47,10 @@
 //   - snapshots.go: snapshots placed in time and boot session, whether
 //     their capture time is trusted (by parsers.CaptureSource), and the
 //     order they are tried in for an incident.
+//   - ranges.go: netsh tables (excludedportrange, dynamicport) placed in
+//     their boot session like snapshots, and which of their ranges count
+//     for a failure: its own boot's table decides, administered ranges
+//     apply across boots, dynamic ones of another boot do not.
 //   - owners.go: who held a port in a snapshot (observe), and the PID to
 //     image and services mapping from the snapshot or a process listing.
 //   - verdict.go: the verdict for one needed port (portFinding): CONFIRMED

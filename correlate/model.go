@@ -19,7 +19,9 @@ const (
 	// uncertain, or the port comes from the catalog only.
 	Probable Verdict = "PROBABLE"
 	// ReservedRange: no owner, and the port lies in an excluded port range
-	// (the bind fails with 10013 and netstat shows nobody).
+	// of the failure's boot, or an administered one (the bind fails with
+	// 10013 and netstat shows nobody). It needs no socket snapshot: a port
+	// inside an excluded range cannot have an owner.
 	ReservedRange Verdict = "RESERVED_RANGE"
 	// NoConflictSeen: the port was free in the snapshot: not this problem.
 	NoConflictSeen Verdict = "NO_CONFLICT_SEEN"
@@ -27,7 +29,8 @@ const (
 	PortUnknown Verdict = "PORT_UNKNOWN"
 	// NotPortRelated: the error names another cause.
 	NotPortRelated Verdict = "NOT_PORT_RELATED"
-	// NoSnapshot: there is no socket snapshot to look in.
+	// NoSnapshot: there is no socket snapshot to look in, and no excluded
+	// range of the failure's boot explains the failure.
 	NoSnapshot Verdict = "NO_SNAPSHOT"
 )
 
@@ -135,11 +138,19 @@ type ProcessRef struct {
 	CapturedLocal bool
 }
 
-// RangeRef is an excluded or dynamic port range with its evidence.
+// RangeRef is an excluded or dynamic port range with its evidence and
+// the capture time of the netsh table it was read from: every row of one
+// artifact shares it, and it puts the table in a boot session (dynamic
+// reservations are re-created at each boot).
 type RangeRef struct {
 	Artifact string
 	Line     int
 	Range    parsers.PortRange
+	// CapturedAt, CaptureSource and CapturedLocal are the artifact's
+	// capture time, as for Snapshot; CapturedAt is zero when unknown.
+	CapturedAt    time.Time
+	CaptureSource parsers.CaptureSource
+	CapturedLocal bool
 }
 
 // FailureRef is a decoded failure with the artifact it came from.

@@ -91,12 +91,13 @@ func winnatExcluded(t *testing.T) Input {
 		Failures:  []FailureRef{failure(t, sysEvtx, ev)},
 		Boots:     []BootRef{boot12(sysEvtx, at(0), 9000)},
 		Snapshots: []Snapshot{{ID: 1, Artifact: "Get-NetTCPConnection.csv", Format: parsers.FormatPSNetTCP, CapturedAt: at(2 * time.Hour), CaptureSource: parsers.CaptureFileName}},
-		Ranges: []RangeRef{
-			{Artifact: "excluded-tcp.txt", Line: 6, Range: parsers.PortRange{Kind: "excluded", Proto: parsers.TCP, Start: 5357, End: 5357}},
-			{Artifact: "excluded-tcp.txt", Line: 7, Range: parsers.PortRange{Kind: "excluded", Proto: parsers.TCP, Start: 9948, End: 10047}},
-			{Artifact: "excluded-tcp.txt", Line: 9, Range: parsers.PortRange{Kind: "excluded", Proto: parsers.TCP, Start: 50000, End: 50059, Administered: true}},
-			{Artifact: "dynamic-tcp.txt", Line: 4, Range: parsers.PortRange{Kind: "dynamic", Proto: parsers.TCP, Start: 1024, End: 14999}},
-		},
+		// The netsh files have no timestamp line: their time is the file's (in the failure's boot, untrusted).
+		Ranges: inTable(at(4*time.Hour), parsers.CaptureFileModTime,
+			RangeRef{Artifact: "excluded-tcp.txt", Line: 6, Range: parsers.PortRange{Kind: "excluded", Proto: parsers.TCP, Start: 5357, End: 5357}},
+			RangeRef{Artifact: "excluded-tcp.txt", Line: 7, Range: parsers.PortRange{Kind: "excluded", Proto: parsers.TCP, Start: 9948, End: 10047}},
+			RangeRef{Artifact: "excluded-tcp.txt", Line: 9, Range: parsers.PortRange{Kind: "excluded", Proto: parsers.TCP, Start: 50000, End: 50059, Administered: true}},
+			RangeRef{Artifact: "dynamic-tcp.txt", Line: 4, Range: parsers.PortRange{Kind: "dynamic", Proto: parsers.TCP, Start: 1024, End: 14999}},
+		),
 		Owners: &fakeOwners{refs: []SocketRef{listen(1, 2, "0.0.0.0:135", 900), listen(1, 3, "127.0.0.1:10001", 5120)}},
 	}
 }
@@ -312,8 +313,8 @@ func TestScenarios(t *testing.T) {
 			remedy:   remedyHTTPSys2008R2,
 			evidence: []evidenceAt{{"netstat-anob.txt", 7, 0}}},
 		{name: "winnat_excluded", input: winnatExcluded, proto: parsers.TCP, port: 10000, nFindings: 1,
-			verdict: ReservedRange, rule: RuleExcludedRange, minConf: 0.9, maxConf: 0.9, ownerPID: -1, source: PortSourceEvent, key: "HTTP",
-			reasons: []string{"excluded port range 9948-10047", "10013"}, remedy: remedyWinNAT10, kb: []string{kbDynamic},
+			verdict: ReservedRange, rule: RuleExcludedRange, minConf: 0.81, maxConf: 0.81, ownerPID: -1, source: PortSourceEvent, key: "HTTP",
+			reasons: []string{"excluded port range 9948-10047", "10013", "in the failure's boot session (1); its time is uncertain"}, remedy: remedyWinNAT10, kb: []string{kbDynamic},
 			evidence: []evidenceAt{{"excluded-tcp.txt", 7, 0}}},
 		{name: "ias_port_free", input: iasPortFree, proto: parsers.UDP, port: 1812, nFindings: 4,
 			verdict: NoConflictSeen, minConf: 0.5, maxConf: 0.7, ownerPID: -1, source: PortSourceCatalog, key: "IAS",

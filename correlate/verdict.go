@@ -18,8 +18,19 @@ func (a *analysis) portFinding(ctx context.Context, c *incident, p neededPort, a
 	fd.Reasons = append(fd.Reasons, p.Why)
 	fd.Evidence = append(fd.Evidence, p.Ev...)
 	signalReasons, signalEv := a.relatedSignals(c, p)
-	rng, rngRef := a.excludedRange(p)
+	rl := a.lookupRange(c, rangeExcluded, p.Proto, p.Port, p.Addr)
+	a.lookupRange(c, rangeDynamic, p.Proto, p.Port, p.Addr) // notes a dynamicport table of another boot for coverage
 
+	if len(a.snaps) == 0 && rl.hit != nil && a.reservedWithoutSnapshot(c, p, rl.hit) {
+		a.rangeVerdict(c, p, all, nil, rl.hit, &fd)
+		for _, r := range signalReasons {
+			fd.Reasons = append(fd.Reasons, r.text)
+		}
+		fd.Evidence = append(fd.Evidence, signalEv...)
+		fd.Remedy = append(fd.Remedy, collectLines(a.family, p.Proto)...)
+		fd.Confidence = math.Round(clamp01(fd.Confidence)*100) / 100
+		return fd, nil
+	}
 	if len(a.snaps) == 0 {
 		fd.Verdict = NoSnapshot
 		r := fmt.Sprintf("No socket snapshot (netstat -ano, Get-NetTCPConnection/Get-NetUDPEndpoint, tcpvcon with ports) was supplied, so who held %s %d cannot be checked.", p.Proto, p.Port)
@@ -31,12 +42,15 @@ func (a *analysis) portFinding(ctx context.Context, c *incident, p neededPort, a
 			fd.Reasons = append(fd.Reasons, r.text)
 		}
 		fd.Evidence = append(fd.Evidence, signalEv...)
-		if rngRef != nil {
-			fd.Reasons = append(fd.Reasons, fmt.Sprintf("%s %d lies in the excluded port range %d-%d, which by itself makes a bind fail with 10013.", p.Proto, p.Port, rng.Start, rng.End))
-			fd.Evidence = append(fd.Evidence, rangeEvidence(*rngRef, p.Proto))
+		if h := rl.hit; h != nil {
+			why, _ := a.hitReason(c, h)
+			fd.Reasons = append(fd.Reasons, fmt.Sprintf("%s %d lies in the excluded port range %d-%d, which by itself makes a bind fail with 10013.", p.Proto, p.Port, h.ref.Range.Start, h.ref.Range.End), why,
+				a.notReservedReason(c, h))
+			fd.Evidence = append(fd.Evidence, rangeEvidence(*h.ref, p.Proto))
 			fd.Rule = RuleExcludedRange
-			fd.Remedy, fd.KB = remedyFor(a.remedyInput(c, p, all, RuleExcludedRange, nil, rng))
+			fd.Remedy, fd.KB = remedyFor(a.remedyInput(c, p, all, RuleExcludedRange, nil, &h.ref.Range))
 		}
+		fd.Reasons = append(fd.Reasons, a.rangeNotes(c, p, rl, &fd)...)
 		fd.Remedy = append(fd.Remedy, collectLines(a.family, p.Proto)...)
 		return fd, nil
 	}
@@ -68,15 +82,16 @@ func (a *analysis) portFinding(ctx context.Context, c *incident, p neededPort, a
 	}
 
 	switch {
-	case len(chosen.owners) > 0:
+	case len(chosen.owners) > 0 && !rangeOverrulesOwner(rl, chosen):
 		if err := a.ownerVerdict(ctx, c, p, all, chosen, &fd); err != nil {
 			return Finding{}, err
 		}
-	case rngRef != nil:
-		a.rangeVerdict(c, p, all, chosen, rng, *rngRef, &fd)
+	case rl.hit != nil:
+		a.rangeVerdict(c, p, all, chosen, rl.hit, &fd)
 	default:
 		a.freeVerdict(c, p, chosen, &fd)
 	}
+	fd.Reasons = append(fd.Reasons, a.rangeNotes(c, p, rl, &fd)...)
 	fd.Reasons = append(fd.Reasons, a.otherObservations(obs, chosen, p)...)
 	for _, r := range signalReasons {
 		if fd.Rule == RuleIPsecBlockMode && r.eventID == 4292 {
@@ -207,17 +222,31 @@ func (a *analysis) createdText(h holder, c *incident) (string, boundWhen) {
 	return fmt.Sprintf("The socket was bound at %s, before the failure at %s.", fmtTime(at), fmtTime(ft)), boundBefore
 }
 
-// rangeVerdict: no owner, and the port lies in an excluded range.
-func (a *analysis) rangeVerdict(c *incident, p neededPort, all []neededPort, o *observation, rng *parsers.PortRange, ref RangeRef, fd *Finding) {
+// rangeVerdict: no owner, and the port lies in an excluded range of the
+// failure's boot. o is nil when there is no socket snapshot: a port
+// inside an excluded range cannot have an owner, so none is needed.
+func (a *analysis) rangeVerdict(c *incident, p neededPort, all []neededPort, o *observation, h *rangeHit, fd *Finding) {
+	rng := &h.ref.Range
 	kind := "a dynamic reservation (no *: WinNAT for Hyper-V, WSL 2 or Docker reserves such blocks at each boot)"
 	if rng.Administered {
 		kind = "an administered exclusion (*: added on purpose with netsh or by an installer)"
 	}
 	fd.Verdict = ReservedRange
-	fd.Reasons = append(fd.Reasons, fmt.Sprintf(
-		"Nothing held %s %d in snapshot %s, and it lies in the excluded port range %d-%d, %s. A bind to a port in an excluded range fails with 10013 (WSAEACCES) while netstat shows no owner.",
-		p.Proto, p.Port, o.snap.Artifact, rng.Start, rng.End, kind))
-	fd.Evidence = append(fd.Evidence, rangeEvidence(ref, p.Proto))
+	switch {
+	case o != nil && len(o.owners) > 0:
+		fd.Reasons = append(fd.Reasons, fmt.Sprintf(
+			"In the failure's boot %s %d lay in the excluded port range %d-%d, %s, so no process could hold it then, and a bind to it fails with 10013 (WSAEACCES). Snapshot %s, of another boot, shows %s holding it, which says nothing of the failure's boot.",
+			p.Proto, p.Port, rng.Start, rng.End, kind, o.snap.Artifact, o.owners[0].describe()))
+	case o != nil:
+		fd.Reasons = append(fd.Reasons, fmt.Sprintf(
+			"Nothing held %s %d in snapshot %s, and it lies in the excluded port range %d-%d, %s. A bind to a port in an excluded range fails with 10013 (WSAEACCES) while netstat shows no owner.",
+			p.Proto, p.Port, o.snap.Artifact, rng.Start, rng.End, kind))
+	default:
+		fd.Reasons = append(fd.Reasons, fmt.Sprintf(
+			"No socket snapshot was supplied, and none is needed: %s %d lies in the excluded port range %d-%d, %s. No process can hold a port inside an excluded range (Windows refuses to exclude a port in use, and WinNAT reserves only free blocks), and a bind to it fails with 10013 (WSAEACCES).",
+			p.Proto, p.Port, rng.Start, rng.End, kind))
+	}
+	fd.Evidence = append(fd.Evidence, rangeEvidence(*h.ref, p.Proto))
 	conf := 0.6
 	switch code := a.incidentWin32(c); {
 	case code == 10013:
@@ -231,12 +260,15 @@ func (a *analysis) rangeVerdict(c *incident, p neededPort, all []neededPort, o *
 	default:
 		conf = 0.5
 	}
-	if o.tier != tierSameAfter {
+	if o != nil && o.tier != tierSameAfter {
 		conf *= 0.85
 	}
-	fd.Reasons = append(fd.Reasons, "The capture time of the range list is not known to portmortem; dynamic reservations can move at each boot.")
-	fd.Reasons = append(fd.Reasons, o.notes()...)
-	fd.Confidence = conf
+	why, factor := a.hitReason(c, h)
+	fd.Reasons = append(fd.Reasons, why)
+	if o != nil {
+		fd.Reasons = append(fd.Reasons, o.notes()...)
+	}
+	fd.Confidence = conf * factor
 	fd.Rule = RuleExcludedRange
 	fd.Remedy, fd.KB = remedyFor(a.remedyInput(c, p, all, RuleExcludedRange, nil, rng))
 }
@@ -310,22 +342,6 @@ func (a *analysis) freeVerdict(c *incident, p neededPort, o *observation, fd *Fi
 	fd.Confidence = conf
 }
 
-// excludedRange finds an excluded range of the port's proto and IP
-// version that holds the port.
-func (a *analysis) excludedRange(p neededPort) (*parsers.PortRange, *RangeRef) {
-	for i := range a.in.Ranges {
-		r := &a.in.Ranges[i]
-		if r.Range.Kind != "excluded" || r.Range.Proto != "" && r.Range.Proto != p.Proto {
-			continue
-		}
-		if p.Port < r.Range.Start || p.Port > r.Range.End || !ipVersionMatches(r.Range.IPVersion, p.Addr) {
-			continue
-		}
-		return &r.Range, r
-	}
-	return nil, nil
-}
-
 func ipVersionMatches(v string, addr netip.Addr) bool {
 	if v == "" || !addr.IsValid() {
 		return true
@@ -348,17 +364,34 @@ func (a *analysis) haveRanges(proto parsers.Proto) bool {
 // dynamicRange is the dynamic port range for a port: collected with netsh,
 // else the default of the OS version, else (version unknown) whichever of
 // the two defaults holds the port.
-func (a *analysis) dynamicRange(proto parsers.Proto, port uint16, addr netip.Addr) (portRange, string, bool) {
-	for _, r := range a.in.Ranges {
-		if r.Range.Kind == "dynamic" && (r.Range.Proto == "" || r.Range.Proto == proto) && ipVersionMatches(r.Range.IPVersion, addr) {
-			return portRange{r.Range.Start, r.Range.End}, fmt.Sprintf("netsh, %s line %d", r.Artifact, r.Line), true
+func (a *analysis) dynamicRange(c *incident, proto parsers.Proto, port uint16, addr netip.Addr) (portRange, string, bool) {
+	l := a.lookupRange(c, rangeDynamic, proto, port, addr)
+	if h := l.hit; h != nil {
+		src := fmt.Sprintf("netsh, %s line %d", h.ref.Artifact, h.ref.Line)
+		if h.boot == tableBootUnknown {
+			src += ", a table whose boot is unknown"
+		}
+		return portRange{h.ref.Range.Start, h.ref.Range.End}, src, true
+	}
+	other := ""
+	for _, t := range a.tables {
+		if a.tableBootOf(c, t) != tableOtherBoot {
+			continue
+		}
+		for _, i := range t.refs {
+			if r := a.in.Ranges[i]; r.Range.Kind == rangeDynamic && (r.Range.Proto == "" || r.Range.Proto == proto) && ipVersionMatches(r.Range.IPVersion, addr) && other == "" {
+				other = fmt.Sprintf("; netsh (%s line %d) shows %d-%d, but in another boot, which is not evidence for the failure's", r.Artifact, r.Line, r.Range.Start, r.Range.End)
+				if a.family == osUnknown {
+					return portRange{r.Range.Start, r.Range.End}, fmt.Sprintf("netsh, %s line %d, a table of another boot (the OS version is unknown, so no default is better)", r.Artifact, r.Line), true
+				}
+			}
 		}
 	}
 	switch a.family {
 	case osLegacy:
-		return portRange{1025, 5000}, "the default of " + a.osLabel, true
+		return portRange{1025, 5000}, "the default of " + a.osLabel + other, true
 	case osVista, osModern:
-		return portRange{49152, 65535}, "the default of " + a.osLabel, true
+		return portRange{49152, 65535}, "the default of " + a.osLabel + other, true
 	}
 	if port >= 1025 && port <= 5000 {
 		return portRange{1025, 5000}, "the default of Windows 2000/XP/Server 2003; the OS version is unknown, and on Vista/2008 and later the default is 49152-65535", true
@@ -382,7 +415,7 @@ func (a *analysis) ruleFacts(ctx context.Context, c *incident, p neededPort, o *
 		}
 		f.UDPCount, f.HasCount = n, true
 	}
-	f.Dynamic, f.DynamicSource, f.DynamicKnown = a.dynamicRange(p.Proto, p.Port, p.Addr)
+	f.Dynamic, f.DynamicSource, f.DynamicKnown = a.dynamicRange(c, p.Proto, p.Port, p.Addr)
 	if e, _, ok := a.catalogEntry(c); ok {
 		f.ServiceProduct = e.Product
 		if f.ServiceImage == "" && len(e.Images) == 1 && !isPattern(e.Images[0]) && !isSharedHost(e.Images[0]) {
@@ -427,7 +460,7 @@ func (a *analysis) remedyInput(c *incident, p neededPort, all []neededPort, rule
 	if h != nil {
 		in.OwnerPID, in.OwnerImage = h.pid, h.image
 	}
-	in.Dynamic, _, _ = a.dynamicRange(p.Proto, p.Port, p.Addr)
+	in.Dynamic, _, _ = a.dynamicRange(c, p.Proto, p.Port, p.Addr)
 	if rule == RuleDNSSocketPool {
 		for _, q := range all {
 			if q.Proto == p.Proto {

@@ -161,6 +161,10 @@ func TestRecordKindsRoundTrip(t *testing.T) {
 			if got, want := in.Ranges[i].Range, *r.PortRange; got != want || in.Ranges[i].Line != r.Line {
 				t.Errorf("got %+v line %d, want %+v line %d", got, in.Ranges[i].Line, want, r.Line)
 			}
+			// The artifact's capture time places the table in a boot (issue 12, item 1).
+			if got := in.Ranges[i]; !got.CapturedAt.Equal(info.CapturedAt) || !got.CapturedLocal || got.CaptureSource != parsers.CaptureZipDOS {
+				t.Errorf("range %d captured %v local %v source %q, want %v local zip-dos", i, got.CapturedAt, got.CapturedLocal, got.CaptureSource, info.CapturedAt)
+			}
 		}
 	})
 	t.Run("service_ports", func(t *testing.T) {

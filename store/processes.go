@@ -47,10 +47,11 @@ func processRefs(ctx context.Context, q querier, caseID int64) ([]correlate.Proc
 }
 
 // rangeRefs returns the excluded and dynamic port ranges of a case in
-// ingest order.
+// ingest order, each with its artifact's capture time.
 func rangeRefs(ctx context.Context, q querier, caseID int64) ([]correlate.RangeRef, error) {
 	rows, err := q.QueryContext(ctx, `
-		SELECT a.path, r.line, r.kind, r.proto, r.ip_version, r.start_port, r.end_port, r.administered
+		SELECT a.path, r.line, r.kind, r.proto, r.ip_version, r.start_port, r.end_port, r.administered,
+			COALESCE(a.captured_at, a.captured_at_local), a.captured_local, a.capture_source
 		FROM port_ranges r JOIN artifacts a ON a.id = r.artifact_id
 		WHERE a.case_id = ? ORDER BY a.id, r.id`, caseID)
 	if err != nil {
@@ -61,11 +62,16 @@ func rangeRefs(ctx context.Context, q querier, caseID int64) ([]correlate.RangeR
 	for rows.Next() {
 		var r correlate.RangeRef
 		var proto string
+		var captured sql.NullString
 		if err := rows.Scan(&r.Artifact, &r.Line, &r.Range.Kind, &proto, &r.Range.IPVersion, &r.Range.Start,
-			&r.Range.End, &r.Range.Administered); err != nil {
+			&r.Range.End, &r.Range.Administered, &captured, &r.CapturedLocal, &r.CaptureSource); err != nil {
 			return nil, err
 		}
 		r.Range.Proto = parsers.Proto(proto)
+		var err error
+		if r.CapturedAt, err = parseStoredTime(captured); err != nil {
+			return nil, err
+		}
 		out = append(out, r)
 	}
 	return out, rows.Err()

@@ -52,6 +52,8 @@ func scenarios() []bundleScenario {
 		{"disabled-service", disabledService},
 		{"sql-insertions-german", sqlInsertionsGerman},
 		{"dns-sharedaccess", dnsSharedAccess},
+		{"hyperv-stale-ranges", hypervStaleRanges},
+		{"docker-netsh-only", dockerNetshOnly},
 	}
 }
 
