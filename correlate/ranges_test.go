@@ -270,6 +270,14 @@ func TestReservedRangeWithoutSnapshot(t *testing.T) {
 				sql17182(t, at(4*time.Minute), 613)}
 		}, 1450, PortSourceEvent, ReservedRange, RuleExcludedRange, 0.85,
 			[]string{"No socket snapshot was supplied, and none is needed", "excluded port range 1383-1482"}},
+		// 26023's "Tcp port is already in use" is its wording for any
+		// listen failure; the 17182 beside it names the real error.
+		{"sql_26023_with_17182_access_denied", func(in *Input) {
+			in.Failures = []FailureRef{failure(t, "Application.evtx", &parsers.Event{Provider: "MSSQLSERVER", EventID: 26023, Channel: "Application", Time: at(4 * time.Minute), RecordID: 612,
+				Data: []parsers.Field{{Value: "'any'"}, {Value: "ipv4"}, {Value: "1450"}}}),
+				sql17182(t, at(4*time.Minute), 613)}
+		}, 1450, PortSourceEvent, ReservedRange, RuleExcludedRange, 0.85,
+			[]string{"No socket snapshot was supplied, and none is needed", "10013"}},
 		{"unknown_error_catalog_port", func(in *Input) {
 			in.Failures = []FailureRef{failure(t, sysEvtx, scmAt(at(3*time.Minute), 8420, 7034, "MSSQLSERVER", "SQL Server (MSSQLSERVER)", "1"))}
 		}, 1433, PortSourceCatalog, ReservedRange, RuleExcludedRange, 0.45,

@@ -276,21 +276,33 @@ func (a *analysis) rangeVerdict(c *incident, p neededPort, all []neededPort, o *
 // incidentWin32 is the Win32 form of the incident's error: NTSTATUS and
 // HRESULT forms of 10013/10048 map to them.
 func (a *analysis) incidentWin32(c *incident) uint32 {
-	for _, f := range c.all() {
-		if !f.Failure.HasError {
-			continue
-		}
-		code := f.Failure.ErrorCode
-		switch {
-		case code == 10013 || code == 10048:
-			return code
-		case code == 0xC0000022 || code == 0x80072743:
-			return 10013
-		case code == 0xC000020A || code == 0xC0000043 || code == 0x80072740:
-			return 10048
+	// An error stated by an event wins over one read from an event's
+	// wording: SQL Server's 26023 says "Tcp port is already in use" for
+	// any listen failure, while the 17182 beside it names the real error
+	// (0x271d when an excluded range refuses the bind).
+	for _, worded := range []bool{false, true} {
+		for _, f := range c.all() {
+			if !f.Failure.HasError || errorFromWording(f.Failure) != worded {
+				continue
+			}
+			code := f.Failure.ErrorCode
+			switch {
+			case code == 10013 || code == 10048:
+				return code
+			case code == 0xC0000022 || code == 0x80072743:
+				return 10013
+			case code == 0xC000020A || code == 0xC0000043 || code == 0x80072740:
+				return 10048
+			}
 		}
 	}
 	return 0
+}
+
+// errorFromWording reports whether f's error comes from the event's
+// wording rather than a code it carries (SQL Server 26023).
+func errorFromWording(f Failure) bool {
+	return f.EventID == 26023 && isSQLServer(f.Provider)
 }
 
 // freeVerdict: the port was free in the snapshot.
