@@ -50,6 +50,10 @@ func scenarios() []bundleScenario {
 		{"ipsec-blockmode", ipsecBlockMode},
 		{"nps-german-2008r2", npsGerman2008R2},
 		{"disabled-service", disabledService},
+		{"anoq-bound-holder", anoqBoundHolder},
+		{"captures-disagree", capturesDisagree},
+		{"bound-after-failure", boundAfterFailure},
+		{"bound-before-failure", boundBeforeFailure},
 	}
 }
 
