@@ -199,9 +199,18 @@ func TestCaptureVerdicts(t *testing.T) {
 		{name: "bound_before_failure", in: boundBeforeFailure, port: 80, verdict: Confirmed, pid: 5200,
 			reasons: []string{"bound at 2026-03-02 08:00:50 UTC (CreationTime), 1 min before the failure at 2026-03-02 08:02:00 UTC", "the strongest proof"}},
 		{name: "bound_after_failure", in: boundAfterFailure, port: 80, verdict: NoConflictSeen, pid: -1,
-			reasons: []string{"bound at 2026-03-02 08:20:00 UTC (CreationTime), 18 min after the failure", "this holder did not cause the failure",
+			reasons: []string{"bound at 2026-03-02 08:20:00 UTC (CreationTime), 18 min after the failure at 2026-03-02 08:02:00 UTC in the same boot", "this holder did not cause the failure",
 				"whatever held it then was gone by the snapshot"},
 			not: []string{"Confirmed", "strongest proof"}, ev: []string{"nettcp_20260302_090000.csv:3"}},
+		// The same capture from the next boot: its bind time is after the
+		// failure by nature and says nothing of the failure's boot.
+		{name: "bound_in_later_boot", in: func(t *testing.T) Input {
+			in := boundAfterFailure(t)
+			in.Boots = append(slices.Clone(in.Boots), boot12(sysEvtx, at(15*time.Minute), 8100))
+			return in
+		}, port: 80, verdict: Probable, pid: 5200,
+			reasons: []string{"18 min after the failure at 2026-03-02 08:02:00 UTC, in a later boot", "PIDs are not comparable across boots"},
+			not:     []string{"did not cause the failure"}},
 		{name: "bound_same_second", in: func(t *testing.T) Input { return psBindTime(t, "x", "X", at(2*time.Minute)) }, port: 80, verdict: Confirmed, pid: 5200,
 			reasons: []string{"in the same second as the failure", "cannot be told"}},
 		// A netstat capture of the same minute lists the late socket too

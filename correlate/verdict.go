@@ -192,6 +192,10 @@ func (a *analysis) ownerVerdict(ctx context.Context, c *incident, p neededPort, 
 				r += " The snapshot was taken before the failure, so whether it still held the port at the failure is not proven."
 			}
 		}
+		if decide.bound == boundLater {
+			conf *= 0.7
+			confirmed = false
+		}
 		fd.Reasons = append(fd.Reasons, r)
 	}
 	if disagree != "" {
@@ -231,7 +235,8 @@ type boundWhen int
 const (
 	boundUnknown boundWhen = iota
 	boundBefore
-	boundAfter
+	boundAfter // in the failure's boot: the holder came after the failure
+	boundLater // after the failure, in a later boot or one not known
 )
 
 // createdText compares the socket's bind time (Get-NetTCPConnection /
@@ -255,8 +260,16 @@ func (a *analysis) createdText(h holder, c *incident) (string, boundWhen) {
 	}
 	ft = ft.UTC()
 	switch {
+	case at.After(ft) && (c.session < 0 || a.sessions.At(at) != c.session):
+		// A bind in a later boot (or one that cannot be placed) says
+		// nothing of who held the port in the failure's boot.
+		where := "whether in the failure's boot is unknown"
+		if c.session >= 0 {
+			where = "in a later boot"
+		}
+		return fmt.Sprintf("The socket was bound at %s (CreationTime), %s after the failure at %s, %s: this socket did not block the service, though the same program binding the port again is a hint.", fmtTime(at), fmtDur(at.Sub(ft)), fmtTime(ft), where), boundLater
 	case at.After(ft):
-		return fmt.Sprintf("The socket was bound at %s (CreationTime), %s after the failure at %s: the port was taken after the service had failed, so this holder did not cause the failure (it would block a restart now).", fmtTime(at), fmtDur(at.Sub(ft)), fmtTime(ft)), boundAfter
+		return fmt.Sprintf("The socket was bound at %s (CreationTime), %s after the failure at %s in the same boot: the port was taken after the service had failed, so this holder did not cause the failure (it would block a restart now).", fmtTime(at), fmtDur(at.Sub(ft)), fmtTime(ft)), boundAfter
 	case !at.Add(time.Second).After(ft):
 		return fmt.Sprintf("The socket was bound at %s (CreationTime), %s before the failure at %s.", fmtTime(at), fmtDur(ft.Sub(at)), fmtTime(ft)), boundBefore
 	}
