@@ -101,7 +101,7 @@ func (a *analysis) union(group []*observation) *observation {
 	for i := range m.owners {
 		h := &m.owners[i]
 		for _, o := range group {
-			if o.snap != h.at() && !h.seenIn(o.snap) && lists(o.snap, h.ref.Socket.Proto) {
+			if o.snap != h.snap && !h.seenIn(o.snap) && lists(o.snap, h.ref.Socket.Proto) {
 				h.absent = append(h.absent, o.snap)
 			}
 		}
@@ -158,9 +158,6 @@ func lists(s *placedSnapshot, proto parsers.Proto) bool {
 	}
 	return true
 }
-
-// at is the capture the holder was first seen in.
-func (h *holder) at() *placedSnapshot { return h.snap }
 
 func (h *holder) seenIn(s *placedSnapshot) bool {
 	return slices.ContainsFunc(h.sightings, func(x sighting) bool { return x.snap == s })

@@ -282,7 +282,7 @@ func (a *analysis) createdText(h holder, c *incident) (string, boundWhen) {
 func (a *analysis) lateVerdict(c *incident, p neededPort, o *observation, late []judged, fd *Finding) {
 	fd.Verdict = NoConflictSeen
 	for i, x := range late {
-		if i > maxListed {
+		if i >= maxListed {
 			break
 		}
 		h := x.h
