@@ -313,14 +313,15 @@ func TestCreatedAt(t *testing.T) {
 		reason   string
 		coverage string
 	}{
-		{"bound_before", psInput(at(time.Minute), false), Confirmed, "The socket was bound at 2026-03-02 08:01:00 UTC, before the failure at 2026-03-02 08:02:00 UTC.", ""},
-		{"bound_after", psInput(at(10*time.Minute), false), Probable, "8 min after the failure", ""},
+		{"bound_before", psInput(at(time.Minute), false), Confirmed, "The socket was bound at 2026-03-02 08:01:00 UTC (CreationTime), 1 min before the failure at 2026-03-02 08:02:00 UTC.", ""},
+		// issue 12, item 4: the only holder took the port after the failure, so it did not cause it.
+		{"bound_after", psInput(at(10*time.Minute), false), NoConflictSeen, "8 min after the failure", ""},
 		{"local_without_offset", psInput(at(time.Minute), true), Confirmed, "is the host's local time and its UTC offset is unknown", StatusMissing},
 		{"local_with_offset", func() Input {
 			in := psInput(at(time.Minute+2*time.Hour), true)
 			in.UTCOffset, in.HasUTCOffset = 2*time.Hour, true
 			return in
-		}(), Confirmed, "bound at 2026-03-02 08:01:00 UTC, before the failure", ""},
+		}(), Confirmed, "bound at 2026-03-02 08:01:00 UTC (CreationTime), 1 min before the failure", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,6 +30,12 @@ type holder struct {
 	// outgoing marks a TCP connection (not a listener) on the port.
 	outgoing bool
 	addrNote string
+	// snap is the capture the socket was first seen in; sightings are the
+	// other captures of the same observation that list it, absent those
+	// that could list it and do not (mergeCaptures).
+	snap      *placedSnapshot
+	sightings []sighting
+	absent    []*placedSnapshot
 }
 
 // observation is what one snapshot shows about one needed port.
@@ -40,6 +46,9 @@ type observation struct {
 	own    []holder // the failed service's own process
 	weak   []holder // TIME_WAIT and PID-0 leftovers: mentioned, never named owner
 	other  []holder // the port on another address or IP family
+	// members are the captures merged into this observation, the lead
+	// first (mergeCaptures); nil for a capture read alone.
+	members []*observation
 }
 
 func (h holder) describe() string {
@@ -194,7 +203,7 @@ func (a *analysis) observe(ctx context.Context, c *incident, p neededPort, s *pl
 		if ref.SnapshotID != s.ID || !sk.HasPort || sk.LocalPort != p.Port || sk.Proto != p.Proto {
 			continue
 		}
-		h := holder{ref: ref, pid: sk.PID}
+		h := holder{ref: ref, pid: sk.PID, snap: s}
 		ok, note := overlaps(p.Addr, &sk)
 		h.addrNote = note
 		h.outgoing = isConnection(&sk)

@@ -199,7 +199,7 @@ func (a *analysis) otherObservations(obs []*observation, chosen *observation, p 
 		}
 		if len(o.owners) > 0 {
 			h := o.owners[0]
-			out = append(out, fmt.Sprintf("In snapshot %s (%s), %s held %s %d.", o.snap.Artifact, tierText(o.tier), h.describe(), p.Proto, p.Port))
+			out = append(out, fmt.Sprintf("In snapshot %s (%s), %s held %s %d.", h.snap.Artifact, tierText(o.tier), h.describe(), p.Proto, p.Port))
 		}
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/portmortem/portmortem/parsers"
 )
@@ -63,6 +64,7 @@ func (a *analysis) portFinding(ctx context.Context, c *incident, p neededPort, a
 		}
 		obs = append(obs, o)
 	}
+	obs = a.mergeCaptures(obs)
 	chosen := obs[0]
 	if len(chosen.owners) == 0 {
 		for _, o := range obs[1:] {
@@ -74,6 +76,9 @@ func (a *analysis) portFinding(ctx context.Context, c *incident, p neededPort, a
 	}
 	fd.Snapshot = chosen.snap.Artifact
 	fd.Reasons = append(fd.Reasons, a.snapshotReason(c, chosen))
+	if r := memberText(chosen); r != "" {
+		fd.Reasons = append(fd.Reasons, r)
+	}
 	if chosen != obs[0] {
 		fd.Reasons = append(fd.Reasons, fmt.Sprintf("The preferred snapshot, %s, shows %s %d free; %s is used because it shows an owner.", obs[0].snap.Artifact, p.Proto, p.Port, chosen.snap.Artifact))
 	}
@@ -105,35 +110,74 @@ func (a *analysis) portFinding(ctx context.Context, c *incident, p neededPort, a
 }
 
 // ownerVerdict: CONFIRMED or PROBABLE, with the culprit rule.
+//
+// Every holder of the observation counts. A holder whose bind time
+// (CreationTime) is later than the failure did not cause it: the first
+// holder not so excluded decides, and when every holder bound the port
+// after the failure the verdict is NO_CONFLICT_SEEN (lateVerdict).
 func (a *analysis) ownerVerdict(ctx context.Context, c *incident, p neededPort, all []neededPort, o *observation, fd *Finding) error {
-	h := o.owners[0]
+	var decide *judged
+	var late []judged
+	var others []holder
+	for _, h := range o.owners {
+		r, bound := a.createdText(h, c)
+		switch {
+		case bound == boundAfter:
+			late = append(late, judged{h, r, bound})
+		case decide == nil:
+			decide = &judged{h, r, bound}
+		default:
+			others = append(others, h)
+		}
+	}
+	if decide == nil {
+		a.lateVerdict(c, p, o, late, fd)
+		return nil
+	}
+	h := decide.h
 	fd.OwnerPID, fd.OwnerImage, fd.OwnerServices = h.pid, h.image, h.services
-	fd.Reasons = append(fd.Reasons, h.heldText(o.snap.Artifact, p))
-	fd.Evidence = append(fd.Evidence, h.socketEvidence(o.snap.Artifact, p))
+	fd.Snapshot = h.snap.Artifact
+	fd.Reasons = append(fd.Reasons, h.heldText(h.snap.Artifact, p))
+	fd.Evidence = append(fd.Evidence, h.socketEvidence(h.snap.Artifact, p))
+	rs, ev := h.sightingTexts(p)
+	fd.Reasons = append(fd.Reasons, rs...)
+	fd.Evidence = append(fd.Evidence, ev...)
 	if h.mapNote != "" {
 		fd.Reasons = append(fd.Reasons, h.mapNote)
 	}
 	if h.procEv != nil {
 		fd.Evidence = append(fd.Evidence, *h.procEv)
 	}
-	for i, x := range o.owners[1:] {
+	disagree := a.imageDisagreement(o, &h)
+	if disagree != "" {
+		fd.Reasons = append(fd.Reasons, disagree)
+	}
+	for i, x := range others {
 		if i >= maxListed {
 			break
 		}
-		fd.Reasons = append(fd.Reasons, fmt.Sprintf("Also on that port in the same snapshot: %s.", x.describe()))
-		fd.Evidence = append(fd.Evidence, x.socketEvidence(o.snap.Artifact, p))
+		fd.Reasons = append(fd.Reasons, fmt.Sprintf("Also on that port in %s: %s.", orDefault(sameSnapText(x.snap, h.snap), "capture "+x.snap.Artifact), x.describe()))
+		fd.Evidence = append(fd.Evidence, x.socketEvidence(x.snap.Artifact, p))
+	}
+	for i, x := range late {
+		if i >= maxListed {
+			break
+		}
+		fd.Reasons = append(fd.Reasons, fmt.Sprintf("%s also held it in %s (line %d), but did not cause the failure. %s", x.h.describe(), x.h.snap.Artifact, x.h.ref.Line, x.text))
+		fd.Evidence = append(fd.Evidence, x.h.socketEvidence(x.h.snap.Artifact, p))
 	}
 	fd.Reasons = append(fd.Reasons, o.notes()...)
 
 	// Confidence: the snapshot's placement, the port's source, the error.
+	trusted := h.trustedSighting()
 	conf := map[tier]float64{tierSameAfter: 0.95, tierSameBefore: 0.75, tierLater: 0.5, tierEarlier: 0.4, tierUnknown: 0.5}[o.tier]
-	if o.tier == tierSameAfter && !o.snap.trusted {
+	if o.tier == tierSameAfter && !trusted {
 		conf = 0.75
 	}
-	if o.tier == tierUnknown && o.snap.at.IsZero() {
+	if o.tier == tierUnknown && h.snap.at.IsZero() {
 		conf = 0.45
 	}
-	confirmed := o.tier == tierSameAfter && o.snap.trusted
+	confirmed := o.tier == tierSameAfter && trusted
 	switch p.Source {
 	case PortSourceCatalog:
 		if c.class == ClassPortConflict {
@@ -152,15 +196,26 @@ func (a *analysis) ownerVerdict(ctx context.Context, c *incident, p neededPort, 
 	case ClassUnknown:
 		conf *= 0.8
 	}
-	if r, bound := a.createdText(h, c); r != "" {
-		fd.Reasons = append(fd.Reasons, r)
-		switch bound {
-		case boundBefore:
-			conf += 0.03
-		case boundAfter:
+	if decide.text != "" {
+		r := decide.text
+		if decide.bound == boundBefore {
+			switch o.tier {
+			case tierSameAfter:
+				r += " The snapshot, taken after the failure, still lists it: it held the port when the service tried to bind it. A bind time before the failure is the strongest proof there is of who was first."
+				conf += 0.04
+			case tierSameBefore:
+				r += " The snapshot was taken before the failure, so whether it still held the port at the failure is not proven."
+			}
+		}
+		if decide.bound == boundLater {
 			conf *= 0.7
 			confirmed = false
 		}
+		fd.Reasons = append(fd.Reasons, r)
+	}
+	if disagree != "" {
+		conf *= 0.8
+		confirmed = false
 	}
 	fd.Verdict, fd.Confidence = Probable, conf
 	if confirmed {
@@ -169,7 +224,9 @@ func (a *analysis) ownerVerdict(ctx context.Context, c *incident, p neededPort, 
 	switch {
 	case confirmed && p.Source == PortSourceCatalog:
 		fd.Reasons = append(fd.Reasons, "Confirmed: the error says the bind failed for a conflict, and the port the catalog names for this service was held by another process in the failure's boot after the failure.")
-	case !confirmed && o.tier == tierSameAfter && !o.snap.trusted:
+	case !confirmed && disagree != "":
+		fd.Reasons = append(fd.Reasons, "Probable rather than confirmed: the captures name different programs for the holder's PID.")
+	case !confirmed && o.tier == tierSameAfter && !trusted:
 		fd.Reasons = append(fd.Reasons, "Probable rather than confirmed: the snapshot's capture time is not trustworthy, so it may not follow the failure in the same boot.")
 	case !confirmed && p.Source == PortSourceCatalog && c.class != ClassPortConflict:
 		fd.Reasons = append(fd.Reasons, "Probable rather than confirmed: the port comes from the catalog and the error does not itself say the bind failed.")
@@ -177,7 +234,7 @@ func (a *analysis) ownerVerdict(ctx context.Context, c *incident, p neededPort, 
 		fd.Reasons = append(fd.Reasons, "Probable rather than confirmed: the port comes only from what the service's process held in an earlier snapshot.")
 	}
 
-	facts, err := a.ruleFacts(ctx, c, p, o, h)
+	facts, err := a.ruleFacts(ctx, c, p, h)
 	if err != nil {
 		return err
 	}
@@ -197,13 +254,17 @@ type boundWhen int
 const (
 	boundUnknown boundWhen = iota
 	boundBefore
-	boundAfter
+	boundAfter // in the failure's boot: the holder came after the failure
+	boundLater // after the failure, in a later boot or one not known
 )
 
-// createdText compares the socket's bind time (Get-NetTCPConnection
-// CreationTime) with the failure's time.
+// createdText compares the socket's bind time (Get-NetTCPConnection /
+// Get-NetUDPEndpoint CreationTime, from whichever capture of the
+// observation gives it) with the failure's time. CreationTime has whole
+// seconds: a bind in the failure's second cannot be ordered.
 func (a *analysis) createdText(h holder, c *incident) (string, boundWhen) {
-	s := h.ref.Socket
+	ref := h.boundRef()
+	s := ref.Socket
 	ft := c.primary.Failure.Time
 	if s.CreatedAt.IsZero() || ft.IsZero() {
 		return "", boundUnknown
@@ -216,10 +277,73 @@ func (a *analysis) createdText(h holder, c *incident) (string, boundWhen) {
 		}
 		at = at.Add(-a.in.UTCOffset)
 	}
-	if at.After(ft) {
-		return fmt.Sprintf("The socket was bound at %s, %s after the failure at %s: it may have taken the port after the service gave up.", fmtTime(at), fmtDur(at.Sub(ft)), fmtTime(ft)), boundAfter
+	ft = ft.UTC()
+	switch {
+	case at.After(ft) && (c.session < 0 || a.sessions.At(at) != c.session):
+		// A bind in a later boot (or one that cannot be placed) says
+		// nothing of who held the port in the failure's boot.
+		where := "whether in the failure's boot is unknown"
+		if c.session >= 0 {
+			where = "in a later boot"
+		}
+		return fmt.Sprintf("The socket was bound at %s (CreationTime), %s after the failure at %s, %s: this socket did not block the service, though the same program binding the port again is a hint.", fmtTime(at), fmtDur(at.Sub(ft)), fmtTime(ft), where), boundLater
+	case at.After(ft):
+		return fmt.Sprintf("The socket was bound at %s (CreationTime), %s after the failure at %s in the same boot: the port was taken after the service had failed, so this holder did not cause the failure (it would block a restart now).", fmtTime(at), fmtDur(at.Sub(ft)), fmtTime(ft)), boundAfter
+	case !at.Add(time.Second).After(ft):
+		return fmt.Sprintf("The socket was bound at %s (CreationTime), %s before the failure at %s.", fmtTime(at), fmtDur(ft.Sub(at)), fmtTime(ft)), boundBefore
 	}
-	return fmt.Sprintf("The socket was bound at %s, before the failure at %s.", fmtTime(at), fmtTime(ft)), boundBefore
+	return fmt.Sprintf("The socket was bound at %s (CreationTime), in the same second as the failure at %s, so which came first cannot be told.", fmtTime(at), fmtTime(ft)), boundUnknown
+}
+
+// lateVerdict: every holder of the observation bound the port after the
+// failure, so none of them caused it: NO_CONFLICT_SEEN, with the holders
+// named.
+func (a *analysis) lateVerdict(c *incident, p neededPort, o *observation, late []judged, fd *Finding) {
+	fd.Verdict = NoConflictSeen
+	for i, x := range late {
+		if i >= maxListed {
+			break
+		}
+		h := x.h
+		fd.Reasons = append(fd.Reasons, h.heldText(h.snap.Artifact, p)+" "+x.text)
+		fd.Evidence = append(fd.Evidence, h.socketEvidence(h.snap.Artifact, p))
+		if ref := h.boundRef(); ref.Line != h.ref.Line || ref.SnapshotID != h.ref.SnapshotID {
+			for _, y := range h.sightings {
+				if y.ref.SnapshotID == ref.SnapshotID && y.ref.Line == ref.Line {
+					hx := h
+					hx.ref = ref
+					fd.Evidence = append(fd.Evidence, hx.socketEvidence(y.snap.Artifact, p))
+				}
+			}
+		}
+		if h.procEv != nil {
+			fd.Evidence = append(fd.Evidence, *h.procEv)
+		}
+	}
+	fd.Reasons = append(fd.Reasons, fmt.Sprintf("No holder in %s was there at the failure: as far as the evidence shows, what made the bind fail is not among them.", o.artifacts()))
+	fd.Reasons = append(fd.Reasons, o.notes()...)
+	conf := map[tier]float64{tierSameAfter: 0.6, tierSameBefore: 0.45, tierLater: 0.35, tierEarlier: 0.3, tierUnknown: 0.35}[o.tier]
+	if c.class == ClassPortConflict && p.Source == PortSourceEvent {
+		conf *= 0.6
+		fd.Reasons = append(fd.Reasons, fmt.Sprintf("Yet the event's own error says %s %d was unavailable at the failure: whatever held it then was gone by the snapshot, and the port was taken again afterwards.", p.Proto, p.Port))
+	}
+	fd.Confidence = conf
+}
+
+// judged is a holder with what its bind time says.
+type judged struct {
+	h     holder
+	text  string
+	bound boundWhen
+}
+
+// sameSnapText is "the same snapshot" when x was seen in the capture of
+// ref, "" otherwise.
+func sameSnapText(x, ref *placedSnapshot) string {
+	if x == ref {
+		return "the same snapshot"
+	}
+	return ""
 }
 
 // rangeVerdict: no owner, and the port lies in an excluded range of the
@@ -312,7 +436,7 @@ func (a *analysis) freeVerdict(c *incident, p neededPort, o *observation, fd *Fi
 	if p.Addr.IsValid() {
 		addr = p.Addr.String()
 	}
-	fd.Reasons = append(fd.Reasons, fmt.Sprintf("As far as snapshot %s shows, this is not a port conflict on %s %d: no other process held it (on %s) when the snapshot was taken.", o.snap.Artifact, p.Proto, p.Port, addr))
+	fd.Reasons = append(fd.Reasons, fmt.Sprintf("As far as %s shows, this is not a port conflict on %s %d: no other process held it (on %s) when the snapshot was taken.", o.artifacts(), p.Proto, p.Port, addr))
 	var hide []string
 	switch o.tier {
 	case tierSameAfter:
@@ -324,7 +448,7 @@ func (a *analysis) freeVerdict(c *incident, p neededPort, o *observation, fd *Fi
 	default:
 		hide = append(hide, "the snapshot does not come from the failure's boot, and who holds a port changes from boot to boot")
 	}
-	if o.snap.Format == parsers.FormatNetstat || o.snap.Format == "" {
+	if (o.hasFormat(parsers.FormatNetstat) || o.hasFormat("")) && !o.hasFormat(parsers.FormatPSNetTCP) {
 		hide = append(hide, "a socket that is bound but not listening (BOUND) appears only with netstat -q or Get-NetTCPConnection")
 	}
 	if len(o.other) > 0 {
@@ -412,7 +536,7 @@ func (a *analysis) dynamicRange(c *incident, proto parsers.Proto, port uint16, a
 }
 
 // ruleFacts gathers what the culprit rules need about an owner.
-func (a *analysis) ruleFacts(ctx context.Context, c *incident, p neededPort, o *observation, h holder) (ruleFacts, error) {
+func (a *analysis) ruleFacts(ctx context.Context, c *incident, p neededPort, h holder) (ruleFacts, error) {
 	f := ruleFacts{
 		Proto: p.Proto, Port: p.Port,
 		OwnerPID: h.pid, OwnerImage: h.image, OwnerServices: h.services,
@@ -421,7 +545,7 @@ func (a *analysis) ruleFacts(ctx context.Context, c *incident, p neededPort, o *
 		ServiceImage: a.serviceImage(c),
 	}
 	if p.Proto == parsers.UDP && h.pid > 0 {
-		n, err := a.countByPID(ctx, o.snap.ID, h.pid)
+		n, err := a.countByPID(ctx, h.snap.ID, h.pid)
 		if err != nil {
 			return f, err
 		}

@@ -54,6 +54,10 @@ func scenarios() []bundleScenario {
 		{"dns-sharedaccess", dnsSharedAccess},
 		{"hyperv-stale-ranges", hypervStaleRanges},
 		{"docker-netsh-only", dockerNetshOnly},
+		{"anoq-bound-holder", anoqBoundHolder},
+		{"captures-disagree", capturesDisagree},
+		{"bound-after-failure", boundAfterFailure},
+		{"bound-before-failure", boundBeforeFailure},
 	}
 }
 
