@@ -190,17 +190,23 @@ func (a *analysis) createdText(h holder, c *incident) (string, boundWhen) {
 		return "", boundUnknown
 	}
 	at := s.CreatedAt.UTC()
+	zone := ""
 	if s.CreatedLocal {
-		if !a.in.HasUTCOffset {
+		lt := a.zone.ToUTC(at)
+		if !lt.OK() {
 			a.localNoOffset = true
 			return fmt.Sprintf("The socket's bind time (%s) is the host's local time and its UTC offset is unknown, so it was not compared with the failure's time.", s.CreatedAt.Format("2006-01-02 15:04:05")), boundUnknown
 		}
-		at = at.Add(-a.in.UTCOffset)
+		if a.zone.anyOwn() {
+			zone = " Its bind time is " + lt.Describe(at) + "."
+		}
+		a.noteFallback(lt, "a bind time")
+		at = lt.UTC
 	}
 	if at.After(ft) {
-		return fmt.Sprintf("The socket was bound at %s, %s after the failure at %s: it may have taken the port after the service gave up.", fmtTime(at), fmtDur(at.Sub(ft)), fmtTime(ft)), boundAfter
+		return fmt.Sprintf("The socket was bound at %s, %s after the failure at %s: it may have taken the port after the service gave up.%s", fmtTime(at), fmtDur(at.Sub(ft)), fmtTime(ft), zone), boundAfter
 	}
-	return fmt.Sprintf("The socket was bound at %s, before the failure at %s.", fmtTime(at), fmtTime(ft)), boundBefore
+	return fmt.Sprintf("The socket was bound at %s, before the failure at %s.%s", fmtTime(at), fmtTime(ft), zone), boundBefore
 }
 
 // rangeVerdict: no owner, and the port lies in an excluded range.
