@@ -99,6 +99,8 @@ func TestPerBootOffset(t *testing.T) {
 			"20 min before the failure, in the same boot session", ""},
 		{"per_boot_reason_names_the_offset", logs, Probable, Confirmed, "netstat-ano-aug.txt",
 			"2026-08-10 08:40:00 on the host's clock, converted with UTC+2, the offset of its boot (EventLog 6008 at the boot's start)", ""},
+		{"per_boot_reason_names_the_boots_offset", logs, Probable, Confirmed, "netstat-ano-aug.txt",
+			"That boot followed an unexpected shutdown. Its clock ran at UTC+2 (EventLog 6008 at the boot's start).", ""},
 		// The latest 6008's offset for the whole case: the summer capture
 		// lands 40 min after the failure and is wrongly CONFIRMED.
 		{"case_wide_winter_offset", with(func(o *dstOptions) { o.zoneSource = ZoneFromFlag }), Confirmed, Confirmed, "netstat-ano-aug.txt",
