@@ -113,7 +113,10 @@ type analysis struct {
 	localNoOffset bool
 	// fallbackZone lists the local times converted with the case's offset
 	// because their boot shows none of its own.
-	fallbackZone  []string
+	fallbackZone []string
+	// changedZone lists the local times of boots whose offset changed
+	// during them (Session.OffsetChanged).
+	changedZone   []string
 	historyNeeded bool
 	historyFailed bool
 }

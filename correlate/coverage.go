@@ -182,9 +182,17 @@ func (a *analysis) finishCoverage(findings []Finding) {
 	if a.unmappedPIDs > 0 && len(a.in.Processes) > 0 {
 		a.cov.set(CheckProcessMap, StatusPartial, fmt.Sprintf("%d owner PID(s) could not be mapped to an image: no process listing ties to their snapshot.", a.unmappedPIDs))
 	}
-	if len(a.fallbackZone) > 0 && !a.localNoOffset {
-		a.cov.set(CheckUTCOffset, StatusPartial, fmt.Sprintf("Local times are converted with the offset of the boot they fall in; %s fell in a boot that shows no offset of its own and took the case's (%s, %s), which daylight saving time or a zone change may put off by an hour.",
+	var zone []string
+	if len(a.fallbackZone) > 0 {
+		zone = append(zone, fmt.Sprintf("%s fell in a boot that shows no offset of its own and took the case's (%s, %s), which daylight saving time or a zone change may put off by an hour",
 			listNames(a.fallbackZone), offsetLabel(a.zone.Fallback), a.zone.FallbackSource))
+	}
+	if len(a.changedZone) > 0 {
+		zone = append(zone, fmt.Sprintf("%s fell in a boot whose offset changed during it (its 6008 and the next boot's differ) and took the offset at its start, which is off by the change for a time after it",
+			listNames(a.changedZone)))
+	}
+	if len(zone) > 0 && !a.localNoOffset {
+		a.cov.set(CheckUTCOffset, StatusPartial, "Local times are converted with the offset of the boot they fall in; "+strings.Join(zone, "; ")+".")
 	}
 	if a.localNoOffset {
 		a.cov.set(CheckUTCOffset, StatusMissing, "Some times are the host's local time (zip DOS times, Get-NetTCPConnection CreationTime) and its UTC offset is unknown: they were not compared with event times.")

@@ -12,8 +12,9 @@ import (
 // The dst-change scenario (host DST01, Amsterdam): a summer boot at UTC+2
 // and a winter boot at UTC+1, each opened by a 6008 whose two SYSTEMTIMEs
 // give the offset, each with a BlackBerry Router failure and a netstat and
-// tasklist stamped with the host's local time. The latest 6008 (winter)
-// gives the case's offset.
+// tasklist stamped with the host's local time. Between them an October
+// boot (opened by a 6008 at UTC+2) ran across the end of DST (25 Oct) and
+// crashed at UTC+1. The latest 6008 (winter) gives the case's offset.
 var (
 	dstSummer       = time.Date(2026, 8, 9, 5, 0, 0, 0, time.UTC)  // the summer boot starts
 	dstSummerFail   = time.Date(2026, 8, 10, 7, 0, 0, 0, time.UTC) // 09:00 on the host's clock
@@ -40,7 +41,8 @@ func event6008(t *testing.T, start, lastAlive time.Time, offset time.Duration, r
 
 type dstOptions struct {
 	summer6008  bool          // the summer boot opens with a 6008
-	cleanBefore bool          // a clean boot lies between summer and winter (the summer boot's end shows no offset)
+	october     bool          // the October boot follows the summer one
+	cleanBefore bool          // a clean boot follows the summer one (the summer boot's end shows no offset)
 	netstatAug  time.Time     // local capture time of the summer netstat
 	zone        time.Duration // the case's offset
 	zoneSource  string
@@ -51,11 +53,15 @@ func dstChange(t *testing.T, o dstOptions) Input {
 	if o.summer6008 {
 		boots = append(boots, event6008(t, dstSummer, dstSummer.Add(-5*time.Minute), dstSummerOffset, 2))
 	}
-	lastAlive := dstWinter.Add(-8 * time.Hour) // the summer boot, after DST ended on 25 Oct
 	if o.cleanBefore {
 		clean := time.Date(2026, 9, 1, 6, 0, 0, 0, time.UTC)
 		boots = append(boots, stop6006(sysEvtx, clean.Add(-time.Minute), 5), boot12(sysEvtx, clean, 6))
 	}
+	if o.october {
+		october := time.Date(2026, 10, 20, 6, 0, 0, 0, time.UTC)
+		boots = append(boots, boot12(sysEvtx, october, 7), event6008(t, october, october.Add(-10*time.Minute), dstSummerOffset, 8))
+	}
+	lastAlive := dstWinter.Add(-8 * time.Hour) // the boot before, after DST ended on 25 Oct
 	boots = append(boots, boot12(sysEvtx, dstWinter, 10), event6008(t, dstWinter, lastAlive, dstWinterOffset, 11))
 	summerTasklist := o.netstatAug.Add(time.Minute)
 	winterTasklist := dstWinterLocal.Add(time.Minute)
@@ -85,7 +91,7 @@ func dstChange(t *testing.T, o dstOptions) Input {
 // boot's offset. One case-wide offset (either one) puts one of the two
 // captures on the wrong side of its failure or in the wrong boot.
 func TestPerBootOffset(t *testing.T) {
-	logs := dstOptions{summer6008: true, netstatAug: dstSummerLocal, zone: dstWinterOffset, zoneSource: ZoneFromEvent6008}
+	logs := dstOptions{summer6008: true, october: true, netstatAug: dstSummerLocal, zone: dstWinterOffset, zoneSource: ZoneFromEvent6008}
 	with := func(f func(*dstOptions)) dstOptions { o := logs; f(&o); return o }
 	tests := []struct {
 		name           string
@@ -106,19 +112,33 @@ func TestPerBootOffset(t *testing.T) {
 		{"case_wide_winter_offset", with(func(o *dstOptions) { o.zoneSource = ZoneFromFlag }), Confirmed, Confirmed, "netstat-ano-aug.txt",
 			"40 min after the failure", ""},
 		// The summer offset for the whole case: the winter capture falls
-		// before the winter boot started, in the summer boot, and wrongly
-		// CONFIRMS the summer failure with the winter boot's PID.
-		{"case_wide_summer_offset", with(func(o *dstOptions) { o.zone, o.zoneSource = dstSummerOffset, ZoneFromFlag }), Confirmed, Probable, "netstat-ano-nov.txt",
+		// before the winter boot started, in the October boot, and the
+		// winter failure loses its CONFIRMED.
+		{"case_wide_summer_offset", with(func(o *dstOptions) { o.zone, o.zoneSource = dstSummerOffset, ZoneFromFlag }), Probable, Probable, "netstat-ano-aug.txt",
+			"20 min before the failure", ""},
+		// ... and without the October boot in the summer boot, where it
+		// wrongly CONFIRMS the summer failure with the winter boot's PID.
+		{"case_wide_summer_offset_no_october_boot", with(func(o *dstOptions) { o.zone, o.zoneSource, o.october = dstSummerOffset, ZoneFromFlag, false }), Confirmed, Probable, "netstat-ano-nov.txt",
 			"101 days after the failure, in the same boot session", ""},
 		{"summer_capture_after_failure", with(func(o *dstOptions) { o.netstatAug = dstSummerLocal.Add(50 * time.Minute) }), Confirmed, Confirmed, "netstat-ano-aug.txt",
 			"30 min after the failure", ""},
-		// Without its own 6008 the summer boot takes the offset the winter
-		// boot's 6008 shows for its end: DST had ended by then.
-		{"summer_6008_removed", with(func(o *dstOptions) { o.summer6008 = false }), Confirmed, Confirmed, "netstat-ano-aug.txt",
+		// Without its own 6008 the summer boot takes the offset the
+		// October boot's 6008 shows for its end: still summer time.
+		{"summer_6008_removed", with(func(o *dstOptions) { o.summer6008 = false }), Probable, Confirmed, "netstat-ano-aug.txt",
+			"converted with UTC+2, the offset of its boot (EventLog 6008 at the boot's end)", ""},
+		// Without the October boot the summer boot ran across the end of
+		// DST: its 6008 says UTC+2, the winter boot's says UTC+1 for its
+		// end. The start's offset is taken, and the reasons and coverage
+		// say the other one.
+		{"summer_boot_spans_dst_end", with(func(o *dstOptions) { o.october = false }), Probable, Confirmed, "netstat-ano-aug.txt",
+			"converted with UTC+2, the offset of its boot (EventLog 6008 at the boot's start); the offset changed during that boot (UTC+1 by its end, the next boot's EventLog 6008 says), so if the time is after the change it is 1 h later", StatusPartial},
+		// Only the winter 6008, at the summer boot's end: UTC+1, which
+		// is wrong in August (the logs cannot tell).
+		{"only_the_winter_6008", with(func(o *dstOptions) { o.summer6008, o.october = false, false }), Confirmed, Confirmed, "netstat-ano-aug.txt",
 			"converted with UTC+1, the offset of its boot (EventLog 6008 at the boot's end)", ""},
 		// No offset of its own at all: the case's, said in the reasons
 		// and in coverage.
-		{"summer_boot_without_offset", with(func(o *dstOptions) { o.summer6008, o.cleanBefore = false, true }), Confirmed, Confirmed, "netstat-ano-aug.txt",
+		{"summer_boot_without_offset", with(func(o *dstOptions) { o.summer6008, o.october, o.cleanBefore = false, false, true }), Confirmed, Confirmed, "netstat-ano-aug.txt",
 			"converted with UTC+1, the case's offset (the case's latest EventLog 6008): its boot shows no offset of its own", StatusPartial},
 	}
 	for _, tt := range tests {
@@ -172,19 +192,22 @@ func TestZoneToUTC(t *testing.T) {
 		utc     time.Time
 		session int
 		own     bool
+		changed bool // the boot's 6008 and the next boot's differ
 	}{
-		{"summer", dstSummerLocal, dstSummerLocal.Add(-2 * time.Hour), 0, true},
-		// 06:30 local at the winter boot's start: UTC 05:30 in summer time
-		// would still be the summer boot; the winter span starts at 07:00.
-		{"winter_boot_start_local", dstWinter.Add(90 * time.Minute), dstWinter.Add(30 * time.Minute), 1, true},
-		{"end_of_summer_boot", dstWinter.Add(30 * time.Minute), dstWinter.Add(-90 * time.Minute), 0, true},
-		{"before_the_first_boot", dstSummer.Add(-time.Hour), dstSummer.Add(-4 * time.Hour), -1, false},
+		{"summer", dstSummerLocal, dstSummerLocal.Add(-2 * time.Hour), 0, true, true},
+		// 07:30 local at the winter boot's start: its span starts at
+		// 07:00 local (06:00 UTC + 1 h).
+		{"winter_boot_start_local", dstWinter.Add(90 * time.Minute), dstWinter.Add(30 * time.Minute), 1, true, false},
+		// 06:30 local: before the winter span, so the summer boot's (UTC+2).
+		{"end_of_summer_boot", dstWinter.Add(30 * time.Minute), dstWinter.Add(-90 * time.Minute), 0, true, true},
+		{"before_the_first_boot", dstSummer.Add(-time.Hour), dstSummer.Add(-4 * time.Hour), -1, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			l := z.ToUTC(tt.local)
-			if !l.UTC.Equal(tt.utc) || l.Session != tt.session || l.Own != tt.own {
-				t.Errorf("ToUTC(%v) = %v session %d own %v, want %v session %d own %v", tt.local, l.UTC, l.Session, l.Own, tt.utc, tt.session, tt.own)
+			if !l.UTC.Equal(tt.utc) || l.Session != tt.session || l.Own != tt.own || l.Changed != tt.changed {
+				t.Errorf("ToUTC(%v) = %v session %d own %v changed %v, want %v session %d own %v changed %v",
+					tt.local, l.UTC, l.Session, l.Own, l.Changed, tt.utc, tt.session, tt.own, tt.changed)
 			}
 		})
 	}

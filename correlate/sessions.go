@@ -54,6 +54,13 @@ type Session struct {
 	UTCOffset    time.Duration
 	HasOffset    bool
 	OffsetSource string
+	// EndOffset is the offset the next boot's 6008 shows for this boot's
+	// last moment alive, when that 6008 says so; where it differs from a
+	// UTCOffset taken at the start, the offset changed during the boot
+	// (daylight saving time began or ended) at a moment the logs do not
+	// show.
+	EndOffset    time.Duration
+	HasEndOffset bool
 }
 
 // Sessions are a host's boot sessions in time order.
@@ -169,17 +176,23 @@ func BuildSessions(boots []BootRef) Sessions {
 // Kernel-General 1 gives UTC times only, so none of them sets a boot's
 // offset.
 func (s *Session) offsetFrom(ss Sessions, i int) {
-	if m, ok := offsetMarker(s.Starts); ok {
-		s.UTCOffset, s.HasOffset = m.UTCOffset, true
-		s.OffsetSource = markerName(m) + " at the boot's start"
-		return
-	}
 	if i+1 < len(ss) {
 		if m, ok := offsetMarker(ss[i+1].Starts); ok {
+			s.EndOffset, s.HasEndOffset = m.UTCOffset, true
 			s.UTCOffset, s.HasOffset = m.UTCOffset, true
 			s.OffsetSource = markerName(m) + " at the boot's end"
 		}
 	}
+	if m, ok := offsetMarker(s.Starts); ok {
+		s.UTCOffset, s.HasOffset = m.UTCOffset, true
+		s.OffsetSource = markerName(m) + " at the boot's start"
+	}
+}
+
+// OffsetChanged says the boot's offset at its end differs from the one at
+// its start.
+func (s Session) OffsetChanged() bool {
+	return s.HasOffset && s.HasEndOffset && s.EndOffset != s.UTCOffset
 }
 
 // offsetMarker returns the latest 6008 with an offset among a boot's start
@@ -213,6 +226,11 @@ type LocalTime struct {
 	Fixed bool
 	// Source names where Offset came from, for the reasons.
 	Source string
+	// Changed says the offset of the boot changed during it (see
+	// Session.OffsetChanged); Other is the offset at its end, which a
+	// time after the change needs instead.
+	Changed bool
+	Other   time.Duration
 }
 
 // OK says the local time could be converted.
@@ -270,6 +288,7 @@ func (z Zone) ToUTC(local time.Time) LocalTime {
 		l.UTC, l.Offset, l.Session = local.Add(-off), off, i
 		if s.HasOffset {
 			l.Own, l.Source = true, s.OffsetSource
+			l.Changed, l.Other = s.OffsetChanged(), s.EndOffset
 		} else {
 			l.Source = z.FallbackSource
 		}
@@ -312,6 +331,12 @@ func (l LocalTime) Describe(local time.Time) string {
 		src = "the case's offset"
 	}
 	switch {
+	case l.Own && l.Changed:
+		way := "later"
+		if l.Other > l.Offset {
+			way = "earlier"
+		}
+		return fmt.Sprintf("%s on the host's clock, converted with %s, the offset of its boot (%s); the offset changed during that boot (%s by its end, the next boot's EventLog 6008 says), so if the time is after the change it is %s %s", local.Format("2006-01-02 15:04:05"), offsetLabel(l.Offset), src, offsetLabel(l.Other), fmtDur((l.Offset - l.Other).Abs()), way)
 	case l.Own:
 		return fmt.Sprintf("%s on the host's clock, converted with %s, the offset of its boot (%s)", local.Format("2006-01-02 15:04:05"), offsetLabel(l.Offset), src)
 	case l.Fixed:

@@ -198,11 +198,15 @@ func (a *analysis) snapshotReason(c *incident, o *observation) string {
 }
 
 // noteFallback records, for coverage, a local time converted with the
-// case's offset while the case's boots show offsets of their own: one of
-// those may have been the right one.
+// case's offset while the case's boots show offsets of their own (one of
+// those may have been the right one), or with the offset of a boot whose
+// offset changed during it.
 func (a *analysis) noteFallback(lt LocalTime, what string) {
 	if lt.OK() && !lt.Own && !lt.Fixed && a.zone.anyOwn() {
 		a.fallbackZone = append(a.fallbackZone, what)
+	}
+	if lt.OK() && lt.Changed {
+		a.changedZone = append(a.changedZone, what)
 	}
 }
 

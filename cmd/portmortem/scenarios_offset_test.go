@@ -21,21 +21,25 @@ func (l *eventLog) unexpected6008(logged, lastAlive time.Time, offset time.Durat
 }
 
 // dstChange: Windows Server 2016 in Amsterdam (host DST01). A summer boot
-// (UTC+2; its 6008 says so) and, after a crash in November, a winter
-// boot (UTC+1; its 6008 says so); BlackBerry Router fails with 10048 in
-// each, and each boot has a netstat and a tasklist stamped by `%date%
+// (UTC+2; its 6008 says so), an October boot that runs across the end of
+// DST (25 Oct) and crashes, and a winter boot (UTC+1; its 6008 says so);
+// BlackBerry Router fails with 10048 in the summer and the winter boot,
+// and each of those has a netstat and a tasklist stamped by `%date%
 // %time%` on the host's clock. The summer netstat was taken at 08:40
 // local, 06:40 UTC: 20 min before the summer failure (07:00 UTC), so it
 // is PROBABLE; with the case's offset (the latest 6008: UTC+1) it would
 // land 40 min after the failure and be CONFIRMED. The winter netstat
 // (07:30 local, 06:30 UTC) CONFIRMS the winter failure; with the summer
-// offset it would fall before the winter boot.
+// offset it would fall before the winter boot, into the October one.
 func dstChange(t *testing.T) []bundleFile {
 	summer := time.Date(2026, 8, 9, 5, 0, 0, 0, time.UTC)
 	winter := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
 	sys := newLog("System", "DST01", 4000).bootVista(summer, "10", "0", "14393")
 	sys.unexpected6008(summer.Add(50*time.Second), summer.Add(-5*time.Minute), 2*time.Hour)
 	sys.scm(time.Date(2026, 8, 10, 7, 0, 0, 0, time.UTC), 7023, "BlackBerry Router", "BlackBerry Router", "%%10048")
+	october := time.Date(2026, 10, 20, 6, 0, 0, 0, time.UTC)
+	sys.bootVista(october, "10", "0", "14393")
+	sys.unexpected6008(october.Add(50*time.Second), october.Add(-10*time.Minute), 2*time.Hour)
 	sys.bootVista(winter, "10", "0", "14393")
 	sys.unexpected6008(winter.Add(50*time.Second), time.Date(2026, 11, 19, 22, 10, 0, 0, time.UTC), time.Hour)
 	sys.scm(winter.Add(2*time.Minute), 7023, "BlackBerry Router", "BlackBerry Router", "%%10048")
@@ -79,8 +83,8 @@ func TestDSTChangeOneOffset(t *testing.T) {
 		{"", "PROBABLE", "CONFIRMED", 2112, false},
 		// UTC+1 everywhere: the summer netstat lands after the failure.
 		{"+01:00", "CONFIRMED", "CONFIRMED", 2112, false},
-		// UTC+2 everywhere: the winter netstat falls into the summer boot.
-		{"+02:00", "CONFIRMED", "PROBABLE", 1876, true},
+		// UTC+2 everywhere: the winter netstat falls into the October boot.
+		{"+02:00", "PROBABLE", "PROBABLE", 2112, false},
 	}
 	for _, tt := range tests {
 		name := "per_boot"
