@@ -38,7 +38,9 @@ type HostFacts struct {
 	// word.
 	OSVersion string
 	// UTCOffset (local − UTC) is the user's --tz, else the latest 6008's,
-	// else systeminfo's standard offset; ZoneSource says which
+	// else systeminfo's standard offset: the case's offset, which reports
+	// show times in and which converts the local times of a boot without
+	// an offset of its own (Session.UTCOffset); ZoneSource says which
 	// (ZoneFromFlag, ZoneFromEvent6008, ZoneFromSysteminfo).
 	UTCOffset    time.Duration
 	HasUTCOffset bool
