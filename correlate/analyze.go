@@ -42,8 +42,8 @@ var errNoOwners = errors.New("input has snapshots but no Owners")
 // 4227/4231/4266, DNS 411) give no finding of their own; they feed the
 // reasons of the findings they bear on.
 //
-// Snapshot times are UTC except where CapturedLocal is set: that CapturedAt is the host's wall-clock time, and
-// Input.UTCOffset is applied to it when known. Analyze reads in.Owners only through OwnersOf, CountByPID
+// Snapshot times are UTC except where CapturedLocal is set: that CapturedAt is the host's wall-clock time,
+// converted with the offset of the boot it falls in (Session.UTCOffset), else Input.UTCOffset when known (see Zone). Analyze reads in.Owners only through OwnersOf, CountByPID
 // and, when implemented, PIDSockets; their errors end the analysis.
 func Analyze(ctx context.Context, in Input) ([]Finding, []Coverage, error) {
 	if err := ctx.Err(); err != nil {
@@ -92,6 +92,7 @@ type analysis struct {
 	in       Input
 	cat      *Catalog
 	sessions Sessions
+	zone     Zone
 	family   osFamily
 	osLabel  string
 	snaps    []placedSnapshot
@@ -115,6 +116,12 @@ type analysis struct {
 	unmappedPIDs  int
 	mappedPIDs    int
 	localNoOffset bool
+	// fallbackZone lists the local times converted with the case's offset
+	// because their boot shows none of its own.
+	fallbackZone []string
+	// changedZone lists the local times of boots whose offset changed
+	// during them (Session.OffsetChanged).
+	changedZone   []string
 	historyNeeded bool
 	historyFailed bool
 }
@@ -131,6 +138,7 @@ func newAnalysis(in Input) (*analysis, error) {
 		countCache:  map[countKey]int{},
 		cov:         &coverage{},
 	}
+	a.zone = CaseZone(a.sessions, in.UTCOffset, in.HasUTCOffset, in.ZoneSource)
 	if a.cat == nil {
 		cat, err := DefaultCatalog()
 		if err != nil {
@@ -171,10 +179,12 @@ func newAnalysis(in Input) (*analysis, error) {
 		i, ok := byListing[p.SnapshotID]
 		if !ok {
 			at := p.CapturedAt.UTC()
-			if p.CapturedLocal && in.HasUTCOffset {
-				at = at.Add(-in.UTCOffset)
-			} else if p.CapturedLocal {
-				at = time.Time{} // local time, offset unknown: not comparable
+			if p.CapturedLocal {
+				// The boot's offset, else the case's; zero (not
+				// comparable) when neither is known.
+				lt := a.zone.ToUTC(at)
+				at = lt.UTC
+				a.noteFallback(lt, p.Artifact)
 			}
 			a.listings = append(a.listings, listing{id: p.SnapshotID, artifact: p.Artifact, at: at, session: a.sessions.At(at)})
 			i = len(a.listings) - 1

@@ -182,6 +182,18 @@ func (a *analysis) finishCoverage(findings []Finding) {
 	if a.unmappedPIDs > 0 && len(a.in.Processes) > 0 {
 		a.cov.set(CheckProcessMap, StatusPartial, fmt.Sprintf("%d owner PID(s) could not be mapped to an image: no process listing ties to their snapshot.", a.unmappedPIDs))
 	}
+	var zone []string
+	if len(a.fallbackZone) > 0 {
+		zone = append(zone, fmt.Sprintf("%s fell in a boot that shows no offset of its own and took the case's (%s, %s), which daylight saving time or a zone change may put off by an hour",
+			listNames(a.fallbackZone), offsetLabel(a.zone.Fallback), a.zone.FallbackSource))
+	}
+	if len(a.changedZone) > 0 {
+		zone = append(zone, fmt.Sprintf("%s fell in a boot whose offset changed during it (its 6008 and the next boot's differ) and took the offset at its start, which is off by the change for a time after it",
+			listNames(a.changedZone)))
+	}
+	if len(zone) > 0 && !a.localNoOffset {
+		a.cov.set(CheckUTCOffset, StatusPartial, "Local times are converted with the offset of the boot they fall in; "+strings.Join(zone, "; ")+".")
+	}
 	if a.localNoOffset {
 		a.cov.set(CheckUTCOffset, StatusMissing, "Some times are the host's local time (zip DOS times, Get-NetTCPConnection CreationTime) and its UTC offset is unknown: they were not compared with event times.")
 	}
@@ -189,6 +201,21 @@ func (a *analysis) finishCoverage(findings []Finding) {
 	if a.historyFailed {
 		a.cov.set(CheckHistory, StatusMissing, "Ports a service's process held in earlier snapshots could not be read (the owner lookup cannot list a process's sockets).")
 	}
+}
+
+// listNames joins names for a coverage reason, each once, at most
+// maxFilesListed of them and the rest counted.
+func listNames(names []string) string {
+	var u []string
+	for _, n := range names {
+		if !slices.Contains(u, n) {
+			u = append(u, n)
+		}
+	}
+	if len(u) > maxFilesListed {
+		return strings.Join(u[:maxFilesListed], ", ") + fmt.Sprintf(" and %d more", len(u)-maxFilesListed)
+	}
+	return strings.Join(u, ", ")
 }
 
 // maxFilesListed bounds the files a coverage reason names; the rest are

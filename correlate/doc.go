@@ -26,7 +26,10 @@
 //   - decode.go, events.go, boots.go, errcodes.go: decoding an event once
 //     (Decode) into a failure (DecodeFailure) or a boot marker
 //     (DecodeBoot), and error codes (LookupError, ErrorClass).
-//   - sessions.go: boot sessions from boot markers (BuildSessions).
+//   - sessions.go: boot sessions from boot markers (BuildSessions), each
+//     with the UTC offset its own 6008s show, and the conversion of a
+//     host's local time with the offset of the boot it falls in (Zone,
+//     CaseZone; the case's offset where the boot shows none).
 //   - catalog.go, catalog.tsv: the port catalog and the user's catalog file;
 //     portsfile.go: the user's --ports file (LoadPorts).
 //   - capture.go, hostfacts.go: which clue wins for an artifact's capture

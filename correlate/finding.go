@@ -116,6 +116,9 @@ func (a *analysis) sessionReason(c *incident) (string, []Evidence) {
 	if s.AfterDirty {
 		r += " That boot followed an unexpected shutdown."
 	}
+	if s.HasOffset && !a.zone.Fixed {
+		r += fmt.Sprintf(" Its clock ran at %s (%s).", offsetLabel(s.UTCOffset), s.OffsetSource)
+	}
 	return r, bootEvidence(s)
 }
 

@@ -38,7 +38,9 @@ type HostFacts struct {
 	// word.
 	OSVersion string
 	// UTCOffset (local − UTC) is the user's --tz, else the latest 6008's,
-	// else systeminfo's standard offset; ZoneSource says which
+	// else systeminfo's standard offset: the case's offset, which reports
+	// show times in and which converts the local times of a boot without
+	// an offset of its own (Session.UTCOffset); ZoneSource says which
 	// (ZoneFromFlag, ZoneFromEvent6008, ZoneFromSysteminfo).
 	UTCOffset    time.Duration
 	HasUTCOffset bool
@@ -80,5 +82,21 @@ func DecideHost(c HostClues) HostFacts {
 // Apply sets the facts decided in a case's correlation input.
 func (f HostFacts) Apply(in *Input) {
 	in.Host, in.OSVersion = f.Host, f.OSVersion
-	in.UTCOffset, in.HasUTCOffset = f.UTCOffset, f.HasUTCOffset
+	in.UTCOffset, in.HasUTCOffset, in.ZoneSource = f.UTCOffset, f.HasUTCOffset, f.ZoneSource
+}
+
+// CaseZone is how the local times of a case are converted: with the
+// offset of the boot each falls in (Session.UTCOffset), else with the
+// case's offset (the user's --tz overrides every boot's).
+func CaseZone(ss Sessions, offset time.Duration, has bool, source string) Zone {
+	z := Zone{Sessions: ss, Fallback: offset, HasFallback: has, Fixed: source == ZoneFromFlag}
+	switch source {
+	case ZoneFromFlag:
+		z.FallbackSource = "the --tz flag"
+	case ZoneFromSysteminfo:
+		z.FallbackSource = "systeminfo's time zone, its standard offset"
+	default:
+		z.FallbackSource = "the case's latest EventLog 6008"
+	}
+	return z
 }

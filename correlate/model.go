@@ -97,7 +97,8 @@ type Snapshot struct {
 	CaptureSource parsers.CaptureSource
 	// CapturedLocal says CapturedAt is the host's wall-clock time stored
 	// with the UTC location (a zip DOS time, a `%date% %time%` line), like
-	// Socket.CreatedLocal; Analyze applies Input.UTCOffset to it. Only the
+	// Socket.CreatedLocal; Analyze converts it with the offset of the boot
+	// it falls in, else Input.UTCOffset (see Zone). Only the
 	// flag says so: a zip DOS time already converted to UTC keeps its
 	// CaptureSource with the flag cleared.
 	CapturedLocal bool
@@ -171,9 +172,13 @@ type Input struct {
 	Bundle    string
 	Host      string
 	OSVersion string // "5.2.3790" (6009, systeminfo) or "" when unknown
-	// UTCOffset is the host's offset from UTC when known (systeminfo, 6008).
+	// UTCOffset is the host's offset from UTC when known (systeminfo, 6008):
+	// the case's offset, which converts the local times of a boot that
+	// shows no offset of its own (see Zone). ZoneSource says where it came
+	// from (ZoneFromFlag: every boot takes it; "" is the latest 6008).
 	UTCOffset    time.Duration
 	HasUTCOffset bool
+	ZoneSource   string
 	Failures     []FailureRef
 	Boots        []BootRef
 	Snapshots    []Snapshot

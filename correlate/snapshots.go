@@ -16,6 +16,7 @@ type placedSnapshot struct {
 	at       time.Time // zero when unknown
 	trusted  bool
 	timeNote string // why the time is not trusted, "" when it is
+	zoneNote string // how a local capture time was converted, "" when it was UTC
 	session  int    // -1 when unknown
 }
 
@@ -35,13 +36,23 @@ func (a *analysis) place(s Snapshot) placedSnapshot {
 	// its source (a zip DOS time so converted is UTC, and as good as one
 	// converted here).
 	local := s.CapturedLocal
+	var lt LocalTime
+	if local {
+		lt = a.zone.ToUTC(p.at)
+	}
 	switch {
-	case local && !a.in.HasUTCOffset:
+	case local && !lt.OK():
 		p.timeNote = fmt.Sprintf("its capture time (from %s) is the host's local time, and the host's UTC offset is unknown: it may be off by up to 14 hours", captureSourceText(s.CaptureSource))
 		a.localNoOffset = true
 	case local && (s.CaptureSource == parsers.CaptureZipDOS || slices.Contains(trustedSources, s.CaptureSource)):
-		p.at = p.at.Add(-a.in.UTCOffset)
+		if a.zone.anyOwn() {
+			// Only where boots show offsets of their own: otherwise every
+			// local time takes the case's offset, as the coverage says.
+			p.zoneNote = lt.Describe(p.at)
+		}
+		p.at = lt.UTC
 		p.trusted = true
+		a.noteFallback(lt, s.Artifact)
 	case s.CaptureSource == parsers.CaptureZipDOS || slices.Contains(trustedSources, s.CaptureSource):
 		p.trusted = true
 	case s.CaptureSource == "":
@@ -177,10 +188,26 @@ func (a *analysis) snapshotReason(c *incident, o *observation) string {
 			r = fmt.Sprintf("Snapshot %s was taken %s; both precede the first boot marker in the logs, so whether they share a boot is unknown.", s.Artifact, rel)
 		}
 	}
+	if s.zoneNote != "" {
+		r += " Its capture time is " + s.zoneNote + "."
+	}
 	if s.timeNote != "" && !s.at.IsZero() {
 		r += " Its time is uncertain: " + s.timeNote + "."
 	}
 	return r
+}
+
+// noteFallback records, for coverage, a local time converted with the
+// case's offset while the case's boots show offsets of their own (one of
+// those may have been the right one), or with the offset of a boot whose
+// offset changed during it.
+func (a *analysis) noteFallback(lt LocalTime, what string) {
+	if lt.OK() && !lt.Own && !lt.Fixed && a.zone.anyOwn() {
+		a.fallbackZone = append(a.fallbackZone, what)
+	}
+	if lt.OK() && lt.Changed {
+		a.changedZone = append(a.changedZone, what)
+	}
 }
 
 func (a *analysis) snapshotSession(s *placedSnapshot) *Session {

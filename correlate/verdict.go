@@ -270,12 +270,18 @@ func (a *analysis) createdText(h holder, c *incident) (string, boundWhen) {
 		return "", boundUnknown
 	}
 	at := s.CreatedAt.UTC()
+	zone := ""
 	if s.CreatedLocal {
-		if !a.in.HasUTCOffset {
+		lt := a.zone.ToUTC(at)
+		if !lt.OK() {
 			a.localNoOffset = true
 			return fmt.Sprintf("The socket's bind time (%s) is the host's local time and its UTC offset is unknown, so it was not compared with the failure's time.", s.CreatedAt.Format("2006-01-02 15:04:05")), boundUnknown
 		}
-		at = at.Add(-a.in.UTCOffset)
+		if a.zone.anyOwn() {
+			zone = " Its bind time is " + lt.Describe(at) + "."
+		}
+		a.noteFallback(lt, "a bind time")
+		at = lt.UTC
 	}
 	ft = ft.UTC()
 	switch {
@@ -286,13 +292,13 @@ func (a *analysis) createdText(h holder, c *incident) (string, boundWhen) {
 		if c.session >= 0 {
 			where = "in a later boot"
 		}
-		return fmt.Sprintf("The socket was bound at %s (CreationTime), %s after the failure at %s, %s: this socket did not block the service, though the same program binding the port again is a hint.", fmtTime(at), fmtDur(at.Sub(ft)), fmtTime(ft), where), boundLater
+		return fmt.Sprintf("The socket was bound at %s (CreationTime), %s after the failure at %s, %s: this socket did not block the service, though the same program binding the port again is a hint.%s", fmtTime(at), fmtDur(at.Sub(ft)), fmtTime(ft), where, zone), boundLater
 	case at.After(ft):
-		return fmt.Sprintf("The socket was bound at %s (CreationTime), %s after the failure at %s in the same boot: the port was taken after the service had failed, so this holder did not cause the failure (it would block a restart now).", fmtTime(at), fmtDur(at.Sub(ft)), fmtTime(ft)), boundAfter
+		return fmt.Sprintf("The socket was bound at %s (CreationTime), %s after the failure at %s in the same boot: the port was taken after the service had failed, so this holder did not cause the failure (it would block a restart now).%s", fmtTime(at), fmtDur(at.Sub(ft)), fmtTime(ft), zone), boundAfter
 	case !at.Add(time.Second).After(ft):
-		return fmt.Sprintf("The socket was bound at %s (CreationTime), %s before the failure at %s.", fmtTime(at), fmtDur(ft.Sub(at)), fmtTime(ft)), boundBefore
+		return fmt.Sprintf("The socket was bound at %s (CreationTime), %s before the failure at %s.%s", fmtTime(at), fmtDur(ft.Sub(at)), fmtTime(ft), zone), boundBefore
 	}
-	return fmt.Sprintf("The socket was bound at %s (CreationTime), in the same second as the failure at %s, so which came first cannot be told.", fmtTime(at), fmtTime(ft)), boundUnknown
+	return fmt.Sprintf("The socket was bound at %s (CreationTime), in the same second as the failure at %s, so which came first cannot be told.%s", fmtTime(at), fmtTime(ft), zone), boundUnknown
 }
 
 // lateVerdict: every holder of the observation bound the port after the

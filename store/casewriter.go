@@ -181,8 +181,10 @@ func (c *CaseWriter) owns(id int64) bool {
 // Commit marks every case of the bundle complete, fills in each one's
 // host (unless given), OS version and UTC offset from what was ingested,
 // converts each one's local times (capture, file and bind times in the
-// host's wall clock) to UTC when its zone is known — the zone SetHostFacts
-// recorded, else the latest 6008's offset — and, in the same transaction,
+// host's wall clock) to UTC with the offset of the boot each falls in
+// (its 6008), else the case's zone when known — the zone SetHostFacts
+// recorded, else the latest 6008's offset; a --tz zone is every boot's —
+// and, in the same transaction,
 // deletes every older case of the same bundle hash (a newer one still
 // ingesting is left alone). A local time whose zone stays unknown stays
 // in its *_local column, flagged. Afterwards the writer is closed.
@@ -226,12 +228,10 @@ func (c *CaseWriter) commit(ctx context.Context) error {
 		if host == "" && !p.undecided {
 			host = f.host
 		}
-		if off, ok, err := caseZone(ctx, tx, p.id, f.utcOffset, f.hasOffset); err != nil {
+		if zone, err := caseZone(ctx, tx, p.id, f.utcOffset, f.hasOffset); err != nil {
 			return err
-		} else if ok {
-			if err := toUTC(ctx, tx, p.id, off); err != nil {
-				return fmt.Errorf("case %d: %w", p.id, err)
-			}
+		} else if err := toUTC(ctx, tx, p.id, zone); err != nil {
+			return fmt.Errorf("case %d: %w", p.id, err)
 		}
 		res, err := tx.ExecContext(ctx,
 			`UPDATE cases SET status = ?, completed_at = ?, host = ?, os_version = ?, utc_offset_seconds = ?

@@ -55,10 +55,13 @@
 // instead — the same text without the Z ("2026-02-28T08:12:03.000000000"),
 // which claims no zone — with its UTC column NULL and, where the table has
 // one, its *_local flag set. CaseWriter.Commit converts each one to UTC
-// with the case's zone (cases.zone_offset_seconds, else the latest 6008's
-// utc_offset_seconds): the UTC column gets the time, the *_local column
-// becomes NULL and the flag FALSE. A local time whose case has no known
-// zone stays local, and no UTC column ever holds it; readers give it back
+// with the offset of the boot it falls in (correlate.Zone: the boot's own
+// 6008 in boots.utc_offset_seconds, the boot found by comparing the local
+// time with each boot's local span), else with the case's zone
+// (cases.zone_offset_seconds, else the latest 6008's utc_offset_seconds;
+// a zone_source of flag is every boot's): the UTC column gets the time,
+// the *_local column becomes NULL and the flag FALSE. A local time whose
+// boot and case have no known offset stays local, and no UTC column ever holds it; readers give it back
 // as the wall clock in the UTC location, flagged (Artifact.CapturedLocal,
 // parsers.Socket.CreatedLocal), for correlate and reports to apply a zone
 // or say it is unknown. Rows written before migration 0004 were moved to

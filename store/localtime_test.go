@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/portmortem/portmortem/parsers"
+	"github.com/portmortem/portmortem/parsers/evtxwrite"
 )
 
 // TestLocalTimesAtCommit ingests one bundle of two hosts whose artifacts
@@ -211,7 +212,7 @@ func TestLocalTimeFromEvent6008(t *testing.T) {
 // every socket of the case.
 func TestLocalTimesQueryUsesIndex(t *testing.T) {
 	s := openTest(t)
-	rows, err := s.db.Query("EXPLAIN QUERY PLAN "+localColumns[2].list, 1, localChunk)
+	rows, err := s.db.Query("EXPLAIN QUERY PLAN "+localColumns[2].list, 1, 0, localChunk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,5 +228,84 @@ func TestLocalTimesQueryUsesIndex(t *testing.T) {
 	}
 	if got := strings.Join(plan, "; "); !strings.Contains(got, "sockets_created_local") {
 		t.Errorf("plan %q does not use sockets_created_local", got)
+	}
+}
+
+// TestLocalTimesPerBoot converts each local time with the offset of the
+// boot it falls in: a summer capture with the summer boot's 6008 (UTC+2),
+// a winter one with the winter boot's (UTC+1), though the case's offset
+// (the latest 6008) is UTC+1. A zone from the user's flag is every boot's.
+func TestLocalTimesPerBoot(t *testing.T) {
+	summer := time.Date(2026, 8, 9, 5, 0, 0, 0, time.UTC)
+	winter := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
+	augLocal := time.Date(2026, 8, 10, 8, 40, 0, 0, time.UTC)
+	novLocal := time.Date(2026, 11, 20, 7, 30, 0, 0, time.UTC)
+	bindLocal := time.Date(2026, 8, 10, 8, 30, 0, 0, time.UTC)
+	boot := func(start time.Time, rec uint64, offset time.Duration) []parsers.Record {
+		return []parsers.Record{
+			eventRec(&parsers.Event{Channel: "System", Provider: "Microsoft-Windows-Kernel-General", EventID: 12, RecordID: rec,
+				Time: start.Add(20 * time.Second), Data: []parsers.Field{{Name: "StartTime", Value: start.Format(time.RFC3339Nano)}}}),
+			eventRec(&parsers.Event{Channel: "System", Provider: "EventLog", EventID: 6008, RecordID: rec + 1,
+				Time: start.Add(30 * time.Second), Binary: evtxwrite.SystemTimesHex(start.Add(-10*time.Minute), offset)}),
+		}
+	}
+	tests := []struct {
+		name          string
+		facts         *HostFacts
+		aug, nov, bnd time.Time
+	}{
+		{"per_boot", nil, augLocal.Add(-2 * time.Hour), novLocal.Add(-time.Hour), bindLocal.Add(-2 * time.Hour)},
+		{"flag_for_every_boot", &HostFacts{ZoneOffset: time.Hour, HasZone: true, ZoneSource: ZoneFromFlag},
+			augLocal.Add(-time.Hour), novLocal.Add(-time.Hour), bindLocal.Add(-time.Hour)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openTest(t)
+			ctx := context.Background()
+			local := func(path string, at time.Time) ArtifactInfo {
+				info := netstatInfo(path)
+				info.CapturedAt, info.CapturedLocal, info.CaptureSource = at, true, parsers.CaptureTimestampLine
+				return info
+			}
+			c, err := s.BeginCase(ctx, CaseInfo{BundleHash: "h", BundlePath: "b"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sock := parsers.Socket{Proto: parsers.TCP, LocalPort: 3101, HasPort: true, State: parsers.StateListening, PID: 2112}
+			addArtifact(t, c, testArtifact{info: local("netstat-ano-aug.txt", augLocal), recs: []parsers.Record{socketRec(7, sock)}})
+			addArtifact(t, c, testArtifact{info: local("netstat-ano-nov.txt", novLocal), recs: []parsers.Record{socketRec(7, sock)}})
+			bound := sock
+			bound.CreatedAt, bound.CreatedLocal = bindLocal, true
+			ps := ArtifactInfo{Path: "nettcp.csv", Format: parsers.FormatPSNetTCP}
+			addArtifact(t, c, testArtifact{info: ps, recs: []parsers.Record{socketRec(2, bound)}})
+			addArtifact(t, c, testArtifact{info: ArtifactInfo{Path: "System.evtx", Format: parsers.FormatEVTX},
+				recs: append(boot(summer, 1, 2*time.Hour), boot(winter, 10, time.Hour)...)})
+			if tt.facts != nil {
+				if err := c.SetHostFacts(ctx, c.ID(), *tt.facts); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := c.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			arts, err := s.Artifacts(ctx, c.ID())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]time.Time{"netstat-ano-aug.txt": tt.aug, "netstat-ano-nov.txt": tt.nov}
+			for _, a := range arts {
+				if w, ok := want[a.Path]; ok && (a.CapturedLocal || !a.CapturedAt.Equal(w)) {
+					t.Errorf("%s: captured %v (local %v), want %v UTC", a.Path, a.CapturedAt, a.CapturedLocal, w)
+				}
+			}
+			var created string
+			if err := s.db.QueryRow(`SELECT created_at FROM sockets WHERE created_at IS NOT NULL`).Scan(&created); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := time.Parse(time.RFC3339Nano, created); err != nil || !got.Equal(tt.bnd) {
+				t.Errorf("bind time %q, want %v", created, tt.bnd)
+			}
+			checkUTCColumns(t, s)
+		})
 	}
 }

@@ -58,6 +58,7 @@ func scenarios() []bundleScenario {
 		{"captures-disagree", capturesDisagree},
 		{"bound-after-failure", boundAfterFailure},
 		{"bound-before-failure", boundBeforeFailure},
+		{"dst-change", dstChange},
 	}
 }
 

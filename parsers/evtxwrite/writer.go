@@ -119,6 +119,20 @@ type Field struct {
 	Value string
 }
 
+// SystemTimesHex returns EventLog 6008's Binary for an unexpected
+// shutdown at utc on a host offset from UTC by offset (local − UTC): the
+// moment as a local SYSTEMTIME, then as a UTC SYSTEMTIME, in upper-case
+// hex.
+func SystemTimesHex(utc time.Time, offset time.Duration) string {
+	var b []byte
+	for _, t := range []time.Time{utc.Add(offset), utc} {
+		for _, v := range []int{t.Year(), int(t.Month()), int(t.Weekday()), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond() / 1e6} {
+			b = binary.LittleEndian.AppendUint16(b, uint16(v))
+		}
+	}
+	return strings.ToUpper(hex.EncodeToString(b))
+}
+
 // UTF16Hex returns s with a terminating NUL as UTF-16LE in upper-case hex,
 // a value for Event.Binary: Service Control Manager events carry the
 // service's key name there this way (7000, 7023, 7036 …).
