@@ -616,3 +616,35 @@ func TestSQLNetworkLibrarySignal(t *testing.T) {
 		t.Error("another instance's finding cites SALES's 17826")
 	}
 }
+
+// TestOwnersOtherSockets: the owner's other sockets on the port (its IPv6
+// listener, an accepted connection) make one reason naming each line;
+// another process on the port keeps a reason of its own.
+func TestOwnersOtherSockets(t *testing.T) {
+	ev := &parsers.Event{Provider: "MSSQLSERVER", EventID: 26023, Channel: "Application", Time: at(2 * time.Minute), RecordID: 77,
+		Data: []parsers.Field{{Value: "'any'"}, {Value: "ipv4"}, {Value: "1433"}}}
+	refs := []SocketRef{
+		listen(1, 7, "0.0.0.0:1433", 2900),
+		listen(1, 8, "[::]:1433", 2900),
+		sock(1, 9, parsers.TCP, "10.0.0.12:1433", "10.0.0.40:51234", parsers.StateEstablished, 2900),
+	}
+	fs, _ := analyze(t, oneBoot2008([]FailureRef{failure(t, "Application.evtx", ev)}, refs, nil))
+	f := findPort(t, fs, parsers.TCP, 1433)
+	if !hasReason(f, "The same process also holds TCP [::]:1433 (line 8) and 10.0.0.12:1433 (ESTABLISHED to 10.0.0.40:51234) (line 9)") {
+		t.Error("the owner's other sockets are not one reason naming both lines")
+		dumpFinding(t, f)
+	}
+	if hasReason(f, "Also on that port") {
+		t.Error("the owner's own sockets are listed as other holders")
+	}
+	if !hasEvidence(f, netstat, 8, 0) || !hasEvidence(f, netstat, 9, 0) {
+		t.Error("the other sockets are not evidence")
+	}
+
+	refs = append(refs, listen(1, 10, "10.0.0.12:1433", 3100))
+	fs, _ = analyze(t, oneBoot2008([]FailureRef{failure(t, "Application.evtx", ev)}, refs, nil))
+	if f := findPort(t, fs, parsers.TCP, 1433); !hasReason(f, "Also on that port in the same snapshot: PID 3100") {
+		t.Error("another process on the port has no reason of its own")
+		dumpFinding(t, f)
+	}
+}

@@ -395,3 +395,27 @@ func (a *analysis) enrich(h *holder, s *placedSnapshot) {
 	}
 	a.unmappedPIDs++
 }
+
+// socketShort names a holder's socket by its local end, with the state
+// when it is not a listener's: "[::]:1433", "10.0.0.12:1433 (ESTABLISHED
+// to 10.0.0.40:51234)".
+func (h holder) socketShort() string {
+	s := h.ref.Socket
+	out := localText(&s)
+	if s.Proto == parsers.TCP && s.State != "" && s.State != parsers.StateListening {
+		out += " (" + orDefault(s.StateRaw, s.State)
+		if s.RemoteAddr.IsValid() {
+			out += " to " + netip.AddrPortFrom(s.RemoteAddr, s.RemotePort).String()
+		}
+		out += ")"
+	}
+	return out
+}
+
+// joinAnd joins items as a sentence does: "a", "a and b", "a, b and c".
+func joinAnd(items []string) string {
+	if len(items) <= 1 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}

@@ -152,12 +152,27 @@ func (a *analysis) ownerVerdict(ctx context.Context, c *incident, p neededPort, 
 	if disagree != "" {
 		fd.Reasons = append(fd.Reasons, disagree)
 	}
-	for i, x := range others {
-		if i >= maxListed {
-			break
+	// The owner's other sockets on the port (its IPv6 listener, accepted
+	// connections) are one reason; other processes one each.
+	var own []string
+	n := 0
+	for _, x := range others {
+		if x.pid >= 0 && x.pid == h.pid && x.snap == h.snap {
+			if len(own) < maxListed {
+				own = append(own, fmt.Sprintf("%s (line %d)", x.socketShort(), x.ref.Line))
+				fd.Evidence = append(fd.Evidence, x.socketEvidence(x.snap.Artifact, p))
+			}
+			continue
 		}
+		if n >= maxListed {
+			continue
+		}
+		n++
 		fd.Reasons = append(fd.Reasons, fmt.Sprintf("Also on that port in %s: %s.", orDefault(sameSnapText(x.snap, h.snap), "capture "+x.snap.Artifact), x.describe()))
 		fd.Evidence = append(fd.Evidence, x.socketEvidence(x.snap.Artifact, p))
+	}
+	if len(own) > 0 {
+		fd.Reasons = append(fd.Reasons, fmt.Sprintf("The same process also holds %s %s in that snapshot.", p.Proto, joinAnd(own)))
 	}
 	for i, x := range late {
 		if i >= maxListed {
