@@ -26,4 +26,8 @@ var (
 	// ErrTooManyEntries reports that the archives of a bundle hold more
 	// than Limits.MaxEntries members; no further archive is read.
 	ErrTooManyEntries = errors.New("too many entries")
+	// ErrOverlap marks a zip whose central directory points two members
+	// at overlapping bytes: the shape of an overlapping-entry bomb, which
+	// no zip tool writes. No member of it is read.
+	ErrOverlap = errors.New("overlapping zip entries")
 )

@@ -530,7 +530,7 @@ func (w *walker) checkGrowth(n int64, in func() int64, declared int64) error {
 
 // isLimit reports whether err is a refusal by the limits rather than damage.
 func isLimit(err error) bool {
-	return errors.Is(err, ErrEntryTooLarge) || errors.Is(err, ErrRatio) || errors.Is(err, ErrTotalTooLarge)
+	return errors.Is(err, ErrEntryTooLarge) || errors.Is(err, ErrRatio) || errors.Is(err, ErrTotalTooLarge) || errors.Is(err, ErrOverlap)
 }
 
 // writeError is a failure of the temporary directory, not of the bundle.

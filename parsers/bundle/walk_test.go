@@ -1107,7 +1107,7 @@ func TestWalkZip64(t *testing.T) {
 	if err != nil || !d.zip64 || d.records != 65536 {
 		t.Fatalf("findZipDir: %+v, %v; want zip64 with 65536 records", d, err)
 	}
-	if err := checkCentral(bytes.NewReader(b), d); err != nil {
+	if _, err := checkCentral(bytes.NewReader(b), d); err != nil {
 		t.Fatal(err)
 	}
 	root := writeFile(t, t.TempDir(), "big.zip", b)
@@ -1117,5 +1117,54 @@ func TestWalkZip64(t *testing.T) {
 	}
 	if len(got) > 0 && got[99].name != filepath.ToSlash(root)+"!/00099.txt" {
 		t.Errorf("entry 99 is %s", got[99].name)
+	}
+}
+
+// overlapBomb is a zip of one stored member whose central directory lists
+// it n times under other names, all pointing at the same local header:
+// the overlapping-entry shape, in which n records share one member's bytes.
+func overlapBomb(t *testing.T, n int, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: "m0000.txt", Method: zip.Store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(data)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	end := b[len(b)-22:]
+	dirSize, dirOff := binary.LittleEndian.Uint32(end[12:]), binary.LittleEndian.Uint32(end[16:])
+	rec := b[dirOff : dirOff+dirSize]
+	out := append([]byte(nil), b[:dirOff]...)
+	for i := range n {
+		r := append([]byte(nil), rec...)
+		copy(r[46:], fmt.Sprintf("m%04d.txt", i))
+		out = append(out, r...)
+	}
+	e := append([]byte(nil), end...)
+	binary.LittleEndian.PutUint16(e[8:], uint16(n))
+	binary.LittleEndian.PutUint16(e[10:], uint16(n))
+	binary.LittleEndian.PutUint32(e[12:], uint32(n*len(rec)))
+	return append(out, e...)
+}
+
+// TestWalkOverlappingEntries: an archive whose members share bytes is
+// refused from its central directory, before any member is inflated, with
+// one error; an honest archive of the same members passes.
+func TestWalkOverlappingEntries(t *testing.T) {
+	data := bytes.Repeat([]byte("TCP    0.0.0.0:135    0.0.0.0:0    LISTENING    880\r\n"), 20_000)
+	root := writeFile(t, t.TempDir(), "bomb.zip", overlapBomb(t, 2000, data))
+	got, errs, _ := walkAll(t, context.Background(), root, DefaultLimits())
+	if len(got) != 0 || len(errs) != 1 || !errors.Is(errs[0], ErrOverlap) || !strings.Contains(errs[0].Error(), "2000 members") {
+		t.Fatalf("got %d entries and errors %v, want none and one ErrOverlap naming 2000 members", len(got), errs)
+	}
+	one := writeFile(t, t.TempDir(), "one.zip", overlapBomb(t, 1, data))
+	got, errs, _ = walkAll(t, context.Background(), one, DefaultLimits())
+	if len(got) != 1 || len(errs) != 0 {
+		t.Fatalf("the same archive with one record: %d entries, errors %v", len(got), errs)
 	}
 }

@@ -8,6 +8,7 @@ package bundle
 
 import (
 	"bufio"
+	"cmp"
 	"compress/flate"
 	"context"
 	"encoding/binary"
@@ -304,12 +305,17 @@ func zipTime(h *zipHeader) (time.Time, parsers.CaptureSource) {
 // missing or damaged, by scanning its local file headers.
 func (w *walker) zip(arch string, ra io.ReaderAt, size int64, depth int) {
 	d, err := findZipDir(ra, size)
+	var spans []zipSpan
 	if err == nil {
-		err = checkCentral(ra, d)
+		spans, err = checkCentral(ra, d)
 	}
 	if err != nil {
 		w.fail(arch, fmt.Errorf("%w; reading the local file headers instead", err))
 		w.zipScan(arch, ra, size, depth)
+		return
+	}
+	if err := overlap(spans); err != nil {
+		w.fail(arch, err)
 		return
 	}
 	c := newCentralReader(ra, d)
@@ -346,22 +352,48 @@ func (w *walker) zip(arch string, ra io.ReaderAt, size int64, depth int) {
 // checkCentral reads the whole central directory once before any entry is
 // yielded, so that a damaged one falls back to scanning from the start
 // without yielding entries twice.
-func checkCentral(ra io.ReaderAt, d zipDir) error {
+//
+// It returns the bytes each member occupies at least, for overlap.
+func checkCentral(ra io.ReaderAt, d zipDir) ([]zipSpan, error) {
 	c := newCentralReader(ra, d)
 	var h zipHeader
 	var n uint64
+	var spans []zipSpan
 	for {
 		err := c.next(&h, false)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("damaged central directory: %w", err)
+			return nil, fmt.Errorf("damaged central directory: %w", err)
 		}
 		n++
+		if !isDirName(h.raw) || h.csize > 0 {
+			off := clampSize(h.offset) + d.base
+			spans = append(spans, zipSpan{off, off + 30 + clampSize(h.csize)})
+		}
 	}
 	if n != d.records && (d.zip64 || n%65536 != d.records) {
-		return fmt.Errorf("damaged central directory: %d headers at offset %d, %d declared", n, d.start, d.records)
+		return nil, fmt.Errorf("damaged central directory: %d headers at offset %d, %d declared", n, d.start, d.records)
+	}
+	return spans, nil
+}
+
+// zipSpan is the least a member occupies: its local header's fixed part
+// and its compressed data (the name and extra field add to it).
+type zipSpan struct{ start, end int64 }
+
+// overlap refuses an archive two of whose members share bytes. Real zip
+// writers lay members end to end; an overlapping-entry bomb (D. Fifield,
+// "A better zip bomb", 2019) points many central records into one
+// deflate stream, so that each member re-inflates the others. Checked on
+// the least span of each member, so a well-formed archive never fails.
+func overlap(spans []zipSpan) error {
+	slices.SortFunc(spans, func(a, b zipSpan) int { return cmp.Compare(a.start, b.start) })
+	for i := 1; i < len(spans); i++ {
+		if prev := spans[i-1]; spans[i].start < prev.end {
+			return fmt.Errorf("%w: the member at offset %d starts inside the member at offset %d (%d bytes), %d members in all: an overlapping-entry bomb", ErrOverlap, spans[i].start, prev.start, prev.end-prev.start, len(spans))
+		}
 	}
 	return nil
 }
