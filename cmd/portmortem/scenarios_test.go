@@ -50,6 +50,7 @@ func scenarios() []bundleScenario {
 		{"ipsec-blockmode", ipsecBlockMode},
 		{"nps-german-2008r2", npsGerman2008R2},
 		{"disabled-service", disabledService},
+		{"event-viewer-csv", eventViewerCSV},
 	}
 }
 
