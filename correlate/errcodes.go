@@ -194,15 +194,19 @@ func CodeFromText(s string) (uint32, bool) {
 		codes = append(codes, code)
 	}
 	slices.Sort(codes)
+	// White space is folded: text exports and pasted Format-List output
+	// wrap long messages.
+	spaced := strings.Join(strings.Fields(s), " ")
 	for _, code := range codes {
 		info := win32Errors[code]
-		if strings.HasPrefix(s, strings.TrimSuffix(info.Text, ".")) && !strings.Contains(info.Text, "%1") {
+		if strings.HasPrefix(spaced, strings.TrimSuffix(info.Text, ".")) && !strings.Contains(info.Text, "%1") {
 			return code, true
 		}
 	}
-	folded := strings.ToLower(foldRendered(s))
+	fold := func(s string) string { return strings.Join(strings.Fields(strings.ToLower(foldRendered(s))), " ") }
+	folded := fold(s)
 	for _, l := range localizedTexts {
-		if strings.Contains(folded, strings.ToLower(foldRendered(l.fragment))) {
+		if strings.Contains(folded, fold(l.fragment)) {
 			return l.code, true
 		}
 	}

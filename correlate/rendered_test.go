@@ -38,6 +38,8 @@ func TestRenderedSCM(t *testing.T) {
 		{"zh_7023_10013", 7023, "IAS 服务因下列错误而停止: \n以一种访问权限不允许的方式做了一个访问套接字的尝试。", "IAS", 10013, true, ClassPortConflict, true},
 		{"ko_7023_10048", 7023, "IAS 서비스가 다음 오류 때문에 종료되었습니다. \n각 소켓 주소(프로토콜/네트워크 주소/포트)는 하나만 사용할 수 있습니다.", "IAS", 10048, true, ClassPortConflict, true},
 		{"ko_7023_10013", 7023, "IAS 서비스가 다음 오류 때문에 종료되었습니다. \n액세스 권한에 의해 숨겨진 소켓에 액세스를 시도했습니다.", "IAS", 10013, true, ClassPortConflict, true},
+		{"en_format_list_wrapped", 7023, "The BlackBerry Router service terminated with the following error:\nOnly one usage of each socket address (protocol/network address/port) is normally\npermitted.", "BlackBerry Router", 10048, true, ClassPortConflict, true},
+		{"de_format_list_wrapped", 7023, "Der Dienst \"IAS\" wurde mit folgendem Fehler beendet:\nNormalerweise darf jede Socketadresse (Protokoll,\nNetzwerkadresse oder Anschluss) nur jeweils einmal verwendet werden.", "IAS", 10048, true, ClassPortConflict, true},
 		{"unknown_error_text", 7023, "The IAS service terminated with the following error: \nSomething no table knows.", "IAS", 0, false, ClassUnknown, true},
 		{"es_7009_service_is_second", 7009, "Se agotó el tiempo de espera (30000 ms) para la conexión con el servicio Mercury32.", "Mercury32", 0, false, ClassPossiblyPort, true},
 		{"de_7031_rest_ignored", 7031, "Der Dienst \"IAS\" wurde unerwartet beendet. Dies ist bereits 1 Mal passiert. Folgende Korrekturmaßnahme wird in 60000 Millisekunden durchgeführt: Neustart des Diensts.", "IAS", 0, false, ClassPossiblyPort, true},

@@ -33,6 +33,13 @@ import (
 // an optional #TYPE line (Get-EventLog's names the log: "#TYPE
 // System.Diagnostics.EventLogEntry#System/Service Control Manager/…").
 //
+// The same cmdlets' output pasted as text is read too (variant
+// "format-list"): `Get-WinEvent … | Format-List` (TimeCreated, ProviderName,
+// Id, Message …) and `Get-EventLog … | Format-List` (Index, EntryType,
+// Message, Source, TimeGenerated …), one "Name : value" line a property,
+// long values continued on indented lines. A record ends where a property
+// name repeats; its line is that of its first property.
+//
 // Times are the exporter's wall clock in its culture's format (en-US
 // "12/3/2026 1:05:06 PM", de-DE "03.12.2026 13:05:06", ja-JP "2026/12/03
 // 13:05:06", ko-KR "2026-12-03 오후 1:05:06", …) with no zone: Event.Time
@@ -51,6 +58,7 @@ const (
 	variantEVTSV     = "eventviewer-tsv"
 	variantWinEvent  = "get-winevent"
 	variantEventLog  = "get-eventlog"
+	variantList      = "format-list"
 	evexMaxPending   = 4096
 	evexMaxMessage   = 64 << 10
 	evexTimeFieldMax = 64
@@ -70,6 +78,9 @@ func (eventExport) Sniff(head []byte) bool {
 
 // evexSniff returns the variant of head and its field separator, or "".
 func evexSniff(head []byte) (string, byte) {
+	if evexSniffList(head) {
+		return variantList, 0
+	}
 	rest := head
 	var line []byte
 	for len(rest) > 0 {
@@ -195,6 +206,10 @@ func (eventExport) Parse(ctx context.Context, r io.Reader) iter.Seq2[Record, err
 			yield(Record{}, lineError(FormatEventExport, 1, "not an event export: no known header and no event row after it"))
 			return
 		}
+		if variant == variantList {
+			evexParseList(ctx, br, yield)
+			return
+		}
 		offset := psSkipBlankLines(br)
 		channel := ""
 		if b, _ := br.Peek(len("#TYPE")); strings.EqualFold(string(b), "#TYPE") {
@@ -313,6 +328,12 @@ func (x *evexReader) row(rec []string, line int) evexPending {
 		ev.RecordID, _ = strconv.ParseUint(x.col(rec, "RecordId"), 10, 64)
 	case variantEventLog:
 		idText, timeText = x.col(rec, "EventID"), x.col(rec, "TimeGenerated")
+		if idText == "" {
+			// Format-List shows no EventID: it is InstanceId's low word.
+			if v, err := strconv.ParseInt(x.col(rec, "InstanceId"), 10, 64); err == nil {
+				idText = strconv.FormatUint(uint64(v)&0xFFFF, 10)
+			}
+		}
 		ev.Provider, ev.Message, ev.Computer = x.col(rec, "Source"), x.col(rec, "Message"), x.col(rec, "MachineName")
 		ev.Level = evexLevels[strings.ToLower(x.col(rec, "EntryType"))]
 		ev.RecordID, _ = strconv.ParseUint(x.col(rec, "Index"), 10, 64)
@@ -440,4 +461,144 @@ func (x *evexReader) emit(yield func(Record, error) bool, o evexPending) bool {
 	}
 	o.rec.Event.Time, o.rec.Event.TimeLocal = at, local
 	return yield(o.rec, nil)
+}
+
+// evexListKey splits a Format-List line "Name   : value"; the name starts
+// at column 0 and is ASCII letters.
+func evexListKey(line string) (key, value string, ok bool) {
+	i := 0
+	for i < len(line) && (line[i] >= 'A' && line[i] <= 'Z' || line[i] >= 'a' && line[i] <= 'z') {
+		i++
+	}
+	if i == 0 {
+		return "", "", false
+	}
+	j := i
+	for j < len(line) && line[j] == ' ' {
+		j++
+	}
+	if j >= len(line) || line[j] != ':' {
+		return "", "", false
+	}
+	return line[:i], strings.TrimSpace(line[j+1:]), true
+}
+
+// evexSniffList reports Format-List output of Get-WinEvent or Get-EventLog:
+// the first non-blank line is a property line, and the head names the
+// properties of one of them.
+func evexSniffList(head []byte) bool {
+	rest := head
+	var seen [6]bool // timecreated, id, providername, timegenerated, source, eventid|instanceid
+	first := true
+	for n := 0; len(rest) > 0 && n < 40; n++ {
+		var line []byte
+		line, rest = psSniffNextLine(rest)
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		key, _, ok := evexListKey(string(bytes.TrimRight(line, "\r")))
+		if first && !ok {
+			return false
+		}
+		first = false
+		switch strings.ToLower(key) {
+		case "timecreated":
+			seen[0] = true
+		case "id":
+			seen[1] = true
+		case "providername":
+			seen[2] = true
+		case "timegenerated":
+			seen[3] = true
+		case "source":
+			seen[4] = true
+		case "eventid", "instanceid":
+			seen[5] = true
+		}
+	}
+	return seen[0] && seen[1] && seen[2] || seen[3] && seen[4] && seen[5]
+}
+
+// evexParseList reads Format-List output.
+func evexParseList(ctx context.Context, r io.Reader, yield func(Record, error) bool) {
+	if !yield(Record{Kind: KindMeta, Meta: &Meta{Variant: variantList}}, nil) {
+		return
+	}
+	x := &evexReader{}
+	var names, values []string
+	start, last := 0, -1
+	flush := func() bool {
+		if len(names) == 0 {
+			return true
+		}
+		x.cols = make(map[string]int, len(names))
+		for i, n := range names {
+			x.cols[strings.ToLower(n)] = i
+		}
+		x.variant = variantEventLog
+		if _, ok := x.cols["timecreated"]; ok {
+			x.variant = variantWinEvent
+		}
+		o := x.row(values, start)
+		names, values, last = names[:0], values[:0], -1
+		return x.out(yield, o)
+	}
+	sc := newLineScanner(r)
+	for sc.Scan() {
+		if err := ctx.Err(); err != nil {
+			if x.flush(yield) {
+				yield(Record{}, &ParseError{Format: FormatEventExport, Line: sc.line, Err: err})
+			}
+			return
+		}
+		line := strings.TrimSuffix(sc.text, "\r")
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if last < 0 {
+				if !x.out(yield, evexPending{err: lineError(FormatEventExport, sc.line, "continuation line without a property"), line: sc.line}) {
+					return
+				}
+				continue
+			}
+			if len(values[last]) < evexMaxMessage {
+				values[last] += "\n" + strings.TrimSpace(line)
+			}
+			continue
+		}
+		key, value, ok := evexListKey(line)
+		if !ok {
+			if !flush() || !x.out(yield, evexPending{err: lineError(FormatEventExport, sc.line, "not a \"Name : value\" line"), line: sc.line}) {
+				return
+			}
+			last = -1
+			continue
+		}
+		for _, n := range names {
+			if strings.EqualFold(n, key) {
+				if !flush() {
+					return
+				}
+				break
+			}
+		}
+		if len(names) == 0 {
+			start = sc.line
+		}
+		if len(names) < 256 {
+			names, values, last = append(names, key), append(values, value), len(names)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if !x.out(yield, evexPending{err: &ParseError{Format: FormatEventExport, Line: sc.line, Err: err}, line: sc.line}) {
+			return
+		}
+	}
+	if !flush() || !x.flush(yield) {
+		return
+	}
+	if m := x.hosts.rowsMeta("MachineName"); m != nil {
+		yield(Record{Kind: KindMeta, Meta: m}, nil)
+	}
 }

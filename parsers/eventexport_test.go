@@ -115,6 +115,9 @@ func TestEventExportDetect(t *testing.T) {
 		{"eventviewer_tsv_localized", "Ebene\tDatum und Uhrzeit\tQuelle\tEreignis-ID\tAufgabenkategorie\r\nFehler\t02.03.2026 09:01:30\tService Control Manager\t7000\tKeine\tx\r\n", FormatEventExport},
 		{"get_winevent", "#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord\r\n\"Message\",\"Id\",\"ProviderName\",\"TimeCreated\"\r\n", FormatEventExport},
 		{"get_eventlog", "\"EventID\",\"MachineName\",\"Message\",\"Source\",\"TimeGenerated\"\r\n", FormatEventExport},
+		{"get_winevent_format_list", "\r\nTimeCreated  : 3/2/2026 9:01:30 AM\r\nProviderName : Service Control Manager\r\nId           : 7023\r\nMessage      : x\r\n", FormatEventExport},
+		{"get_eventlog_format_list", "Index         : 9\r\nInstanceId    : 3221232495\r\nSource        : Service Control Manager\r\nTimeGenerated : 02.03.2026 09:01:30\r\n", FormatEventExport},
+		{"systeminfo_german_not_a_list", "\r\nHostname:                                      NPS02\r\nBetriebssystemname:                            Microsoft Windows Server 2008 R2\r\n", FormatUnknown}, // too short for systeminfo's sniffer: what matters is that it is no event export
 		{"header_only_eventviewer", "Level,Date and Time,Source,Event ID,Task Category\r\n", FormatUnknown},
 		{"five_fields_no_date", "a,b,c,d,e\r\nError,PID,svchost,7000,None,x\r\n", FormatUnknown},
 		{"nettcp_csv", "\"LocalAddress\",\"LocalPort\",\"RemoteAddress\",\"RemotePort\",\"State\",\"OwningProcess\"\r\n", FormatPSNetTCP},
