@@ -177,8 +177,11 @@ var localizedTexts = []struct {
 	{"El servicio no respondió a tiempo a la solicitud de inicio o de control", 1053},
 	{"O serviço não respondeu à solicitação de início ou controle", 1053},
 	{"服务没有及时响应启动或控制请求", 1053},
+	{"Служба не ответила на запрос запуска или управления в течение отведенного времени", 1053},
+	{"서비스가 적절한 시간 내에 시작 또는 제어 요청에 응답하지 않았습니다", 1053},
 	// 1069 ERROR_SERVICE_LOGON_FAILED
 	{"Служба не запущена из-за ошибки входа в систему", 1069},
+	{"서비스가 로그온 실패로 인해 시작되지 않았습니다", 1069},
 }
 
 // CodeFromText finds the error code of a message that was already expanded
