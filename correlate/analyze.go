@@ -49,7 +49,7 @@ func Analyze(ctx context.Context, in Input) ([]Finding, []Coverage, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	a, err := newAnalysis(in)
+	a, err := newAnalysis(resolveLocalTimes(in))
 	if err != nil {
 		return nil, nil, err
 	}

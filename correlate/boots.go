@@ -128,6 +128,15 @@ func uptimeSeconds(ev *parsers.Event) (int64, bool) {
 			found, n = v, n+1
 		}
 	}
+	if len(ev.Data) == 0 {
+		// A text export's rendered message: "The system uptime is 1234
+		// seconds." in any language.
+		for _, w := range strings.FieldsFunc(ev.Message, func(r rune) bool { return r < '0' || r > '9' }) {
+			if v, err := strconv.ParseInt(w, 10, 64); err == nil && v > 0 {
+				found, n = v, n+1
+			}
+		}
+	}
 	return found, n == 1
 }
 

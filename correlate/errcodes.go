@@ -139,10 +139,49 @@ var localizedTexts = []struct {
 	fragment string
 	code     uint32
 }{
+	// 10048 WSAEADDRINUSE
 	{"通常每个套接字地址", 10048},
 	{"Solo se permite un uso de cada dirección de socket", 10048},
 	{"Elk socketadres", 10048},
 	{"Normálně je povoleno pouze jedno použití každé adresy soketu", 10048},
+	{"Normalerweise darf jede Socketadresse", 10048},
+	{"Une seule utilisation de chaque adresse de socket", 10048},
+	{"un solo utilizzo di ogni indirizzo", 10048},
+	{"apenas uma utilização de cada endereço de soquete", 10048},
+	{"Обычно разрешается только одно использование адреса сокета", 10048},
+	{"Tylko jedno użycie każdego adresu gniazda", 10048},
+	{"各ソケット アドレスに対してプロトコル", 10048},
+	{"각 소켓 주소", 10048},
+	// 10013 WSAEACCES
+	{"de manière interdite par ses autorisations d", 10013},
+	{"prohibida por sus permisos de acceso", 10013},
+	{"запрещенным правами доступа", 10013},
+	{"アクセス許可で禁じられた方法でソケットにアクセス", 10013},
+	{"以一种访问权限不允许的方式做了一个访问套接字的尝试", 10013},
+	{"액세스 권한에 의해 숨겨진 소켓에 액세스를 시도했습니다", 10013},
+	{"auf einen Socket in einer Weise zuzugreifen", 10013},                 // unverified
+	{"con modalità non consentite dalle autorizzazioni di accesso", 10013}, // unverified
+	{"proibida pelas permissões de acesso", 10013},                         // unverified
+	{"zabroniony przez jego uprawnienia dostępu", 10013},                   // unverified
+	{"niet is toegestaan door de toegangsmachtigingen", 10013},             // unverified
+	// 10049 WSAEADDRNOTAVAIL
+	{"Die angeforderte Adresse ist in diesem Kontext ungültig", 10049}, // unverified
+	{"L'adresse demandée n'est pas valide dans son contexte", 10049},   // unverified
+	{"La dirección solicitada no es válida en este contexto", 10049},   // unverified
+	{"Требуемый адрес для своего контекста неверен", 10049},            // unverified
+	{"要求されたアドレスのコンテキストが無効です", 10049},                                   // unverified
+	{"在其上下文中，该请求的地址无效", 10049},                                         // unverified
+	// 1053 ERROR_SERVICE_REQUEST_TIMEOUT
+	{"Der Dienst antwortete nicht rechtzeitig auf die Start- oder Steuerungsanforderung", 1053},
+	{"Le service n'a pas répondu assez vite à la demande de lancement ou de contrôle", 1053},
+	{"El servicio no respondió a tiempo a la solicitud de inicio o de control", 1053},
+	{"O serviço não respondeu à solicitação de início ou controle", 1053},
+	{"服务没有及时响应启动或控制请求", 1053},
+	{"Служба не ответила на запрос запуска или управления в течение отведенного времени", 1053},
+	{"서비스가 적절한 시간 내에 시작 또는 제어 요청에 응답하지 않았습니다", 1053},
+	// 1069 ERROR_SERVICE_LOGON_FAILED
+	{"Служба не запущена из-за ошибки входа в систему", 1069},
+	{"서비스가 로그온 실패로 인해 시작되지 않았습니다", 1069},
 }
 
 // CodeFromText finds the error code of a message that was already expanded
@@ -158,14 +197,19 @@ func CodeFromText(s string) (uint32, bool) {
 		codes = append(codes, code)
 	}
 	slices.Sort(codes)
+	// White space is folded: text exports and pasted Format-List output
+	// wrap long messages.
+	spaced := strings.Join(strings.Fields(s), " ")
 	for _, code := range codes {
 		info := win32Errors[code]
-		if strings.HasPrefix(s, strings.TrimSuffix(info.Text, ".")) && !strings.Contains(info.Text, "%1") {
+		if strings.HasPrefix(spaced, strings.TrimSuffix(info.Text, ".")) && !strings.Contains(info.Text, "%1") {
 			return code, true
 		}
 	}
+	fold := func(s string) string { return strings.Join(strings.Fields(strings.ToLower(foldRendered(s))), " ") }
+	folded := fold(s)
 	for _, l := range localizedTexts {
-		if strings.Contains(s, l.fragment) {
+		if strings.Contains(folded, fold(l.fragment)) {
 			return l.code, true
 		}
 	}

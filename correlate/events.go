@@ -70,6 +70,18 @@ const scmProvider = "Service Control Manager"
 // DecodeFailure decodes ev into a Failure when it is one of the events
 // portmortem follows (DOMAIN.md §1 and §3); ok is false otherwise.
 func DecodeFailure(ev *parsers.Event) (f Failure, ok bool) {
+	if isProvider(ev, scmProvider) {
+		// A text export's event: its insertion strings from the rendered
+		// message (rendered.go). One that no template matches decodes
+		// with empty insertions and is dropped below.
+		if fields, _, found := renderedParams(ev); found {
+			cp := *ev
+			cp.Data = fields
+			ev = &cp
+		} else if len(ev.Data) == 0 && ev.Message != "" {
+			return Failure{}, false
+		}
+	}
 	f = Failure{
 		Time: ev.Time, Channel: ev.Channel, Provider: ev.Provider, EventID: ev.EventID,
 		RecordID: ev.RecordID, Recovered: ev.Recovered,

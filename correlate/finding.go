@@ -100,7 +100,7 @@ func failureEvidence(r FailureRef) Evidence {
 	if f.Recovered {
 		claim += " (record recovered from a damaged log)"
 	}
-	return Evidence{Artifact: r.Artifact, Channel: f.Channel, RecordID: f.RecordID, Text: f.Message, Claim: claim + "."}
+	return Evidence{Artifact: r.Artifact, Line: eventLine(r.Line, f.RecordID), Channel: f.Channel, RecordID: f.RecordID, Text: f.Message, Claim: claim + "."}
 }
 
 // sessionReason places the failure in its boot session.
@@ -126,7 +126,7 @@ func bootEvidence(s Session) []Evidence {
 	var out []Evidence
 	for _, b := range s.Starts {
 		m := b.Boot
-		out = append(out, Evidence{Artifact: b.Artifact, Channel: m.Channel, RecordID: m.RecordID, Text: m.Message,
+		out = append(out, Evidence{Artifact: b.Artifact, Line: eventLine(b.Line, m.RecordID), Channel: m.Channel, RecordID: m.RecordID, Text: m.Message,
 			Claim: fmt.Sprintf("%s at %s marks the start of boot session %d.", markerName(m), fmtTime(m.Time), s.Index+1)})
 	}
 	return out
@@ -205,4 +205,14 @@ func (a *analysis) portUnknownFinding(c *incident) Finding {
 		"No port could be found for %s: the event names none, the --ports file has no entry for it, the catalog does not know it by key, display name or image, and no earlier snapshot shows its process holding ports. Give its ports in a --ports file to check them.",
 		c.label()))
 	return fd
+}
+
+// eventLine is the line an event's evidence cites: its line in a text
+// export that gives no record number (Event Viewer's CSV and TXT), else
+// none, the record number being the event's identity.
+func eventLine(line int, recordID uint64) int {
+	if recordID > 0 {
+		return 0
+	}
+	return line
 }

@@ -157,13 +157,25 @@ type RangeRef struct {
 // FailureRef is a decoded failure with the artifact it came from.
 type FailureRef struct {
 	Artifact string
-	Failure  Failure
+	// Line is the line of a text artifact the event was read from (an
+	// XML or CSV export), 0 for a binary log.
+	Line int
+	// TimeLocal says Failure.Time is the host's wall-clock time (an event
+	// from a text export whose zone was not known when it was stored):
+	// Analyze applies Input.UTCOffset to it, or treats it as unknown.
+	TimeLocal bool
+	Failure   Failure
 }
 
 // BootRef is a decoded boot marker with the artifact it came from.
 type BootRef struct {
 	Artifact string
-	Boot     BootMarker
+	// Line is as FailureRef.Line.
+	Line int
+	// TimeLocal says Boot.Time and Boot.BootTime are the host's wall-clock
+	// time, as FailureRef.TimeLocal.
+	TimeLocal bool
+	Boot      BootMarker
 }
 
 // Input is everything correlation needs about one case (one host of one

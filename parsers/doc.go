@@ -25,6 +25,9 @@
 //	evtx             wevtutil epl System System.evtx (also Application, "DNS Server")
 //	evtx-xml         wevtutil qe System /f:xml > System.xml, or Event Viewer "Save as XML"
 //	evt              Windows 2000/XP/2003: %SystemRoot%\System32\config\SysEvent.Evt (or Event Viewer "Save Log File As")
+//	event-export     Event Viewer "Save All Events As…" CSV or Text (Tab delimited); Get-WinEvent -LogName System | Export-Csv;
+//	                 Get-EventLog -LogName System | Export-Csv, or either cmdlet's Format-List output pasted as text
+//	                 (rendered messages, local times)
 //
 // Binary formats (evtx, evt) need an io.ReaderAt: they seek chunk by chunk
 // and recover what a damaged file still holds. Test and benchmark data

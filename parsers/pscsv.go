@@ -669,7 +669,8 @@ func psOrderName(order int) string {
 // `2026/11/25 8:12:33`, or ISO 8601 `2026-11-25T08:12:33` (with an
 // optional fraction and zone) when the collector formatted it.
 type psTime struct {
-	raw string
+	raw  string
+	name string
 	// y is the year. With ymd, a is the month and b the day; otherwise a
 	// and b are the first two fields, whose order the file decides.
 	y, a, b        int
@@ -681,10 +682,14 @@ type psTime struct {
 	zone           int // seconds east of UTC, when zoned
 }
 
-func parsePSTime(s string) (psTime, error) {
-	t := psTime{raw: s}
+func parsePSTime(s string) (psTime, error) { return parseLocalTime("CreationTime", s) }
+
+// parseLocalTime parses a date and time as DateTime.ToString() writes it in
+// the host culture (see psTime); name is the field, for errors.
+func parseLocalTime(name, s string) (psTime, error) {
+	t := psTime{raw: s, name: name}
 	bad := func(why string) (psTime, error) {
-		return psTime{}, fmt.Errorf("CreationTime %q: %s", s, why)
+		return psTime{}, fmt.Errorf("%s %q: %s", name, s, why)
 	}
 	i := strings.IndexAny(s, " T")
 	if i < 0 {
@@ -822,7 +827,7 @@ func (t *psTime) resolve(order int) (time.Time, bool, error) {
 		month, day = t.b, t.a
 	}
 	if month < 1 || month > 12 || day < 1 || day > time.Date(t.y, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day() {
-		return time.Time{}, false, fmt.Errorf("CreationTime %q: no such date", t.raw)
+		return time.Time{}, false, fmt.Errorf("%s %q: no such date", t.name, t.raw)
 	}
 	hh := t.hh
 	if t.clock12 {
@@ -837,7 +842,7 @@ func (t *psTime) resolve(order int) (time.Time, bool, error) {
 	}
 	// Windows times start in 1601; this also keeps the time printable.
 	if at.Year() < 1601 || at.Year() > 9999 {
-		return time.Time{}, false, fmt.Errorf("CreationTime %q: year out of range", t.raw)
+		return time.Time{}, false, fmt.Errorf("%s %q: year out of range", t.name, t.raw)
 	}
 	return at, local, nil
 }

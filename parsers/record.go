@@ -24,6 +24,7 @@ const (
 	FormatEVTX          Format = "evtx"           // binary Windows event log (Vista+)
 	FormatEVTXXML       Format = "evtx-xml"       // wevtutil qe /f:xml, Event Viewer "Save as XML"
 	FormatEVT           Format = "evt"            // legacy Windows 2000/XP/2003 event log
+	FormatEventExport   Format = "event-export"   // Event Viewer "Save All Events As" CSV/TXT, Get-WinEvent/Get-EventLog | Export-Csv
 	FormatSysteminfo    Format = "systeminfo"     // systeminfo (default list form, or /fo csv)
 )
 
@@ -215,7 +216,11 @@ type Event struct {
 	Level      uint8     `json:"level,omitempty"`
 	RecordID   uint64    `json:"record_id"`
 	Time       time.Time `json:"time"`
-	Computer   string    `json:"computer,omitempty"`
+	// TimeLocal is set when Time is the host's wall-clock time (a text
+	// export's date and time), stored with the UTC location: the host's
+	// zone must still be applied.
+	TimeLocal bool   `json:"time_local,omitempty"`
+	Computer  string `json:"computer,omitempty"`
 	// Data holds EventData (or flattened UserData) in document order.
 	Data []Field `json:"data,omitempty"`
 	// Binary is the <Binary> element as upper-case hex.

@@ -38,6 +38,7 @@ var registry = []Parser{
 	evtx{},
 	evt{},
 	evtxXML{},
+	eventExport{},
 	psNetTCP{},
 	psNetUDP{},
 	tcpvcon{},

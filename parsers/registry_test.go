@@ -124,7 +124,7 @@ func TestRegistryFormatsUnique(t *testing.T) {
 // FuzzDetect checks that detection and the detected parser never panic and
 // that Read reports every problem as a *ParseError.
 func FuzzDetect(f *testing.F) {
-	for _, dir := range []string{"netstat", "tasklist", "tcpvcon", "netsh", "pscsv", "services", "systeminfo", "timestamps", "evtxml"} {
+	for _, dir := range []string{"netstat", "tasklist", "tcpvcon", "netsh", "pscsv", "services", "systeminfo", "timestamps", "evtxml", "eventexport"} {
 		paths, _ := filepath.Glob(filepath.Join("..", "testdata", dir, "*"))
 		for _, p := range paths {
 			if strings.HasSuffix(p, ".golden.jsonl") || strings.HasSuffix(p, ".md") {

@@ -51,7 +51,9 @@
 // is also stored for a time outside years 0000–9999, which only damaged
 // input has). Every column of that form is true UTC. A time a source gives
 // in the host's wall clock (a zip DOS time, a `%date% %time%` line,
-// Get-NetTCPConnection's CreationTime) is written to a *_local column
+// Get-NetTCPConnection's CreationTime, the date and time of an event read
+// from Event Viewer's CSV/TXT or an Export-Csv of Get-WinEvent/Get-EventLog)
+// is written to a *_local column
 // instead — the same text without the Z ("2026-02-28T08:12:03.000000000"),
 // which claims no zone — with its UTC column NULL and, where the table has
 // one, its *_local flag set. CaseWriter.Commit converts each one to UTC
@@ -171,7 +173,8 @@
 // negative); line (XML exports) or byte_offset (binary formats): where in
 // the file; channel;
 // provider; provider_guid; event_source (the classic source name when it
-// differs); event_id (masked with 0xFFFF); qualifiers; level; event_time;
+// differs); event_id (masked with 0xFFFF); qualifiers; level; event_time
+// (event_time_local while a text export's local time awaits its zone);
 // computer; data (EventData as a JSON array of {"name", "value"} in
 // document order; name is empty for unnamed <Data>); binary_hex (<Binary> as
 // hex); message (the rendered message where the file carries one);
@@ -185,7 +188,8 @@
 // name, from <Binary>); dependency (7001); error_code and has_error;
 // service_specific (a 7024 exit code); error_class (port-conflict,
 // possibly-port, not-port, unknown); proto, addr, port, has_port (the
-// endpoint the event names); message (an English rendering made offline).
+// endpoint the event names); message (an English rendering made offline);
+// event_time_local (the event's, until Commit converts it).
 //
 // boots — boot-session markers decoded from events (correlate.BootMarker).
 // artifact_id; event_row_id; kind (boot-start, clean-shutdown,
@@ -193,7 +197,8 @@
 // record_id, recovered; boot_time (when the OS started); last_alive (6008:
 // when the previous session ended, UTC); utc_offset_seconds (6008: local −
 // UTC, NULL when unknown); uptime_seconds (6013); os_version (6009);
-// message.
+// message; event_time_local and boot_time_local (a text export's local
+// times, until Commit converts them).
 //
 // findings — correlate's verdicts (correlate.Finding), one per failure and
 // needed port, replaced as a whole by each analysis. case_id; seq (the

@@ -15,6 +15,7 @@ import (
 var eventColumns = []string{
 	"artifact_id", "record_id", "line", "byte_offset", "channel", "provider", "provider_guid", "event_source",
 	"event_id", "qualifiers", "level", "event_time", "computer", "data", "binary_hex", "message", "recovered",
+	"event_time_local",
 }
 
 // dataField is one element of events.data: both keys always present, so
@@ -47,9 +48,10 @@ func (a *ArtifactWriter) eventArgs(line int, offset int64, ev *parsers.Event) ([
 	if err != nil {
 		return nil, err
 	}
+	utc, wall := timeArgs(ev.Time, ev.TimeLocal)
 	return []any{a.id, recordIDArg(ev.RecordID), line, offset, ev.Channel, ev.Provider, ev.ProviderGUID,
-		ev.EventSource, ev.EventID, ev.Qualifiers, ev.Level, timeArg(ev.Time), ev.Computer, js, ev.Binary,
-		ev.Message, ev.Recovered}, nil
+		ev.EventSource, ev.EventID, ev.Qualifiers, ev.Level, utc, ev.Computer, js, ev.Binary,
+		ev.Message, ev.Recovered, wall}, nil
 }
 
 // EventCounts counts events by channel, provider and ID for
@@ -147,12 +149,12 @@ func (a *ArtifactWriter) addEvent(line int, offset int64, ev *parsers.Event, d c
 		return err
 	}
 	if d.Failure != nil {
-		if err := a.addFailure(rowID, d.Failure); err != nil {
+		if err := a.addFailure(rowID, d.Failure, ev.TimeLocal); err != nil {
 			return err
 		}
 	}
 	if d.Boot != nil {
-		return a.addBoot(rowID, d.Boot)
+		return a.addBoot(rowID, d.Boot, ev.TimeLocal)
 	}
 	return nil
 }
@@ -205,38 +207,47 @@ func compareKeys(x, y eventKey) int {
 
 const failureColumns = `artifact_id, event_row_id, kind, event_time, channel, provider, event_id, record_id,
 	recovered, service, service_key, dependency, error_code, has_error, service_specific, error_class, proto,
-	addr, port, has_port, message`
+	addr, port, has_port, message, event_time_local`
 
-func (a *ArtifactWriter) addFailure(rowID int64, f *correlate.Failure) error {
+// addFailure stores a decoded failure; local says that its time is the
+// host's wall clock (the event's TimeLocal).
+func (a *ArtifactWriter) addFailure(rowID int64, f *correlate.Failure, local bool) error {
 	if a.failure == nil {
 		st, err := a.tx.PrepareContext(a.ctx, "INSERT INTO failures ("+failureColumns+") VALUES ("+
-			placeholders(21)+")")
+			placeholders(22)+")")
 		if err != nil {
 			return err
 		}
 		a.failure = st
 	}
-	_, err := a.failure.ExecContext(a.ctx, a.id, rowID, string(f.Kind), timeArg(f.Time), f.Channel, f.Provider,
+	utc, wall := timeArgs(f.Time, local)
+	_, err := a.failure.ExecContext(a.ctx, a.id, rowID, string(f.Kind), utc, f.Channel, f.Provider,
 		f.EventID, recordIDArg(f.RecordID), f.Recovered, f.Service, f.ServiceKey, f.Dependency, f.ErrorCode,
 		f.HasError, f.ServiceSpecific, string(f.Class), string(f.Proto), addrText(f.Addr), f.Port, f.HasPort,
-		f.Message)
+		f.Message, wall)
 	return err
 }
 
 const bootColumns = `artifact_id, event_row_id, kind, event_time, channel, provider, event_id, record_id,
-	recovered, boot_time, last_alive, utc_offset_seconds, uptime_seconds, os_version, message`
+	recovered, boot_time, last_alive, utc_offset_seconds, uptime_seconds, os_version, message,
+	event_time_local, boot_time_local`
 
-func (a *ArtifactWriter) addBoot(rowID int64, b *correlate.BootMarker) error {
+// addBoot stores a decoded boot marker; local says that its times are the
+// host's wall clock (the event's TimeLocal). LastAlive comes from 6008's
+// UTC SYSTEMTIME and is never local.
+func (a *ArtifactWriter) addBoot(rowID int64, b *correlate.BootMarker, local bool) error {
 	if a.boot == nil {
-		st, err := a.tx.PrepareContext(a.ctx, "INSERT INTO boots ("+bootColumns+") VALUES ("+placeholders(15)+")")
+		st, err := a.tx.PrepareContext(a.ctx, "INSERT INTO boots ("+bootColumns+") VALUES ("+placeholders(17)+")")
 		if err != nil {
 			return err
 		}
 		a.boot = st
 	}
-	_, err := a.boot.ExecContext(a.ctx, a.id, rowID, string(b.Kind), timeArg(b.Time), b.Channel, b.Provider,
-		b.EventID, recordIDArg(b.RecordID), b.Recovered, timeArg(b.BootTime), timeArg(b.LastAlive),
-		offsetArg(b.UTCOffset, b.HasOffset), int64(b.Uptime/time.Second), b.OSVersion, b.Message)
+	utc, wall := timeArgs(b.Time, local)
+	bootUTC, bootWall := timeArgs(b.BootTime, local)
+	_, err := a.boot.ExecContext(a.ctx, a.id, rowID, string(b.Kind), utc, b.Channel, b.Provider,
+		b.EventID, recordIDArg(b.RecordID), b.Recovered, bootUTC, timeArg(b.LastAlive),
+		offsetArg(b.UTCOffset, b.HasOffset), int64(b.Uptime/time.Second), b.OSVersion, b.Message, wall, bootWall)
 	return err
 }
 
@@ -244,10 +255,10 @@ func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, "
 
 // failureRefs reads the decoded failures of a case in ingest order.
 func failureRefs(ctx context.Context, q querier, caseID int64) ([]correlate.FailureRef, error) {
-	rows, err := q.QueryContext(ctx, `SELECT a.path, f.kind, f.event_time, f.channel, f.provider, f.event_id,
+	rows, err := q.QueryContext(ctx, `SELECT a.path, e.line, f.kind, COALESCE(f.event_time, f.event_time_local), f.event_time_local IS NOT NULL, f.channel, f.provider, f.event_id,
 		f.record_id, f.recovered, f.service, f.service_key, f.dependency, f.error_code, f.has_error,
 		f.service_specific, f.error_class, f.proto, f.addr, f.port, f.has_port, f.message
-		FROM failures f JOIN artifacts a ON a.id = f.artifact_id
+		FROM failures f JOIN artifacts a ON a.id = f.artifact_id JOIN events e ON e.id = f.event_row_id
 		WHERE a.case_id = ? ORDER BY a.id, f.id`, caseID)
 	if err != nil {
 		return nil, err
@@ -260,13 +271,13 @@ func failureRefs(ctx context.Context, q querier, caseID int64) ([]correlate.Fail
 		var kind, class, proto, addr string
 		var t sql.NullString
 		var rid int64
-		if err := rows.Scan(&r.Artifact, &kind, &t, &f.Channel, &f.Provider, &f.EventID, &rid, &f.Recovered,
+		if err := rows.Scan(&r.Artifact, &r.Line, &kind, &t, &r.TimeLocal, &f.Channel, &f.Provider, &f.EventID, &rid, &f.Recovered,
 			&f.Service, &f.ServiceKey, &f.Dependency, &f.ErrorCode, &f.HasError, &f.ServiceSpecific, &class,
 			&proto, &addr, &f.Port, &f.HasPort, &f.Message); err != nil {
 			return nil, err
 		}
 		f.Kind, f.Class, f.Proto, f.RecordID = correlate.FailureKind(kind), correlate.ErrorClass(class), parsers.Proto(proto), uint64(rid)
-		if f.Time, err = parseTime(t); err != nil {
+		if f.Time, err = parseStoredTime(t); err != nil {
 			return nil, err
 		}
 		if f.Addr, err = parseAddr(addr); err != nil {
@@ -279,10 +290,11 @@ func failureRefs(ctx context.Context, q querier, caseID int64) ([]correlate.Fail
 
 // bootRefs reads the boot markers of a case in ingest order.
 func bootRefs(ctx context.Context, q querier, caseID int64) ([]correlate.BootRef, error) {
-	rows, err := q.QueryContext(ctx, `SELECT a.path, b.kind, b.event_time, b.channel, b.provider, b.event_id,
-		b.record_id, b.recovered, b.boot_time, b.last_alive, b.utc_offset_seconds, b.uptime_seconds,
+	rows, err := q.QueryContext(ctx, `SELECT a.path, e.line, b.kind, COALESCE(b.event_time, b.event_time_local),
+		b.event_time_local IS NOT NULL OR b.boot_time_local IS NOT NULL, b.channel, b.provider, b.event_id,
+		b.record_id, b.recovered, COALESCE(b.boot_time, b.boot_time_local), b.last_alive, b.utc_offset_seconds, b.uptime_seconds,
 		b.os_version, b.message
-		FROM boots b JOIN artifacts a ON a.id = b.artifact_id
+		FROM boots b JOIN artifacts a ON a.id = b.artifact_id JOIN events e ON e.id = b.event_row_id
 		WHERE a.case_id = ? ORDER BY a.id, b.id`, caseID)
 	if err != nil {
 		return nil, err
@@ -296,16 +308,16 @@ func bootRefs(ctx context.Context, q querier, caseID int64) ([]correlate.BootRef
 		var t, boot, alive sql.NullString
 		var rid, uptime int64
 		var off sql.NullInt64
-		if err := rows.Scan(&r.Artifact, &kind, &t, &b.Channel, &b.Provider, &b.EventID, &rid, &b.Recovered,
+		if err := rows.Scan(&r.Artifact, &r.Line, &kind, &t, &r.TimeLocal, &b.Channel, &b.Provider, &b.EventID, &rid, &b.Recovered,
 			&boot, &alive, &off, &uptime, &b.OSVersion, &b.Message); err != nil {
 			return nil, err
 		}
 		b.Kind, b.RecordID, b.Uptime = correlate.BootKind(kind), uint64(rid), time.Duration(uptime)*time.Second
 		b.UTCOffset, b.HasOffset = scanOffset(off)
-		if b.Time, err = parseTime(t); err != nil {
+		if b.Time, err = parseStoredTime(t); err != nil {
 			return nil, err
 		}
-		if b.BootTime, err = parseTime(boot); err != nil {
+		if b.BootTime, err = parseStoredTime(boot); err != nil {
 			return nil, err
 		}
 		if b.LastAlive, err = parseTime(alive); err != nil {

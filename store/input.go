@@ -130,7 +130,7 @@ func refused(ctx context.Context, q querier, caseID int64) ([]correlate.Refused,
 }
 
 // eventLogFormats are the formats whose parse errors may hide failures.
-var eventLogFormats = []parsers.Format{parsers.FormatEVTX, parsers.FormatEVTXXML, parsers.FormatEVT}
+var eventLogFormats = []parsers.Format{parsers.FormatEVTX, parsers.FormatEVTXXML, parsers.FormatEVT, parsers.FormatEventExport}
 
 // damaged lists the event logs of a case that lost records to parse
 // errors (Artifact.Lost).

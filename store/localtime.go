@@ -62,6 +62,28 @@ var localColumns = []struct {
 		WHERE s.artifact_id IN (SELECT id FROM artifacts WHERE case_id = ?) AND s.created_at_local IS NOT NULL AND s.id > ?
 		ORDER BY s.id LIMIT ?`,
 		`UPDATE sockets SET created_at = ?, created_at_local = NULL, created_local = FALSE WHERE id = ?`},
+	// Events read from text exports (Event Viewer CSV/TXT, Export-Csv),
+	// with the failures and boot markers decoded from them.
+	{"event times",
+		`SELECT e.id, e.event_time_local FROM events e
+		WHERE e.artifact_id IN (SELECT id FROM artifacts WHERE case_id = ?) AND e.event_time_local IS NOT NULL AND e.id > ?
+		ORDER BY e.id LIMIT ?`,
+		`UPDATE events SET event_time = ?, event_time_local = NULL WHERE id = ?`},
+	{"failure times",
+		`SELECT f.id, f.event_time_local FROM failures f
+		WHERE f.artifact_id IN (SELECT id FROM artifacts WHERE case_id = ?) AND f.event_time_local IS NOT NULL AND f.id > ?
+		ORDER BY f.id LIMIT ?`,
+		`UPDATE failures SET event_time = ?, event_time_local = NULL WHERE id = ?`},
+	{"boot marker times",
+		`SELECT b.id, b.event_time_local FROM boots b
+		WHERE b.artifact_id IN (SELECT id FROM artifacts WHERE case_id = ?) AND b.event_time_local IS NOT NULL AND b.id > ?
+		ORDER BY b.id LIMIT ?`,
+		`UPDATE boots SET event_time = ?, event_time_local = NULL WHERE id = ?`},
+	{"boot times",
+		`SELECT b.id, b.boot_time_local FROM boots b
+		WHERE b.artifact_id IN (SELECT id FROM artifacts WHERE case_id = ?) AND b.boot_time_local IS NOT NULL AND b.id > ?
+		ORDER BY b.id LIMIT ?`,
+		`UPDATE boots SET boot_time = ?, boot_time_local = NULL WHERE id = ?`},
 }
 
 // toUTC converts every local time of a case to UTC with zone (the offset,

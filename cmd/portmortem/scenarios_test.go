@@ -59,6 +59,7 @@ func scenarios() []bundleScenario {
 		{"bound-after-failure", boundAfterFailure},
 		{"bound-before-failure", boundBeforeFailure},
 		{"dst-change", dstChange},
+		{"event-viewer-csv", eventViewerCSV},
 	}
 }
 
