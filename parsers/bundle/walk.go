@@ -206,6 +206,9 @@ type walker struct {
 	spent   error
 	entries int   // archive members seen
 	total   int64 // bytes extracted
+	// nest is the archive read from disk whose members (at any depth) are
+	// being walked, for the ratio of a whole nest.
+	nest    nest
 	buf     []byte
 	inflate io.ReadCloser  // reused deflate decompressor
 	kept    sync.WaitGroup // entries kept by the consumer, not yet released
@@ -237,7 +240,45 @@ func (w *walker) alive() bool {
 
 // more reports whether more archive members may be read.
 func (w *walker) more() bool {
-	return w.alive() && w.spent == nil
+	return w.alive() && w.spent == nil && w.nest.spent == nil
+}
+
+// nest follows one archive of the bundle's own files through every archive
+// nested in it: what their members declare in all, against the archive's
+// size on disk. Each member's ratio is bounded on its own, but archives of
+// small archives multiply (42.zip: five levels of 16, 4.3 GB at the
+// bottom, 42 KB on disk), and only the sum shows it early: once the
+// members seen declare more than MaxRatio times the archive (beyond
+// ratioFloor), the rest of the nest is certain to be a bomb and is not read.
+//
+// Only members of nested archives count (the archive's own members are
+// bounded one by one), and the nest is refused only once two of them
+// declare more than ratioFloor each: one large member is refused alone,
+// and the rest of the archive is still read.
+type nest struct {
+	name     string
+	size     int64
+	depth    int // of the archive being read: 1 for the nest's own members
+	declared int64
+	big      int
+	spent    error
+}
+
+// declare counts a member's declared size against the nest it is in.
+func (w *walker) declare(usize int64) error {
+	n := &w.nest
+	if n.name == "" || n.depth < 2 || usize <= 0 {
+		return nil
+	}
+	n.declared += usize
+	if usize > ratioFloor {
+		n.big++
+	}
+	if n.big >= 2 && float64(n.declared) > w.lim.MaxRatio*float64(max(n.size, 1)) {
+		n.spent = fmt.Errorf("%w: the archives nested in %s declare more than %d bytes from its %d, limit %g: a nested archive bomb; the rest of it is not read", ErrRatio, n.name, n.declared, n.size, w.lim.MaxRatio)
+		return n.spent
+	}
+	return nil
 }
 
 // emit yields e and reports whether the consumer kept its file (then the
@@ -462,6 +503,13 @@ func (w *walker) file(name string, f *os.File, size int64, mt time.Time, src par
 		w.fail(name, fmt.Errorf("archive not read: %w", w.spent))
 		return false
 	}
+	if depth == 0 {
+		w.nest = nest{name: name, size: size}
+		defer func() { w.nest = nest{} }()
+	}
+	outer := w.nest.depth
+	w.nest.depth = depth + 1
+	defer func() { w.nest.depth = outer }()
 	switch kind {
 	case kindZip:
 		w.zip(name, f, size, depth+1)
@@ -499,6 +547,9 @@ func (w *walker) count() error {
 // checkDeclared refuses a member from the sizes its header declares, before
 // reading any data. csize < 0 means unknown.
 func (w *walker) checkDeclared(usize, csize int64) error {
+	if err := w.declare(usize); err != nil {
+		return err
+	}
 	switch {
 	case usize > w.lim.MaxEntryBytes:
 		return fmt.Errorf("%w: header declares %d bytes, limit %d", ErrEntryTooLarge, usize, w.lim.MaxEntryBytes)

@@ -1168,3 +1168,62 @@ func TestWalkOverlappingEntries(t *testing.T) {
 		t.Fatalf("the same archive with one record: %d entries, errors %v", len(got), errs)
 	}
 }
+
+// nestBomb builds a 42.zip-style nest: levels archives, each holding copies
+// of the one below (deflated once, stored raw copies times), the bottom one
+// copies pages of page bytes of zeros. It returns the top archive.
+func nestBomb(t *testing.T, levels, copies int, page int64) []byte {
+	t.Helper()
+	zipOf := func(member []byte, usize uint64, crc uint32, name string) []byte {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		for i := range copies {
+			zipRaw(t, zw, &zip.FileHeader{Name: fmt.Sprintf("%s %d", name, i), Method: zip.Deflate, CRC32: crc,
+				CompressedSize64: uint64(len(member)), UncompressedSize64: usize}, member)
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	var crc uint32
+	zeros := make([]byte, 1<<20)
+	for left := page; left > 0; left -= int64(len(zeros)) {
+		crc = crc32.Update(crc, crc32.IEEETable, zeros[:min(left, int64(len(zeros)))])
+	}
+	level := zipOf(zeroDeflate(t, page), uint64(page), crc, "page")
+	for i := 1; i < levels; i++ {
+		var c bytes.Buffer
+		fw, _ := flate.NewWriter(&c, flate.BestCompression)
+		fw.Write(level)
+		fw.Close()
+		level = zipOf(c.Bytes(), uint64(len(level)), crc32.ChecksumIEEE(level), fmt.Sprintf("level%d", i))
+	}
+	return level
+}
+
+// TestWalkNestBomb: a 42.zip-style nest (4 levels of 16, 1 GiB pages:
+// 64 TiB declared in all) is refused as soon as what its nested members
+// declare passes MaxRatio times its size, after extracting one archive per
+// level and refusing a few members, instead of refusing its 4,096 bottom
+// archives one by one; a nest of honest archives is read whole.
+func TestWalkNestBomb(t *testing.T) {
+	bomb := nestBomb(t, 4, 16, 1<<30)
+	t.Logf("nest: %d bytes", len(bomb))
+	root := writeFile(t, t.TempDir(), "42.zip", bomb)
+	got, errs, hooks := walkAll(t, context.Background(), root, DefaultLimits())
+	last := errs[len(errs)-1]
+	if len(got) != 0 || len(errs) > 16 || !errors.Is(last, ErrRatio) || !strings.Contains(last.Error(), "nested archive bomb") {
+		t.Fatalf("got %d entries and %d errors (last %v), want none and a few members refused, then the nest", len(got), len(errs), last)
+	}
+	if hooks.written > 64<<20 {
+		t.Errorf("%d bytes extracted before the nest was refused", hooks.written)
+	}
+	t.Logf("refused after %d bytes extracted and %d errors: %v", hooks.written, len(errs), last)
+
+	honest := nestBomb(t, 3, 4, 4<<20)
+	got, errs, _ = walkAll(t, context.Background(), writeFile(t, t.TempDir(), "honest.zip", honest), Limits{MaxRatio: 1e6})
+	if len(got) != 4*4*4 || len(errs) != 0 {
+		t.Errorf("honest nest: %d entries (want 64), errors %v", len(got), errs)
+	}
+}
