@@ -164,3 +164,47 @@ func renderTemplate(tpl string, ev *parsers.Event) string {
 
 // csvQuote quotes a field as Export-Csv does.
 func csvQuote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// TestPastedEventDetails: events pasted from Event Viewer ("Copy Details as
+// Text"), read through the event-export parser, decode like the evtx: the
+// XML's insertion strings when the paste has them, the rendered
+// description (in English or German) when it has not.
+func TestPastedEventDetails(t *testing.T) {
+	tests := []struct {
+		file  string
+		want  []string // service/error per failure
+		local []bool
+	}{
+		{"eventdetails_en-us.txt", []string{"BlackBerry Router/10048", "Fax/1058"}, []bool{false, true}},
+		{"eventdetails_de-de.txt", []string{"Netzwerkrichtlinienserver/10048"}, []bool{true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			path := filepath.Join("..", "testdata", "eventexport", tt.file)
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			a, recs := parsers.Read(context.Background(), path, f, "")
+			var got []string
+			var local []bool
+			for r, err := range recs {
+				if err != nil {
+					t.Errorf("%v", err)
+					continue
+				}
+				if r.Kind != parsers.KindEvent {
+					continue
+				}
+				if fl, ok := DecodeFailure(r.Event); ok {
+					got = append(got, fmt.Sprintf("%s/%d", fl.Service, fl.ErrorCode))
+					local = append(local, r.Event.TimeLocal)
+				}
+			}
+			if a.Format != parsers.FormatEventExport || fmt.Sprint(got) != fmt.Sprint(tt.want) || fmt.Sprint(local) != fmt.Sprint(tt.local) {
+				t.Errorf("format %s, failures %v (local %v), want %v (local %v)", a.Format, got, local, tt.want, tt.local)
+			}
+		})
+	}
+}

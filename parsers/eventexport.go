@@ -81,6 +81,9 @@ func evexSniff(head []byte) (string, byte) {
 	if evexSniffList(head) {
 		return variantList, 0
 	}
+	if evexSniffDetails(head) {
+		return variantDetails, 0
+	}
 	rest := head
 	var line []byte
 	for len(rest) > 0 {
@@ -206,8 +209,12 @@ func (eventExport) Parse(ctx context.Context, r io.Reader) iter.Seq2[Record, err
 			yield(Record{}, lineError(FormatEventExport, 1, "not an event export: no known header and no event row after it"))
 			return
 		}
-		if variant == variantList {
+		switch variant {
+		case variantList:
 			evexParseList(ctx, br, yield)
+			return
+		case variantDetails:
+			evexParseDetails(ctx, br, yield)
 			return
 		}
 		offset := psSkipBlankLines(br)
@@ -450,6 +457,9 @@ func (x *evexReader) release(yield func(Record, error) bool, note string) bool {
 func (x *evexReader) emit(yield func(Record, error) bool, o evexPending) bool {
 	if o.err != nil {
 		return yield(Record{}, o.err)
+	}
+	if o.t == nil { // a UTC time of its own (the event XML of a pasted event)
+		return yield(o.rec, nil)
 	}
 	if ev := o.t.evidence(); ev != psOrderUnknown && x.order != psOrderUnknown && ev != x.order {
 		return yield(Record{}, lineError(FormatEventExport, o.line, "date and time %q is %s, but line %d reads %s",

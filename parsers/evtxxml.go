@@ -68,8 +68,12 @@ func (evtxXML) Version() int { return 1 }
 
 // Sniff implements Parser: an <Event> or <Events> start tag and the event
 // schema namespace in the head.
+//
+// Event Viewer's "Copy Details as Text" carries the XML after a labelled
+// header and the description: that is the event-export parser's
+// (eventdetails.go), which reads the XML too.
 func (evtxXML) Sniff(head []byte) bool {
-	if !bytes.Contains(head, []byte(evtxmlNS)) {
+	if !bytes.Contains(head, []byte(evtxmlNS)) || evexSniffDetails(head) {
 		return false
 	}
 	for i := 0; ; {
