@@ -317,7 +317,7 @@ func newHTMLPage(ctx context.Context, m *Model) (*htmlPage, error) {
 }
 
 func newHTMLCase(ctx context.Context, m *Model, c *Case) (*htmlCase, error) {
-	hc := &htmlCase{Anchor: c.Anchor, Bundle: c.Bundle, Name: baseName(c.Bundle), Host: c.hostLabel(), OS: c.OS, Zone: c.Zone.Describe(),
+	hc := &htmlCase{Anchor: c.Anchor, Bundle: c.Bundle, Name: baseName(c.Bundle), Host: c.hostLabel(), OS: c.OS, Zone: c.zoneFact(),
 		Collection: c.Collection, Provenance: c.provenanceLine(), FailureCount: c.failureCount(), TopCulprit: culprit(c.top())}
 	if c.Collection != "" || c.Undecided {
 		// One of several hosts' cases of a bundle: the heading names which.
@@ -558,15 +558,15 @@ func timeCell(c *Case, t time.Time, local bool) htmlCell {
 	}
 	s, hostLocal := c.shown(t, local)
 	text := s.Format("2006-01-02 15:04:05")
-	if hostLocal {
-		text = c.formatTime(t, local)
+	if hostLocal || c.mixed {
+		text = c.formatTime(t, local) // the boots ran at different offsets: each time names its own
 	}
 	return htmlCell{Text: text, Class: "time", Sort: s.UTC().Format(time.RFC3339Nano)}
 }
 
 func failuresTable(_ context.Context, _ *Model, c *Case) (htmlTable, error) {
 	t := htmlTable{ID: c.Anchor + "-failures", Title: "Failures", Empty: "No failure was decoded from the event logs.",
-		Head: []string{"Time (" + c.Zone.Label() + ")", "Kind", "Service", "Event", "Error", "Class", "Endpoint", "Message", "Where"}}
+		Head: []string{"Time (" + c.timeHead() + ")", "Kind", "Service", "Event", "Error", "Class", "Endpoint", "Message", "Where"}}
 	for _, r := range c.Failures {
 		f := &r.Failure
 		svc := correlate.ServiceLabel(f.Service, f.ServiceKey)
@@ -580,7 +580,7 @@ func failuresTable(_ context.Context, _ *Model, c *Case) (htmlTable, error) {
 
 func bootsTable(_ context.Context, _ *Model, c *Case) (htmlTable, error) {
 	t := htmlTable{ID: c.Anchor + "-boots", Title: "Boots", Empty: "No boot marker was found in the event logs.",
-		Head: []string{"Time (" + c.Zone.Label() + ")", "Kind", "Event", "Boot time (" + c.Zone.Label() + ")", "Previous session ended", "Message", "Where"}}
+		Head: []string{"Time (" + c.timeHead() + ")", "Kind", "Event", "Boot time (" + c.timeHead() + ")", "Previous session ended", "Message", "Where"}}
 	for _, r := range c.Boots {
 		b := &r.Boot
 		t.Rows = append(t.Rows, []htmlCell{timeCell(c, b.Time, false), cellText(string(b.Kind)),
@@ -593,7 +593,7 @@ func bootsTable(_ context.Context, _ *Model, c *Case) (htmlTable, error) {
 
 func artifactsTable(_ context.Context, _ *Model, c *Case) (htmlTable, error) {
 	t := htmlTable{ID: c.Anchor + "-artifacts", Title: "Artifacts", Empty: "No artifact was read.",
-		Head: []string{"Artifact", "Format", "Encoding", "Locale", "Records", "Captured (" + c.Zone.Label() + ")", "Capture time from", "Notes and warnings"}}
+		Head: []string{"Artifact", "Format", "Encoding", "Locale", "Records", "Captured (" + c.timeHead() + ")", "Capture time from", "Notes and warnings"}}
 	for i := range c.Artifacts {
 		a := &c.Artifacts[i]
 		format := string(a.Format)
@@ -706,7 +706,7 @@ func processesTable(ctx context.Context, m *Model, c *Case) (htmlTable, error) {
 
 func eventsTable(ctx context.Context, m *Model, c *Case) (htmlTable, error) {
 	t := htmlTable{ID: c.Anchor + "-events", Title: "Events", Empty: "No event was stored.", Raw: true,
-		Head: []string{"Time (" + c.Zone.Label() + ")", "Channel", "Provider", "Event", "Record", "Message", "Data", "Artifact"}}
+		Head: []string{"Time (" + c.timeHead() + ")", "Channel", "Provider", "Event", "Record", "Message", "Data", "Artifact"}}
 	var err error
 	t.Rows, t.Note, err = firstRows(m.tables.CaseEvents(ctx, c.ID), rowLimit(len(m.Cases)), c.Counts.Events, "events", sheetEvents,
 		func(r store.EventRow) []htmlCell {
@@ -742,7 +742,8 @@ func (c *Case) withHostTimes(s string) string {
 		if err != nil {
 			return m
 		}
-		return m + " (" + t.In(c.Zone.Location()).Format("2006-01-02 15:04:05") + " " + c.Zone.Label() + ")"
+		z := c.offsetAt(t)
+		return m + " (" + t.In(z.Location()).Format("2006-01-02 15:04:05") + " " + z.Label() + ")"
 	})
 }
 

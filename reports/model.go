@@ -74,6 +74,46 @@ type Case struct {
 	// (set while the workbook is written, used by the Index sheet).
 	summaryRow int
 	byID       map[int64]int
+	// sessions are the case's boots, for the offset each ran at; mixed
+	// says they ran at more than one (see offsetAt).
+	sessions correlate.Sessions
+	mixed    bool
+}
+
+// setClock builds the boots the case's times are shown by: a time of a
+// boot whose own events give its UTC offset (6008) is shown at that
+// offset, the host's clock then, so that a summer failure reads as the
+// customer's Event Viewer showed it; other times take the case's zone.
+// The user's --tz is every boot's.
+func (c *Case) setClock() {
+	if c.Zone.Source == store.ZoneFromFlag {
+		return
+	}
+	c.sessions = correlate.BuildSessions(c.Boots)
+	for _, s := range c.sessions {
+		if s.HasOffset && (!c.Zone.Known || s.UTCOffset != c.Zone.Offset) {
+			c.mixed = true
+		}
+	}
+}
+
+// offsetAt is the zone a UTC time is shown in: its boot's own offset,
+// else the case's.
+func (c *Case) offsetAt(t time.Time) Zone {
+	if c.mixed {
+		if i := c.sessions.At(t); i >= 0 && c.sessions[i].HasOffset {
+			return Zone{Offset: c.sessions[i].UTCOffset, Known: true, Source: store.ZoneFromEvent6008}
+		}
+	}
+	return c.Zone
+}
+
+// zoneLabelAt is the label of the zone t is shown in.
+func (c *Case) zoneLabelAt(t time.Time, local bool) string {
+	if local || t.IsZero() {
+		return c.Zone.Label()
+	}
+	return c.offsetAt(t).Label()
 }
 
 // Zone is the time zone a case's times are shown in: the host's, when
@@ -231,6 +271,7 @@ func loadCase(ctx context.Context, s *store.Store, id int64) (*Case, error) {
 	if c.Boots, err = s.Boots(ctx, id); err != nil {
 		return nil, err
 	}
+	c.setClock()
 	if c.Ranges, err = s.PortRanges(ctx, id); err != nil {
 		return nil, err
 	}
@@ -276,7 +317,7 @@ func (c *Case) shown(t time.Time, local bool) (shown time.Time, hostLocal bool) 
 		}
 		t = t.Add(-c.Zone.Offset)
 	}
-	return t.In(c.Zone.Location()), false
+	return t.In(c.offsetAt(t).Location()), false
 }
 
 // formatTime renders a stored time in the case's zone, with the zone's
@@ -289,7 +330,7 @@ func (c *Case) formatTime(t time.Time, local bool) string {
 	if hostLocal {
 		return s.Format("2006-01-02 15:04:05") + " host time (zone unknown)"
 	}
-	return s.Format("2006-01-02 15:04:05") + " " + c.Zone.Label()
+	return s.Format("2006-01-02 15:04:05") + " " + c.zoneLabelAt(t, local)
 }
 
 // failureCount counts the service-start failures and bind errors (not the
@@ -522,4 +563,21 @@ func (m *Model) recurringCulprits() []recurringCulprit {
 	}
 	slices.SortStableFunc(out, func(a, b recurringCulprit) int { return len(b.Cases) - len(a.Cases) })
 	return out
+}
+
+// timeHead names the zone of a time column: the case's, or "host clock"
+// when its boots ran at different offsets and each time names its own.
+func (c *Case) timeHead() string {
+	if c.mixed {
+		return "host clock"
+	}
+	return c.Zone.Label()
+}
+
+// zoneFact says which zone the case's times are shown in.
+func (c *Case) zoneFact() string {
+	if c.mixed {
+		return c.Zone.Describe() + "; a time of a boot whose own events (6008) give its offset is shown at that offset, the host's clock then (the boots ran at different offsets: daylight saving time or a zone change)"
+	}
+	return c.Zone.Describe()
 }

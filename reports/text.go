@@ -52,7 +52,11 @@ func WriteText(w io.Writer, c *Case, o TextOptions) error {
 	if c.Collection != "" {
 		facts = append(facts, "in "+c.Collection)
 	}
-	facts = append(facts, "times "+c.Zone.Label())
+	if c.mixed {
+		facts = append(facts, "times "+c.Zone.Label()+", each boot's own offset where its events give one")
+	} else {
+		facts = append(facts, "times "+c.Zone.Label())
+	}
 	var gaps []string
 	for _, v := range c.Coverage {
 		if v.Status != correlate.StatusOK {

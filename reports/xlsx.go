@@ -255,6 +255,9 @@ func quoteSheet(name string) string { return "'" + strings.ReplaceAll(name, "'",
 func (x *xlsxWriter) zoneHeader() string {
 	label := ""
 	for i, c := range x.m.Cases {
+		if c.mixed {
+			return "host's zone"
+		}
 		if i == 0 {
 			label = c.Zone.Label()
 		} else if c.Zone.Label() != label {
@@ -596,7 +599,7 @@ func findingRow(c *Case, f *correlate.Finding) []any {
 	if f.HasError {
 		code = int64(f.ErrorCode)
 	}
-	return []any{f.Bundle, f.Host, c.shownCell(f.FailureTime, false), c.Zone.Label(), f.Service, f.ServiceKey,
+	return []any{f.Bundle, f.Host, c.shownCell(f.FailureTime, false), c.zoneLabelAt(f.FailureTime, false), f.Service, f.ServiceKey,
 		string(f.Proto), port, f.Verdict, f.Confidence, f.OwnerImage, pid, strings.Join(f.OwnerServices, ", "),
 		string(f.Rule), strings.Join(f.Remedy, "\n"), strings.Join(f.KB, ", "), int(f.EventID), code, errorLabel(f),
 		string(f.PortSource), f.Snapshot, strings.Join(f.Reasons, "\n"), EvidenceText(f.Evidence)}
@@ -626,7 +629,7 @@ func (x *xlsxWriter) failures() error {
 			if r.Line > 0 {
 				line = r.Line
 			}
-			return []any{c.Bundle, c.Host, c.shownCell(f.Time, false), c.Zone.Label(), string(f.Kind), f.Service,
+			return []any{c.Bundle, c.Host, c.shownCell(f.Time, false), c.zoneLabelAt(f.Time, false), string(f.Kind), f.Service,
 				f.ServiceKey, f.Dependency, int(f.EventID), f.Provider, code, failureError(f), string(f.Class), failureEndpoint(f),
 				f.Message, r.Artifact, f.Channel, recordID(f.RecordID), line, yes(f.Recovered)}
 		})
@@ -669,7 +672,7 @@ func (x *xlsxWriter) portOwners() error {
 			if s.RemoteAddr.IsValid() || s.RemoteHost != "" || s.RemotePort != 0 {
 				rport = int(s.RemotePort)
 			}
-			return []any{c.Bundle, c.Host, a.Path, c.shownCell(a.CapturedAt, a.CapturedLocal), c.Zone.Label(),
+			return []any{c.Bundle, c.Host, a.Path, c.shownCell(a.CapturedAt, a.CapturedLocal), c.zoneLabelAt(a.CapturedAt, a.CapturedLocal),
 				r.Line, string(s.Proto), addrOr(s.LocalAddr.String(), s.LocalAddr.IsValid(), s.LocalHost),
 				int(s.LocalPort), s.State, s.StateRaw, pid, s.Image, strings.Join(s.Services, ", "),
 				addrOr(s.RemoteAddr.String(), s.RemoteAddr.IsValid(), s.RemoteHost), rport,
@@ -721,7 +724,7 @@ func (x *xlsxWriter) processes() error {
 				socks = r.Sockets
 			}
 			return []any{c.Bundle, c.Host, a.Path, string(a.Format), c.shownCell(a.CapturedAt, a.CapturedLocal),
-				c.Zone.Label(), r.Line, r.Process.PID, r.Process.Image, strings.Join(r.Process.Services, ", "),
+				c.zoneLabelAt(a.CapturedAt, a.CapturedLocal), r.Line, r.Process.PID, r.Process.Image, strings.Join(r.Process.Services, ", "),
 				yes(r.Process.Truncated), socks}
 		})
 	}))
@@ -745,7 +748,7 @@ func (x *xlsxWriter) boots() error {
 			if b.Uptime > 0 {
 				up = b.Uptime.String()
 			}
-			return []any{c.Bundle, c.Host, c.shownCell(b.Time, false), c.Zone.Label(), string(b.Kind), int(b.EventID),
+			return []any{c.Bundle, c.Host, c.shownCell(b.Time, false), c.zoneLabelAt(b.Time, false), string(b.Kind), int(b.EventID),
 				b.Provider, c.shownCell(b.BootTime, false), c.shownCell(b.LastAlive, false), off, up, b.OSVersion,
 				b.Message, r.Artifact, b.Channel, recordID(b.RecordID), yes(b.Recovered)}
 		})
@@ -768,7 +771,7 @@ func (x *xlsxWriter) artifacts() error {
 				src += " (host's local time; zone unknown)"
 			}
 			return []any{c.Bundle, c.Host, a.Path, string(a.Format), a.ParserVersion, string(a.Encoding), a.Locale,
-				a.Variant, a.Host, a.Size, a.Records, c.shownCell(a.CapturedAt, a.CapturedLocal), c.Zone.Label(),
+				a.Variant, a.Host, a.Size, a.Records, c.shownCell(a.CapturedAt, a.CapturedLocal), c.zoneLabelAt(a.CapturedAt, a.CapturedLocal),
 				src, c.shownCell(a.ModTime, a.ModTimeLocal), string(a.ModTimeSource), a.WarningCount, warningsText(a),
 				strings.Join(a.Notes, "\n"), a.SHA256}
 		})
@@ -850,7 +853,7 @@ func (x *xlsxWriter) events() error {
 			}
 			path := c.artifact(r.ArtifactID).Path
 			msg := cmp.Or(e.Message, decoded[eventKey{path, e.Channel, e.RecordID}])
-			return []any{c.Bundle, c.Host, c.shownCell(e.Time, false), c.Zone.Label(), e.Channel, e.Provider,
+			return []any{c.Bundle, c.Host, c.shownCell(e.Time, false), c.zoneLabelAt(e.Time, false), e.Channel, e.Provider,
 				int(e.EventID), int(e.Level), recordID(e.RecordID), e.Computer, msg, eventData(e.Data),
 				path, line, off, yes(e.Recovered)}
 		})

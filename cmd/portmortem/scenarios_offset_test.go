@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"html"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/portmortem/portmortem/parsers/evtxwrite"
+	"github.com/xuri/excelize/v2"
 )
 
 // unexpected6008 logs the 6008 a boot opens with after a crash: the
@@ -113,6 +119,73 @@ func TestDSTChangeOneOffset(t *testing.T) {
 			}
 			if s.OwnerPID == nil || *s.OwnerPID != tt.summerPID || strings.HasSuffix(s.Snapshot, "nov.txt") != tt.summerFromWinter {
 				t.Errorf("summer finding rests on %s (PID %v), want PID %d", s.Snapshot, s.OwnerPID, tt.summerPID)
+			}
+		})
+	}
+}
+
+// TestDSTChangeShownAtBootOffset: the reports show each time at the
+// offset of its boot, as the customer's Event Viewer showed it: the
+// summer failure at 09:00 UTC+02:00, the winter one at 07:02 UTC+01:00, in
+// report.html (whose time columns then say "host clock") and in the
+// workbook's Findings rows (date cell and Zone column). With --tz every
+// time takes the one offset.
+func TestDSTChangeShownAtBootOffset(t *testing.T) {
+	dir := filepath.Join(bundlesDir(), "dst-change")
+	for _, tt := range []struct {
+		tz             string
+		summer, winter string
+	}{
+		{"", "2026-08-10 09:00:00 UTC+02:00", "2026-11-20 07:02:00 UTC+01:00"},
+		{"+01:00", "2026-08-10 08:00:00 UTC+01:00", "2026-11-20 07:02:00 UTC+01:00"},
+	} {
+		t.Run("tz"+tt.tz, func(t *testing.T) {
+			out := t.TempDir()
+			args := []string{"analyze", "-o", out, dir}
+			if tt.tz != "" {
+				args = []string{"analyze", "-o", out, "--tz", tt.tz, dir}
+			}
+			var stdout, stderr bytes.Buffer
+			if code := run(context.Background(), args, &stdout, &stderr); code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			raw, err := os.ReadFile(filepath.Join(out, "report.html"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			page := []byte(html.UnescapeString(string(raw)))
+			for _, want := range []string{tt.summer, tt.winter} {
+				if !bytes.Contains(page, []byte(want)) {
+					t.Errorf("report.html lacks %q", want)
+				}
+			}
+			if mixed := bytes.Contains(page, []byte("Time (host clock)")); mixed != (tt.tz == "") {
+				t.Errorf("time column names the host clock: %v, want %v", mixed, tt.tz == "")
+			}
+			f, err := excelize.OpenFile(filepath.Join(out, "report.xlsx"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			rows, err := f.GetRows("Findings")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range rows[1:] {
+				if len(r) > 3 {
+					got = append(got, r[2]+" "+r[3])
+				}
+			}
+			for _, want := range []string{tt.summer, tt.winter} {
+				d, _, _ := strings.Cut(want, " UTC")
+				day, clock, _ := strings.Cut(d, " ")
+				zone := "UTC" + strings.TrimPrefix(want, d+" UTC")
+				if !slices.ContainsFunc(got, func(g string) bool {
+					return strings.Contains(g, day) && strings.Contains(g, clock[:5]) && strings.HasSuffix(g, zone)
+				}) {
+					t.Errorf("Findings rows %q lack %s %s %s", got, day, clock, zone)
+				}
 			}
 		})
 	}
