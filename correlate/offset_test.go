@@ -223,3 +223,22 @@ func TestZoneToUTC(t *testing.T) {
 		t.Errorf("no offset known, yet converted: %+v", l)
 	}
 }
+
+// TestExportFailureAtBootOffset: a failure read from a text export (its
+// time the host's wall clock) beside a System log whose 6008s give each
+// boot's offset takes the offset of its boot: 09:00 in the summer boot is
+// 07:00 UTC, not 08:00 with the case's (winter) offset.
+func TestExportFailureAtBootOffset(t *testing.T) {
+	in := dstChange(t, dstOptions{summer6008: true, october: true, zone: dstWinterOffset, zoneSource: ZoneFromEvent6008})
+	ev := scmAt(time.Date(2026, 8, 10, 9, 0, 0, 0, time.UTC), 0, 7023, "", "BlackBerry Router", "%%10048")
+	in.Failures = []FailureRef{failure(t, "Application.csv", ev)}
+	in.Failures[0].TimeLocal = true
+	got := resolveLocalTimes(in).Failures[0].Failure.Time
+	if !got.Equal(dstSummerFail) {
+		t.Errorf("export failure at %v, want %v (its boot's UTC+2)", got, dstSummerFail)
+	}
+	in.Boots = nil // no boot gives an offset: the case's
+	if got := resolveLocalTimes(in).Failures[0].Failure.Time; !got.Equal(dstSummerFail.Add(time.Hour)) {
+		t.Errorf("without boots: %v, want %v (the case's UTC+1)", got, dstSummerFail.Add(time.Hour))
+	}
+}

@@ -233,9 +233,12 @@ func trimNameQuotes(s string) string {
 }
 
 // resolveLocalTimes converts the wall-clock times of events read from text
-// exports (FailureRef.TimeLocal, BootRef.TimeLocal) to UTC with the host's
-// offset; without one they become unknown rather than be taken for UTC.
-// in's slices are copied, never changed.
+// exports (FailureRef.TimeLocal, BootRef.TimeLocal) to UTC; without an
+// offset they become unknown rather than be taken for UTC. Boot markers
+// from exports take the host's offset; failures then take the offset of
+// the boot they fall in (an Application export beside a System.evtx whose
+// 6008s give each boot's offset), else the host's, as the store converts
+// them at commit. in's slices are copied, never changed.
 func resolveLocalTimes(in Input) Input {
 	conv := func(t time.Time) time.Time {
 		if t.IsZero() || !in.HasUTCOffset {
@@ -243,19 +246,20 @@ func resolveLocalTimes(in Input) Input {
 		}
 		return t.Add(-in.UTCOffset)
 	}
-	if slices.ContainsFunc(in.Failures, func(f FailureRef) bool { return f.TimeLocal }) {
-		in.Failures = slices.Clone(in.Failures)
-		for i := range in.Failures {
-			if f := &in.Failures[i]; f.TimeLocal {
-				f.Failure.Time, f.TimeLocal = conv(f.Failure.Time), false
-			}
-		}
-	}
 	if slices.ContainsFunc(in.Boots, func(b BootRef) bool { return b.TimeLocal }) {
 		in.Boots = slices.Clone(in.Boots)
 		for i := range in.Boots {
 			if b := &in.Boots[i]; b.TimeLocal {
 				b.Boot.Time, b.Boot.BootTime, b.TimeLocal = conv(b.Boot.Time), conv(b.Boot.BootTime), false
+			}
+		}
+	}
+	if slices.ContainsFunc(in.Failures, func(f FailureRef) bool { return f.TimeLocal }) {
+		zone := CaseZone(BuildSessions(in.Boots), in.UTCOffset, in.HasUTCOffset, in.ZoneSource)
+		in.Failures = slices.Clone(in.Failures)
+		for i := range in.Failures {
+			if f := &in.Failures[i]; f.TimeLocal {
+				f.Failure.Time, f.TimeLocal = zone.ToUTC(f.Failure.Time).UTC, false
 			}
 		}
 	}
