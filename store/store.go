@@ -91,3 +91,31 @@ func (s *Store) Close() error {
 
 // now returns the injected clock's time in UTC.
 func (s *Store) now() time.Time { return s.Now().UTC() }
+
+// IntegrityCheck runs SQLite's integrity_check and foreign_key_check and
+// returns an error naming what they found, nil for a consistent file.
+func (s *Store) IntegrityCheck(ctx context.Context) error {
+	var res string
+	if err := s.db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res); err != nil {
+		return fmt.Errorf("integrity check: %w", err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("integrity check: %s", res)
+	}
+	rows, err := s.db.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return fmt.Errorf("foreign key check: %w", err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var table string
+		var rowid sql.NullInt64
+		var parent string
+		var fkid int
+		if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
+			return fmt.Errorf("foreign key check: %w", err)
+		}
+		return fmt.Errorf("foreign key check: %s row %d refers to a missing %s row", table, rowid.Int64, parent)
+	}
+	return rows.Err()
+}

@@ -201,6 +201,7 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
+	removeLeftovers(e, o.out, o.quiet)
 	// --jobs is the number of CPUs the run uses, the event-log decoder's
 	// chunk workers included: --jobs 1 runs on one core.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(o.jobs))

@@ -156,6 +156,7 @@ func runReport(ctx context.Context, e env, args []string) error {
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
+	removeLeftovers(e, o.out, o.quiet)
 	var cases []*reports.Case
 	for _, id := range ids {
 		c, err := reports.LoadCase(ctx, s, id)
