@@ -362,6 +362,12 @@ func (a *analyzeObserver) Committed(ctx context.Context, i int, caseIDs []int64)
 	a.views[i] = nil
 	for _, id := range caseIDs {
 		c, err := reports.LoadCase(ctx, a.s, id)
+		if err == nil {
+			// Still there after the read, so read whole: another run on
+			// the database may have replaced it (ingest then takes that
+			// run's cases, store.ErrNotFound).
+			_, err = a.s.Case(ctx, id)
+		}
 		if err != nil {
 			return err
 		}
