@@ -5,13 +5,31 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/portmortem/portmortem/parsers/bundle"
 )
+
+// partialPrefix begins the name of the temporary file a report is written
+// to before it is renamed: ".report.html-PID-RANDOM" beside report.html,
+// with the writing process's PID (bundle.OwnedPrefix).
+func partialPrefix(file string) string { return "." + file + "-" }
+
+// RemovePartials removes from dir the partial report files (of every
+// name in Formats) that a run killed while writing left behind, those
+// whose owner no longer runs, and returns the paths removed.
+func RemovePartials(dir string) ([]string, error) {
+	prefixes := make([]string, len(Formats))
+	for i, f := range Formats {
+		prefixes[i] = partialPrefix(f.File)
+	}
+	return bundle.RemoveLeftovers(dir, prefixes...)
+}
 
 // writeFileAtomic writes a file through write into a temporary file in the
 // same folder and renames it to name (mode 0644) once complete, so a reader
 // never sees half a report and an interrupted run leaves the previous one.
 func writeFileAtomic(name string, write func(io.Writer) error) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+"-*")
+	tmp, err := os.CreateTemp(filepath.Dir(name), bundle.OwnedPrefix(partialPrefix(filepath.Base(name)))+"*")
 	if err != nil {
 		return err
 	}

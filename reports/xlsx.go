@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/portmortem/portmortem/correlate"
 	"github.com/portmortem/portmortem/parsers"
+	"github.com/portmortem/portmortem/parsers/bundle"
 	"github.com/portmortem/portmortem/store"
 	"github.com/xuri/excelize/v2"
 )
@@ -38,6 +40,11 @@ const dateFormat = "yyyy-mm-dd hh:mm:ss"
 // cutWhere names where the full text of a cut cell can be found.
 const cutWhere = "the portmortem database"
 
+// XLSXTempPrefix begins the name of the private temporary folder
+// (os.TempDir(), mode 0700, "portmortem-xlsx-PID-RANDOM") a workbook's
+// spilled rows are kept in while it is written.
+const XLSXTempPrefix = "portmortem-xlsx-"
+
 // WriteXLSX writes the workbook report to path: a temporary file in the
 // same folder, renamed when complete.
 func WriteXLSX(ctx context.Context, m *Model, path string) error {
@@ -51,7 +58,15 @@ func WriteXLSX(ctx context.Context, m *Model, path string) error {
 // writeXLSX writes the workbook; rowsPerSheet is Excel's row limit (tests
 // lower it).
 func writeXLSX(ctx context.Context, m *Model, out io.Writer, rowsPerSheet int) error {
-	f := excelize.NewFile()
+	// Excelize's stream writer spills rows (customer data) to temporary
+	// files: a private folder named after this process keeps them where
+	// the next run removes them if this one is killed.
+	tmp, err := os.MkdirTemp("", bundle.OwnedPrefix(XLSXTempPrefix))
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	f := excelize.NewFile(excelize.Options{TmpDir: tmp})
 	defer f.Close()
 	x := &xlsxWriter{ctx: ctx, f: f, m: m, rowsPerSheet: rowsPerSheet}
 	if err := x.init(); err != nil {
@@ -93,7 +108,7 @@ func writeXLSX(ctx context.Context, m *Model, out io.Writer, rowsPerSheet int) e
 	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter {
 		return &workbookZip{zw: zip.NewWriter(w), modified: m.Generated.Local(), dims: parts}
 	})
-	_, err := f.WriteTo(out)
+	_, err = f.WriteTo(out)
 	return err
 }
 

@@ -60,17 +60,44 @@ type Case struct {
 
 // PurgeIncomplete deletes the cases an interrupted run left in status
 // 'ingesting', with everything ingested into them, and says how many.
-// Open calls it: a database has one writing process at a time (the
-// portmortem run that opened it), so a case still ingesting when the file
-// is opened belongs to a run that is gone.
+// Open calls it. A case still ingesting belongs to a run that is gone when
+// its owner process (cases.owner_pid) no longer runs on this machine, or
+// when it has no owner (written before owners were recorded). The cases
+// of live runs — another analyze on the same file, this process's own —
+// and those of other machines (a database on a shared folder: their
+// processes cannot be seen from here) are left alone.
 func (s *Store) PurgeIncomplete(ctx context.Context) (int64, error) {
-	res, err := s.db.ExecContext(ctx, "DELETE FROM cases WHERE status = ?", StatusIngesting)
+	rows, err := s.db.QueryContext(ctx, "SELECT id, owner_pid, owner_host FROM cases WHERE status = ?", StatusIngesting)
 	if err != nil {
 		return 0, fmt.Errorf("purge incomplete cases: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
+	var gone []int64
+	for rows.Next() {
+		var id, pid int64
+		var host string
+		if err := rows.Scan(&id, &pid, &host); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("purge incomplete cases: %w", err)
+		}
+		if pid == 0 || (host == s.host && !s.running(int(pid))) {
+			gone = append(gone, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("purge incomplete cases: %w", err)
+	}
+	var n int64
+	for _, id := range gone {
+		res, err := s.db.ExecContext(ctx, "DELETE FROM cases WHERE id = ? AND status = ?", id, StatusIngesting)
+		if err != nil {
+			return n, fmt.Errorf("purge incomplete cases: %w", err)
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return n, fmt.Errorf("purge incomplete cases: %w", err)
+		}
+		n += k
 	}
 	return n, nil
 }

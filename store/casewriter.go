@@ -17,12 +17,13 @@ import (
 // Abort, PurgeIncomplete or the next Open delete them. It is not safe for
 // concurrent use.
 type CaseWriter struct {
-	s      *Store
-	info   CaseInfo
-	parts  []casePart      // the first is the case artifacts are added to
-	open   *ArtifactWriter // the artifact being written, if any
-	split  bool
-	closed bool
+	s       *Store
+	info    CaseInfo
+	created string          // cases.created_at of the first case
+	parts   []casePart      // the first is the case artifacts are added to
+	open    *ArtifactWriter // the artifact being written, if any
+	split   bool
+	closed  bool
 }
 
 type casePart struct {
@@ -37,15 +38,16 @@ func (s *Store) BeginCase(ctx context.Context, info CaseInfo) (*CaseWriter, erro
 		return nil, errors.New("begin case: empty bundle hash")
 	}
 	var id int64
+	created := formatTime(s.now())
 	err := s.db.QueryRowContext(ctx,
-		`INSERT INTO cases (bundle_hash, bundle_path, host, tool_version, run_options, catalog_version, status, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		`INSERT INTO cases (bundle_hash, bundle_path, host, tool_version, run_options, catalog_version, status, created_at,
+		owner_pid, owner_host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		info.BundleHash, info.BundlePath, info.Host, info.ToolVersion, info.Options, info.CatalogVersion,
-		StatusIngesting, formatTime(s.now())).Scan(&id)
+		StatusIngesting, created, s.pid, s.host).Scan(&id)
 	if err != nil {
 		return nil, fmt.Errorf("begin case: %w", err)
 	}
-	return &CaseWriter{s: s, info: info, parts: []casePart{{id: id, host: info.Host}}}, nil
+	return &CaseWriter{s: s, info: info, created: created, parts: []casePart{{id: id, host: info.Host}}}, nil
 }
 
 // ID is the id of the case artifacts are added to: the bundle's first
@@ -122,9 +124,9 @@ func (c *CaseWriter) splitTx(ctx context.Context, parts []CasePart) ([]casePart,
 		} else {
 			err := tx.QueryRowContext(ctx,
 				`INSERT INTO cases (bundle_hash, bundle_path, host, collection, undecided, tool_version, run_options,
-				catalog_version, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				catalog_version, status, created_at, owner_pid, owner_host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 				c.info.BundleHash, c.info.BundlePath, host, p.Collection, p.Undecided, c.info.ToolVersion,
-				c.info.Options, c.info.CatalogVersion, StatusIngesting, formatTime(c.s.now())).Scan(&id)
+				c.info.Options, c.info.CatalogVersion, StatusIngesting, formatTime(c.s.now()), c.s.pid, c.s.host).Scan(&id)
 			if err != nil {
 				return nil, err
 			}
@@ -184,9 +186,12 @@ func (c *CaseWriter) owns(id int64) bool {
 // host's wall clock) to UTC with the offset of the boot each falls in
 // (its 6008), else the case's zone when known — the zone SetHostFacts
 // recorded, else the latest 6008's offset; a --tz zone is every boot's —
-// and, in the same transaction,
-// deletes every older case of the same bundle hash (a newer one still
-// ingesting is left alone). A local time whose zone stays unknown stays
+// and, in the same transaction, deletes the complete cases of the same
+// bundle hash (cases of it still ingesting are left to their own Commit).
+// When a complete set of the bundle begun after this one, or committed
+// since it began, is there (a run at the same time that committed first),
+// that set stays, this writer's cases are deleted and Commit returns an
+// error wrapping ErrSuperseded. A local time whose zone stays unknown stays
 // in its *_local column, flagged. Afterwards the writer is closed.
 func (c *CaseWriter) Commit(ctx context.Context) error {
 	if c.closed {
@@ -196,6 +201,9 @@ func (c *CaseWriter) Commit(ctx context.Context) error {
 		return ErrArtifactOpen
 	}
 	if err := c.commit(ctx); err != nil {
+		if errors.Is(err, ErrSuperseded) {
+			c.closed = true
+		}
 		return fmt.Errorf("commit case %d: %w", c.ID(), err)
 	}
 	c.closed = true
@@ -208,15 +216,40 @@ func (c *CaseWriter) commit(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
-	// Written first: the unique index allows one complete case per key,
-	// and a write first takes the lock before the reads below. The status
-	// is a literal, not a parameter: SQLite 3.54.1 fails to plan
-	// "h = ? AND (status = ? OR id < ?)" next to the partial index on
-	// status = 'complete' ("internal query planner error"). The bundle's
-	// own cases are still ingesting, with ids from the first one's on.
+	// Written first, so the transaction holds the write lock before the
+	// reads below: a no-op update of the bundle's own first case.
+	if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = status WHERE id = ?`, c.ID()); err != nil {
+		return err
+	}
+	// A complete set of the same bundle begun after this one, or
+	// committed since this one began, is the answer of a run on the same
+	// database at the same time that committed first: it stands (so what
+	// that run reads of it stays there), and this writer's cases go. A set
+	// committed before this one began is an earlier run's: it is replaced.
+	var newer int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM cases WHERE bundle_hash = ? AND status = 'complete'
+		AND (id > ? OR completed_at > ?)`, c.info.BundleHash, c.ID(), c.created).Scan(&newer); err != nil {
+		return err
+	}
+	if newer > 0 {
+		for _, p := range c.parts {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM cases WHERE id = ?`, p.id); err != nil {
+				return err
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+		return ErrSuperseded
+	}
+	// The unique index allows one complete case per key: the older set
+	// goes. The status is a literal, not a parameter: SQLite 3.54.1 fails
+	// to plan "h = ? AND (status = ? OR id < ?)" next to the partial index
+	// on status = 'complete' ("internal query planner error"). Cases of the
+	// bundle still ingesting are another run's (or another argument's of
+	// this run) and are left to their own Commit.
 	if _, err := tx.ExecContext(ctx,
-		`DELETE FROM cases WHERE bundle_hash = ? AND (status = 'complete' OR id < ?)`,
-		c.info.BundleHash, c.ID()); err != nil {
+		`DELETE FROM cases WHERE bundle_hash = ? AND status = 'complete'`, c.info.BundleHash); err != nil {
 		return err
 	}
 	for _, p := range c.parts {

@@ -40,8 +40,14 @@
 //
 // SQLite has one writer: a case writes one artifact at a time, and a
 // program should write from one goroutine (parse in parallel, insert from
-// one place). Open assumes it is the only process writing the file while
-// it runs: it deletes every case still 'ingesting'.
+// one place). Several processes may write one file at once (two analyze
+// runs, a report beside an analyze): every transaction writes first, so
+// it waits for the lock (busy_timeout) instead of failing, and each case
+// still 'ingesting' names its writer (owner_pid, owner_host), so Open
+// deletes only the cases of runs that are gone. When two runs ingest the
+// same bundle at once, the first to commit wins: the other's Commit
+// returns ErrSuperseded and deletes its own cases, and a set already read
+// by the run that made it is not pulled away from under it.
 //
 // # Conventions
 //
@@ -95,6 +101,8 @@
 // the flags that change results as given with their files' SHA-256, and
 // correlate.Catalog.Version);
 // status ('ingesting' until the case is committed, then 'complete');
+// owner_pid, owner_host (the process and machine that wrote the case; 0
+// and empty before schema version 7);
 // created_at, completed_at; os_version (the latest 6009 event's text,
 // e.g. "5.02. 3790 Service Pack 2 Multiprocessor Free"); utc_offset_seconds
 // (local − UTC, from the latest 6008 event; NULL when unknown); and what

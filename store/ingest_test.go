@@ -386,6 +386,10 @@ func TestCancel(t *testing.T) {
 	if n := count(t, s, "artifacts WHERE path = 'second.txt'"); n != 0 {
 		t.Errorf("the interrupted artifact left %d rows", n)
 	}
+	// The case's owner is gone.
+	if _, err := s.db.ExecContext(bg, "UPDATE cases SET owner_pid = ? WHERE status = 'ingesting'", deadPID); err != nil {
+		t.Fatal(err)
+	}
 	s.Close()
 
 	s, err = Open(bg, p)
@@ -439,6 +443,9 @@ func TestAbort(t *testing.T) {
 	}
 }
 
+// deadPID is a PID no process has (above Linux's pid_max).
+const deadPID = 1<<30 - 1
+
 func TestPurgeIncomplete(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
@@ -448,7 +455,22 @@ func TestPurgeIncomplete(t *testing.T) {
 		t.Fatal(err)
 	}
 	addArtifact(t, c, testArtifact{info: netstatInfo("x")})
-	n, err := s.PurgeIncomplete(ctx)
+	// The case's owner (this process) runs: its case stays.
+	if n, err := s.PurgeIncomplete(ctx); err != nil || n != 0 {
+		t.Fatalf("owner running: purged %d, %v; want 0", n, err)
+	}
+	// Another machine's run cannot be seen from here: its case stays too.
+	if _, err := s.db.ExecContext(ctx, "UPDATE cases SET owner_host = 'elsewhere' WHERE id = ?", c.ID()); err != nil {
+		t.Fatal(err)
+	}
+	s.running = func(int) bool { return false }
+	if n, err := s.PurgeIncomplete(ctx); err != nil || n != 0 {
+		t.Fatalf("owner on another host: purged %d, %v; want 0", n, err)
+	}
+	if _, err := s.db.ExecContext(ctx, "UPDATE cases SET owner_host = ? WHERE id = ?", s.host, c.ID()); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.PurgeIncomplete(ctx) // the owner is gone
 	if err != nil || n != 1 {
 		t.Fatalf("purged %d, %v; want 1", n, err)
 	}

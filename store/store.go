@@ -5,10 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver, registered as "sqlite3"
+
+	"github.com/portmortem/portmortem/parsers/bundle"
 )
 
 // busyTimeout is how long a statement waits for another connection's
@@ -23,11 +26,18 @@ type Store struct {
 	// Now returns the current time; tests replace it. It stamps
 	// cases.created_at and completed_at.
 	Now func() time.Time
+	// pid and host name the process writing: cases.owner_pid, owner_host.
+	pid  int
+	host string
+	// running says whether a process of this machine runs (PurgeIncomplete);
+	// tests replace it.
+	running func(pid int) bool
 }
 
 // Open opens (creating it if needed) the database at path, brings its
 // schema up to date and deletes the cases an interrupted run left in
-// status 'ingesting' (see PurgeIncomplete).
+// status 'ingesting' (see PurgeIncomplete). Several processes may open
+// one file at once: each waits up to busyTimeout for the write lock.
 //
 // The pragmas (foreign_keys=ON, journal_mode=WAL, busy_timeout,
 // synchronous=NORMAL) are set through the driver's DSN parameters rather
@@ -42,7 +52,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	s := &Store{db: db, Now: time.Now}
+	host, _ := os.Hostname()
+	s := &Store{db: db, Now: time.Now, pid: os.Getpid(), host: host, running: bundle.ProcessRunning}
 	if err := s.init(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -91,3 +102,31 @@ func (s *Store) Close() error {
 
 // now returns the injected clock's time in UTC.
 func (s *Store) now() time.Time { return s.Now().UTC() }
+
+// IntegrityCheck runs SQLite's integrity_check and foreign_key_check and
+// returns an error naming what they found, nil for a consistent file.
+func (s *Store) IntegrityCheck(ctx context.Context) error {
+	var res string
+	if err := s.db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res); err != nil {
+		return fmt.Errorf("integrity check: %w", err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("integrity check: %s", res)
+	}
+	rows, err := s.db.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return fmt.Errorf("foreign key check: %w", err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var table string
+		var rowid sql.NullInt64
+		var parent string
+		var fkid int
+		if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
+			return fmt.Errorf("foreign key check: %w", err)
+		}
+		return fmt.Errorf("foreign key check: %s row %d refers to a missing %s row", table, rowid.Int64, parent)
+	}
+	return rows.Err()
+}

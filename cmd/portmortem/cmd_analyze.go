@@ -201,6 +201,7 @@ func runAnalyze(ctx context.Context, e env, args []string) error {
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
+	removeLeftovers(e, o.out, o.quiet)
 	// --jobs is the number of CPUs the run uses, the event-log decoder's
 	// chunk workers included: --jobs 1 runs on one core.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(o.jobs))
@@ -361,6 +362,12 @@ func (a *analyzeObserver) Committed(ctx context.Context, i int, caseIDs []int64)
 	a.views[i] = nil
 	for _, id := range caseIDs {
 		c, err := reports.LoadCase(ctx, a.s, id)
+		if err == nil {
+			// Still there after the read, so read whole: another run on
+			// the database may have replaced it (ingest then takes that
+			// run's cases, store.ErrNotFound).
+			_, err = a.s.Case(ctx, id)
+		}
 		if err != nil {
 			return err
 		}

@@ -96,6 +96,7 @@ func runInspect(ctx context.Context, e env, args []string) error {
 	if err := o.validate(flags.Args()); err != nil {
 		return err
 	}
+	removeLeftovers(e, "", false)
 	enc := json.NewEncoder(e.stdout)
 	enc.SetEscapeHTML(false)
 	table := !o.json && !o.records

@@ -156,13 +156,19 @@ func runReport(ctx context.Context, e env, args []string) error {
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
+	removeLeftovers(e, o.out, o.quiet)
+	hashes := make(map[int64]string, len(complete))
+	for _, c := range complete {
+		hashes[c.ID] = c.BundleHash
+	}
 	var cases []*reports.Case
+	loaded := map[int64]bool{}
 	for _, id := range ids {
-		c, err := reports.LoadCase(ctx, s, id)
+		cs, err := loadCurrent(ctx, s, id, hashes[id], loaded)
 		if err != nil {
 			return err
 		}
-		cases = append(cases, c)
+		cases = append(cases, cs...)
 	}
 	// One bundle's cases are consecutive: their ids follow one another.
 	for i := 0; i < len(cases); {
@@ -259,4 +265,52 @@ func printWritten(e env, files []string, db string) {
 		fmt.Fprintf(e.stdout, "report:   %s\n", f)
 	}
 	fmt.Fprintf(e.stdout, "database: %s\n", db)
+}
+
+// loadTries bounds how often loadCurrent looks again for a bundle's
+// cases that yet another run replaced while they were being read.
+const loadTries = 5
+
+// loadCurrent loads case id, listed complete, or, when an analyze on the
+// same database replaced it since (a re-run of its bundle, hash), the
+// cases that replaced it, unless loaded has them already. A case is
+// read again when it was deleted while being read, so no report holds
+// half a case.
+func loadCurrent(ctx context.Context, s *store.Store, id int64, hash string, loaded map[int64]bool) ([]*reports.Case, error) {
+	ids := []int64{id}
+	var err error
+	for range loadTries {
+		var out []*reports.Case
+		for _, id := range ids {
+			if loaded[id] {
+				continue
+			}
+			var c *reports.Case
+			if c, err = reports.LoadCase(ctx, s, id); err == nil {
+				_, err = s.Case(ctx, id) // still there after the read: whole
+			}
+			if err != nil {
+				break
+			}
+			out = append(out, c)
+		}
+		if err == nil {
+			for _, c := range out {
+				loaded[c.ID] = true
+			}
+			return out, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) || hash == "" {
+			return nil, err
+		}
+		cs, herr := s.CasesByHash(ctx, hash)
+		if herr != nil {
+			return nil, herr
+		}
+		ids = ids[:0]
+		for _, c := range cs {
+			ids = append(ids, c.ID)
+		}
+	}
+	return nil, err
 }

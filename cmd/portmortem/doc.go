@@ -19,7 +19,9 @@
 //	2    usage error (unknown command or flag, help for an unknown command)
 //	3    the run finished but some input could not be parsed, and --strict was given
 //	4    analyze --fail-on: a finding has one of the named verdicts
-//	130  interrupted (Ctrl-C)
+//	130  interrupted (Ctrl-C, SIGINT)
+//	143  stopped by SIGTERM
+//	129  stopped by SIGHUP
 //
 // This package is the command line only. Each cmd_<name>.go holds one
 // command: its options (a struct with AddFlags and validate) and its run

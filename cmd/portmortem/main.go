@@ -1,18 +1,16 @@
 package main
 
 import (
-	"context"
 	"io"
 	"log"
 	"os"
-	"os/signal"
 )
 
 func main() {
 	// golang-evtx logs decoding errors with stack traces through the
 	// standard logger; portmortem reports them itself as warnings.
 	log.SetOutput(io.Discard)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signalContext() // SIGINT, SIGTERM, SIGHUP
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

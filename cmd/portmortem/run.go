@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/pflag"
 )
@@ -17,7 +18,7 @@ const (
 	exitUsage       = 2
 	exitParseErrors = 3
 	exitFailOn      = 4
-	exitInterrupted = 130
+	exitInterrupted = 130 // SIGINT; SIGTERM and SIGHUP give 128 + their number (signalError)
 )
 
 // Errors that select an exit code.
@@ -86,7 +87,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	for _, c := range commands() {
 		if c.name == name && c.run != nil {
-			return exitCode(c.run(ctx, e, rest), stderr)
+			err := c.run(ctx, e, rest)
+			var sig signalError
+			if errors.Is(err, context.Canceled) && errors.As(context.Cause(ctx), &sig) {
+				err = fmt.Errorf("%w (%w)", err, sig)
+			}
+			return exitCode(err, stderr)
 		}
 	}
 	fmt.Fprintf(stderr, "portmortem: unknown command %q\n", name)
@@ -100,6 +106,11 @@ func exitCode(err error, stderr io.Writer) int {
 	case err == nil, errors.Is(err, pflag.ErrHelp):
 		return exitOK
 	case errors.Is(err, context.Canceled):
+		var sig signalError
+		if errors.As(err, &sig) && sig.sig != syscall.SIGINT {
+			fmt.Fprintf(stderr, "portmortem: %v\n", sig)
+			return sig.code()
+		}
 		fmt.Fprintln(stderr, "portmortem: interrupted")
 		return exitInterrupted
 	case errors.Is(err, errUsage):
@@ -136,7 +147,7 @@ func usage(w io.Writer) {
 			summary = ""
 		}
 	}
-	b.WriteString("\nExit codes: 0 ok, 1 error, 2 usage, 3 parse errors with --strict, 4 --fail-on matched, 130 interrupted.\n")
+	b.WriteString("\nExit codes: 0 ok, 1 error, 2 usage, 3 parse errors with --strict, 4 --fail-on matched, 130 interrupted (Ctrl-C), 143 SIGTERM, 129 SIGHUP.\n")
 	b.WriteString("Run 'portmortem help COMMAND' for the flags of a command.\n")
 	io.WriteString(w, b.String())
 }

@@ -592,7 +592,7 @@ func (e writeError) Unwrap() error { return e.err }
 
 func (w *walker) tempDir() (string, error) {
 	if w.dir == "" {
-		dir, err := os.MkdirTemp(w.hooks.tempParent, "portmortem-bundle-")
+		dir, err := os.MkdirTemp(w.hooks.tempParent, OwnedPrefix(TempPrefix))
 		if err != nil {
 			return "", err
 		}

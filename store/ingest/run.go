@@ -294,9 +294,16 @@ func (p *pipeline) analyze(ctx context.Context, r *Result) error {
 		}
 		committed = true
 		// Before the writer goes on: a later bundle of the same content
-		// (the bundle given twice) replaces these cases.
+		// (the bundle given twice) takes these cases as its own.
 		return p.obs.Committed(ctx, i, ids)
 	})
+	if errors.Is(err, store.ErrSuperseded) || (committed && errors.Is(err, store.ErrNotFound)) {
+		// Another run on the database committed this bundle's content
+		// too, after these cases began (its answer stands) or right after
+		// they were committed (it replaced them): its cases are this
+		// bundle's result.
+		return p.adopt(ctx, r, hash)
+	}
 	if err != nil {
 		return err
 	}
@@ -391,6 +398,38 @@ func shortList(items []string, n int) string {
 // analyzed (Options.SkipKnown): ok is false when it has no complete case
 // of that content.
 func (p *pipeline) knownCase(ctx context.Context, r *Result, hash string) (ok bool, err error) {
+	ok, err = p.storedCases(ctx, r, hash)
+	r.Known = ok
+	return ok, err
+}
+
+// adoptTries bounds how often adopt looks again for a bundle's cases that
+// yet another run replaced while they were being loaded.
+const adoptTries = 5
+
+// adopt fills r with the complete cases another run on the database
+// committed for the bundle's content (hash), which replaced this run's.
+func (p *pipeline) adopt(ctx context.Context, r *Result, hash string) error {
+	var err error
+	for range adoptTries {
+		var ok bool
+		ok, err = p.storedCases(ctx, r, hash)
+		if ok {
+			return nil
+		}
+		if err == nil {
+			err = fmt.Errorf("bundle %s: %w", hash, store.ErrNotFound)
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return fmt.Errorf("cases of the bundle replaced by other runs while being read: %w", err)
+}
+
+// storedCases fills r from the complete cases the store holds of a
+// bundle's content: ok is false when it has none.
+func (p *pipeline) storedCases(ctx context.Context, r *Result, hash string) (ok bool, err error) {
 	cs, err := p.s.CasesByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
@@ -415,6 +454,6 @@ func (p *pipeline) knownCase(ctx context.Context, r *Result, hash string) (ok bo
 	if err := p.do(func() error { return p.obs.Committed(ctx, r.Index, ids) }); err != nil {
 		return false, err
 	}
-	r.Cases, r.Known = cases, true
+	r.Cases = cases
 	return true, nil
 }
