@@ -391,7 +391,9 @@ type zipSpan struct{ start, end int64 }
 func overlap(spans []zipSpan) error {
 	slices.SortFunc(spans, func(a, b zipSpan) int { return cmp.Compare(a.start, b.start) })
 	for i := 1; i < len(spans); i++ {
-		if prev := spans[i-1]; spans[i].start < prev.end {
+		if prev := spans[i-1]; spans[i].start == prev.start {
+			return fmt.Errorf("%w: two members start at offset %d, %d members in all: an overlapping-entry bomb", ErrOverlap, prev.start, len(spans))
+		} else if spans[i].start < prev.end {
 			return fmt.Errorf("%w: the member at offset %d starts inside the member at offset %d (%d bytes), %d members in all: an overlapping-entry bomb", ErrOverlap, spans[i].start, prev.start, prev.end-prev.start, len(spans))
 		}
 	}
