@@ -55,7 +55,10 @@ func TestExportRoundTrip(t *testing.T) {
 			}
 			want = append(want, fl)
 			events = append(events, r.Event)
-			msg := renderTemplate(tpl, r.Event)
+			msg := renderTemplate(tpl, r.Event, func(code uint32) string {
+				info, _ := LookupError(code)
+				return info.Text
+			})
 			fmt.Fprintf(&csv, "%s,\"%d\",\"0\",\"49152\",\"2\",\"0\",\"0\",\"-9187343239835811840\",\"%d\",\"Service Control Manager\",\"555908d1-a6d7-4695-8e1e-26931d2012f4\",\"System\",\"720\",\"5864\",%s,,\"%s\",\"Error\"\r\n",
 				csvQuote(msg), r.Event.EventID, r.Event.RecordID, csvQuote(r.Event.Computer), r.Event.Time.Format("1/2/2006 3:04:05 PM"))
 		}
@@ -115,19 +118,7 @@ func TestExportRoundTrip(t *testing.T) {
 				if !w.HasError || lt.code != w.ErrorCode || !strings.Contains(tpl.text, "%2") && ev.EventID != 7001 {
 					continue
 				}
-				msg := templateToken.ReplaceAllStringFunc(tpl.text, func(tok string) string {
-					switch tok {
-					case "%n":
-						return "\r\n"
-					case "%*":
-						return ""
-					}
-					v := param(ev, int(tok[1]-'0'))
-					if strings.HasPrefix(v, "%%") {
-						return lt.fragment + " …"
-					}
-					return v
-				})
+				msg := renderTemplate(tpl.text, ev, func(uint32) string { return lt.fragment + " …" })
 				g, ok := DecodeFailure(&parsers.Event{Provider: scmProvider, EventID: ev.EventID, Message: msg})
 				if !ok || g.Service != w.Service || g.ErrorCode != w.ErrorCode {
 					t.Errorf("%s %d: %q gives %q error %d (ok %v), want %q error %d", tpl.lang, ev.EventID, msg, g.Service, g.ErrorCode, ok, w.Service, w.ErrorCode)
@@ -142,9 +133,9 @@ func TestExportRoundTrip(t *testing.T) {
 	t.Logf("%d localized renderings (template × error text) decode to the same service and error", combos)
 }
 
-// renderTemplate renders an SCM event as Event Viewer shows it in English:
-// insertions in place, %%N as the error's text, %n a line break.
-func renderTemplate(tpl string, ev *parsers.Event) string {
+// renderTemplate renders an SCM event as Event Viewer shows it: insertions
+// in place, %%N as errText(N), %n a line break.
+func renderTemplate(tpl string, ev *parsers.Event, errText func(uint32) string) string {
 	return templateToken.ReplaceAllStringFunc(tpl, func(tok string) string {
 		switch tok {
 		case "%n":
@@ -154,9 +145,7 @@ func renderTemplate(tpl string, ev *parsers.Event) string {
 		}
 		v := param(ev, int(tok[1]-'0'))
 		if code, ok := ParseInsertion(v); ok && strings.HasPrefix(v, "%%") {
-			if info, ok := LookupError(code); ok {
-				return info.Text
-			}
+			return errText(code)
 		}
 		return v
 	})

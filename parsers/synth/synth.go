@@ -2,14 +2,11 @@ package synth
 
 import (
 	"bufio"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/portmortem/portmortem/parsers/evtxwrite"
@@ -154,7 +151,7 @@ func (h Host) SystemLog(w *evtxwrite.Writer, records int) (time.Time, error) {
 			case n%5000 == 0:
 				if n > 0 && rng.IntN(4) == 0 { // the previous boot ended badly
 					pending = append(pending, evtxwrite.Event{Channel: "System", Provider: "EventLog", EventID: 6008, Qualifiers: 32768, Level: 2,
-						Computer: host, Binary: systemTimesHex(t.Add(-time.Hour), -5*time.Hour)},
+						Computer: host, Binary: evtxwrite.SystemTimesHex(t.Add(-time.Hour), -5*time.Hour)},
 						evtxwrite.Event{Channel: "System", Provider: "Microsoft-Windows-Kernel-Power", ProviderGUID: "{331c3b3a-2005-44c2-ac5e-77220c37d6b4}",
 							EventID: 41, Level: 1, Computer: host, Data: []evtxwrite.Field{{Name: "BugcheckCode", Value: "0"}}})
 				} else if n > 0 {
@@ -301,14 +298,3 @@ func writeNext(w *evtxwrite.Writer, rng *rand.Rand, t time.Time, n int, ev evtxw
 	return t, nil
 }
 
-// systemTimesHex encodes 6008's Binary: the moment as local SYSTEMTIME
-// (UTC + offset), then as UTC SYSTEMTIME.
-func systemTimesHex(utc time.Time, offset time.Duration) string {
-	var b []byte
-	for _, t := range []time.Time{utc.Add(offset), utc} {
-		for _, v := range []int{t.Year(), int(t.Month()), int(t.Weekday()), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond() / 1e6} {
-			b = binary.LittleEndian.AppendUint16(b, uint16(v))
-		}
-	}
-	return strings.ToUpper(hex.EncodeToString(b))
-}
