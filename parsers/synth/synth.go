@@ -297,4 +297,3 @@ func writeNext(w *evtxwrite.Writer, rng *rand.Rand, t time.Time, n int, ev evtxw
 	}
 	return t, nil
 }
-
