@@ -81,8 +81,8 @@ func evexParseDetails(ctx context.Context, r io.Reader, yield func(Record, error
 	if !yield(Record{Kind: KindMeta, Meta: &Meta{Variant: variantDetails}}, nil) {
 		return
 	}
-	x := &evexReader{variant: variantWinEvent, cols: map[string]int{
-		"logname": 0, "providername": 1, "timecreated": 2, "id": 3, "machinename": 4, "message": 5}}
+	x := newEvexReader(evexReader{variant: variantWinEvent, cols: map[string]int{
+		"logname": 0, "providername": 1, "timecreated": 2, "id": 3, "machinename": 4, "message": 5}})
 	const (
 		inHeader = iota
 		inDescription

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
-	"fmt"
 	"io"
 	"iter"
 	"strconv"
@@ -242,7 +241,7 @@ func (eventExport) Parse(ctx context.Context, r io.Reader) iter.Seq2[Record, err
 			}
 			return
 		}
-		x := &evexReader{variant: variant, channel: channel, cols: map[string]int{}}
+		x := newEvexReader(evexReader{variant: variant, channel: channel, cols: map[string]int{}})
 		for i, name := range header {
 			name = strings.ToLower(strings.TrimSpace(name))
 			if _, dup := x.cols[name]; !dup {
@@ -302,9 +301,16 @@ type evexPending struct {
 type evexReader struct {
 	variant, channel string
 	cols             map[string]int
-	order, orderLine int
-	pending          []evexPending
+	days             dayOrder[evexPending]
 	hosts            hostTally
+}
+
+// newEvexReader returns x ready to pass outputs on.
+func newEvexReader(x evexReader) *evexReader {
+	r := &x
+	r.days = dayOrder[evexPending]{what: "dates", maxPending: evexMaxPending, emit: r.emit,
+		timeOf: func(o evexPending) (*psTime, int) { return o.t, o.line }}
+	return r
 }
 
 func (x *evexReader) col(rec []string, name string) string {
@@ -398,60 +404,13 @@ func cut(s string, n int) string {
 }
 
 // out passes an output on, or holds it back while the file's day/month
-// order is unknown and the output's time needs it.
+// order is unknown and the output's time needs it (dayOrder).
 func (x *evexReader) out(yield func(Record, error) bool, o evexPending) bool {
-	if o.t != nil && x.order == psOrderUnknown {
-		if ev := o.t.evidence(); ev != psOrderUnknown {
-			x.order, x.orderLine = ev, o.line
-			note := fmt.Sprintf("dates read as %s (line %d: %q)", psOrderName(ev), o.line, o.t.raw)
-			if !x.release(yield, note) {
-				return false
-			}
-		}
-	}
-	if len(x.pending) > 0 || (o.t != nil && x.order == psOrderUnknown && o.t.needsOrder()) {
-		x.pending = append(x.pending, o)
-		if len(x.pending) >= evexMaxPending {
-			return x.flush(yield)
-		}
-		return true
-	}
-	return x.emit(yield, o)
+	return x.days.out(yield, o)
 }
 
 // flush decides the order by assumption while rows are held back.
-func (x *evexReader) flush(yield func(Record, error) bool) bool {
-	if len(x.pending) == 0 {
-		return true
-	}
-	order, why := psOrderDMY, "a 24-hour clock or a separator other than /"
-	for _, o := range x.pending {
-		if o.t != nil && o.t.needsOrder() {
-			if o.t.sep == '/' && o.t.clock12 {
-				order, why = psOrderMDY, "the 12-hour clock with a / date separator (as en-US)"
-			}
-			break
-		}
-	}
-	last := x.pending[len(x.pending)-1].line
-	x.order, x.orderLine = order, last
-	return x.release(yield, fmt.Sprintf("dates read as %s, assumed: no date up to line %d has a day above 12; taken from %s",
-		psOrderName(order), last, why))
-}
-
-func (x *evexReader) release(yield func(Record, error) bool, note string) bool {
-	if !yield(Record{Kind: KindMeta, Meta: &Meta{Note: note}}, nil) {
-		return false
-	}
-	held := x.pending
-	x.pending = nil
-	for _, o := range held {
-		if !x.emit(yield, o) {
-			return false
-		}
-	}
-	return true
-}
+func (x *evexReader) flush(yield func(Record, error) bool) bool { return x.days.flush(yield) }
 
 // emit resolves an output's time and yields it.
 func (x *evexReader) emit(yield func(Record, error) bool, o evexPending) bool {
@@ -461,11 +420,11 @@ func (x *evexReader) emit(yield func(Record, error) bool, o evexPending) bool {
 	if o.t == nil { // a UTC time of its own (the event XML of a pasted event)
 		return yield(o.rec, nil)
 	}
-	if ev := o.t.evidence(); ev != psOrderUnknown && x.order != psOrderUnknown && ev != x.order {
+	if ev := o.t.evidence(); ev != psOrderUnknown && x.days.order != psOrderUnknown && ev != x.days.order {
 		return yield(Record{}, lineError(FormatEventExport, o.line, "date and time %q is %s, but line %d reads %s",
-			o.t.raw, psOrderName(ev), x.orderLine, psOrderName(x.order)))
+			o.t.raw, psOrderName(ev), x.days.orderLine, psOrderName(x.days.order)))
 	}
-	at, local, err := o.t.resolve(x.order)
+	at, local, err := o.t.resolve(x.days.order)
 	if err != nil {
 		return yield(Record{}, lineError(FormatEventExport, o.line, "%v", err))
 	}
@@ -534,7 +493,7 @@ func evexParseList(ctx context.Context, r io.Reader, yield func(Record, error) b
 	if !yield(Record{Kind: KindMeta, Meta: &Meta{Variant: variantList}}, nil) {
 		return
 	}
-	x := &evexReader{}
+	x := newEvexReader(evexReader{})
 	var names, values []string
 	start, last := 0, -1
 	flush := func() bool {

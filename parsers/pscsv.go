@@ -250,6 +250,8 @@ func parsePSCSV(ctx context.Context, r io.Reader, f Format, proto Proto) iter.Se
 			return
 		}
 		p := &psReader{format: f, proto: proto, nfields: len(header)}
+		p.days = dayOrder[psPending]{what: "CreationTime", maxPending: psMaxPending, emit: p.emit,
+			timeOf: func(o psPending) (*psTime, int) { return o.t, o.line }}
 		for c := range p.cols {
 			p.cols[c] = -1
 		}
@@ -403,14 +405,9 @@ type psReader struct {
 	proto   Proto
 	cols    [psNumCols]int
 	nfields int
-	order   int
-	// orderLine is where the order was decided, orderRaw the time that
-	// decided it ("" when it was assumed).
-	orderLine int
-	orderRaw  string
-	// pending holds the outputs from the first CreationTime whose
-	// day/month order is unknown on, in order.
-	pending []psPending
+	// days holds the outputs back from the first CreationTime whose
+	// day/month order is unknown on.
+	days dayOrder[psPending]
 	// hosts counts the PSComputerName values.
 	hosts hostTally
 }
@@ -560,81 +557,21 @@ func psTCPState(v string) (string, bool) {
 }
 
 // out passes an output on, or holds it back while the day/month order is
-// unknown and a CreationTime needs it (every later output waits too, to
-// keep the order). It returns false when yield asked to stop.
-func (p *psReader) out(yield func(Record, error) bool, o psPending) bool {
-	if o.t != nil && p.order == psOrderUnknown {
-		if ev := o.t.evidence(); ev != psOrderUnknown {
-			if !p.decide(yield, ev, o.line, o.t.raw) {
-				return false
-			}
-		}
-	}
-	if len(p.pending) > 0 || (o.t != nil && p.order == psOrderUnknown && o.t.needsOrder()) {
-		p.pending = append(p.pending, o)
-		if len(p.pending) >= psMaxPending {
-			return p.flush(yield)
-		}
-		return true
-	}
-	return p.emit(yield, o)
-}
+// unknown and a CreationTime needs it (dayOrder). It returns false when
+// yield asked to stop.
+func (p *psReader) out(yield func(Record, error) bool, o psPending) bool { return p.days.out(yield, o) }
 
 // flush decides the order by assumption if rows are still held back, and
 // passes them on.
-func (p *psReader) flush(yield func(Record, error) bool) bool {
-	if len(p.pending) == 0 {
-		return true
-	}
-	order, why := psOrderDMY, ""
-	for _, o := range p.pending {
-		if o.t != nil && o.t.needsOrder() {
-			switch {
-			case o.t.sep == '/' && o.t.clock12:
-				order, why = psOrderMDY, "the 12-hour clock with a / date separator (as en-US)"
-			case o.t.clock12:
-				why = fmt.Sprintf("the %q date separator", o.t.sep)
-			default:
-				why = fmt.Sprintf("the %q date separator with a 24-hour clock", o.t.sep)
-			}
-			break
-		}
-	}
-	last := p.pending[len(p.pending)-1].line
-	p.order, p.orderLine = order, last
-	note := fmt.Sprintf("CreationTime read as %s, assumed: no date up to line %d has a day above 12; taken from %s",
-		psOrderName(order), last, why)
-	return p.release(yield, note)
-}
-
-// decide sets the order from a date that shows it and passes on the rows
-// held back.
-func (p *psReader) decide(yield func(Record, error) bool, order, line int, raw string) bool {
-	p.order, p.orderLine, p.orderRaw = order, line, raw
-	return p.release(yield, fmt.Sprintf("CreationTime read as %s (line %d: %q)", psOrderName(order), line, raw))
-}
-
-func (p *psReader) release(yield func(Record, error) bool, note string) bool {
-	if !yield(Record{Kind: KindMeta, Meta: &Meta{Note: note}}, nil) {
-		return false
-	}
-	held := p.pending
-	p.pending = nil
-	for _, o := range held {
-		if !p.emit(yield, o) {
-			return false
-		}
-	}
-	return true
-}
+func (p *psReader) flush(yield func(Record, error) bool) bool { return p.days.flush(yield) }
 
 // emit resolves the CreationTime of an output and yields it.
 func (p *psReader) emit(yield func(Record, error) bool, o psPending) bool {
 	if o.t != nil {
-		order := p.order
+		order := p.days.order
 		if ev := o.t.evidence(); ev != psOrderUnknown && order != psOrderUnknown && ev != order {
 			if !yield(Record{}, lineError(p.format, o.line, "CreationTime %q is %s, but line %d reads %s",
-				o.t.raw, psOrderName(ev), p.orderLine, psOrderName(order))) {
+				o.t.raw, psOrderName(ev), p.days.orderLine, psOrderName(order))) {
 				return false
 			}
 		} else if at, local, err := o.t.resolve(order); err != nil {
