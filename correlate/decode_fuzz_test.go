@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -411,4 +412,59 @@ func FuzzParseInsertion(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDecoderFindings holds the inputs that broke the invariants of the
+// fuzz targets when they were written (issue 13, item 5), each now
+// decoded as checkFailure and checkBoot require.
+func TestDecoderFindings(t *testing.T) {
+	systemTimes := func(localYear, utcYear int) string { // 6008's Binary: local, then UTC, 1 January
+		st := func(y int) string { return fmt.Sprintf("%02X%02X0100000001000000000000000000", y&0xff, y>>8) }
+		return st(localYear) + st(utcYear)
+	}
+	failures := []struct {
+		name     string
+		ev       *parsers.Event
+		wantPort uint16 // 0: no port
+	}{
+		{"http_port_0", &parsers.Event{Provider: "HTTP", EventID: 15005, Data: []parsers.Field{{Value: "0.0.0.0:0"}, {Value: "10.0.0.1:443"}}}, 443},
+		{"exchange_port_over_16_bits", &parsers.Event{Provider: "MSExchange ActiveSync", EventID: 3015, Message: "UDP port [99999]"}, 0},
+		{"exchange_port_0", &parsers.Event{Provider: "MSExchange ActiveSync", EventID: 3015, Message: "UDP port [0]"}, 0},
+		{"sql_port_0", &parsers.Event{Provider: "MSSQLSERVER", EventID: 26023, Message: "Server TCP provider failed to listen on [ 'any' <ipv4> 0]. Tcp port is already in use."}, 0},
+		{"apache_port_0", &parsers.Event{Provider: "Apache Service", EventID: 3299, Data: []parsers.Field{{Value: "x"}, {Value: "Apache2.4"}, {Value: "make_sock: could not bind to address 0.0.0.0:0"}}}, 0},
+	}
+	for _, tt := range failures {
+		t.Run(tt.name, func(t *testing.T) {
+			f, ok := DecodeFailure(tt.ev)
+			if !ok {
+				t.Fatal("not decoded")
+			}
+			checkFailure(t, tt.ev, f)
+			if f.Port != tt.wantPort || f.HasPort != (tt.wantPort != 0) {
+				t.Errorf("port %d (HasPort %v), want %d", f.Port, f.HasPort, tt.wantPort)
+			}
+		})
+	}
+	boots := []struct {
+		name       string
+		ev         *parsers.Event
+		wantOK     bool
+		wantOffset bool
+	}{
+		{"uptime_overflows_duration", &parsers.Event{Provider: "EventLog", EventID: 6013, Time: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC),
+			Data: []parsers.Field{{}, {}, {}, {}, {Value: "99999999999999"}}}, false, false},
+		{"offset_of_ten_years", &parsers.Event{Provider: "EventLog", EventID: 6008, Binary: systemTimes(2030, 2020)}, true, false},
+		{"offset_of_zero", &parsers.Event{Provider: "EventLog", EventID: 6008, Binary: systemTimes(2020, 2020)}, true, true},
+	}
+	for _, tt := range boots {
+		t.Run(tt.name, func(t *testing.T) {
+			b, ok := DecodeBoot(tt.ev)
+			if ok != tt.wantOK || b.HasOffset != tt.wantOffset {
+				t.Fatalf("ok %v, HasOffset %v (%v); want %v, %v", ok, b.HasOffset, b.UTCOffset, tt.wantOK, tt.wantOffset)
+			}
+			if ok {
+				checkBoot(t, tt.ev, b)
+			}
+		})
+	}
 }
