@@ -23,15 +23,16 @@ import (
 
 // The event-log mutation test (issue 13, item 5) damages the corpus logs
 // the ways hostile or broken files do — bit flips, truncation, absurd
-// chunk and record sizes, a self-referencing template, string lengths
-// past the chunk — and parses each mutant in a child process: the test
-// binary run again with mutantEnv set (TestEventLogMutantChild). The
-// child has a memory limit (GOMEMLIMIT) and the parent a timeout, so a
-// stack overflow, a runaway allocation or an endless loop fails one
-// mutant instead of killing or stalling the whole test run. Unlike
-// TestEVTXTemplateCacheMutations, which compares the two decoding paths
-// on small random edits in-process, this test aims the damage at the
-// structures the readers trust and checks only the limits: no panic, no
+// chunk and record sizes, self-referencing templates, name lengths past
+// the chunk, value sizes past the record — and parses each mutant in a
+// child process: the test binary run again with mutantEnv set
+// (TestEventLogMutantChild). The child runs with a GOMEMLIMIT, and the
+// parent watches its peak RSS and its time, killing it past either
+// limit, so a stack overflow, a runaway allocation or an endless loop
+// fails one mutant instead of killing or stalling the whole test run.
+// Unlike TestEVTXTemplateCacheMutations, which compares the two decoding
+// paths on small random edits in-process, this test aims the damage at
+// the structures the readers trust and checks the limits: no panic, no
 // hang, bounded memory, and errors that are *ParseError with a position.
 
 const (
@@ -39,6 +40,8 @@ const (
 	// the parser it uses (detection may not recognise a mutant).
 	mutantEnv       = "PORTMORTEM_MUTANT"
 	mutantFormatEnv = "PORTMORTEM_MUTANT_FORMAT"
+	// mutantSelftestEnv makes the child panic, hang or grow instead.
+	mutantSelftestEnv = "PORTMORTEM_MUTANT_SELFTEST"
 	// mutantTimeout is the hang limit per mutant. The largest corpus log
 	// (16.8 MB) parses in about a second, so 20 s is generous even on a
 	// loaded 2-core machine: only a loop that does not end reaches it.
@@ -79,6 +82,7 @@ var (
 		{"record_size", mutateEVTXRecordSize},
 		{"self_template", mutateEVTXSelfTemplate},
 		{"string_past_chunk", mutateEVTXStringPastChunk},
+		{"value_past_chunk", mutateEVTXValueSize},
 	}
 	evtMutations = []mutation{
 		{"bitflip", mutateBitflip},
@@ -303,6 +307,45 @@ func mutateEVTXStringPastChunk(r *rand.Rand, b []byte) ([]byte, string) {
 	return b, fmt.Sprintf("chunk %#x: %d names with lengths past the chunk", c, n)
 }
 
+// mutateEVTXValueSize gives a record's substitution values sizes that
+// run past the record and the chunk, or claims more values than the
+// record holds.
+func mutateEVTXValueSize(r *rand.Rand, b []byte) ([]byte, string) {
+	le := binary.LittleEndian
+	c, rec := pickRecord(r, b)
+	if rec < 0 {
+		return mutateEVTXStringPastChunk(r, b)
+	}
+	q := rec + evtxRecordHeader + 4 // after the fragment header
+	if b[q]&0x1f != evtxTokenInstance {
+		return mutateEVTXStringPastChunk(r, b)
+	}
+	pos := q + evtxInstanceHeader
+	if def := int(le.Uint32(b[q+6:])); c+def == pos {
+		// An inline definition: the values follow its body.
+		pos += evtxDefinitionHeader + int(le.Uint32(b[pos+20:]))
+	}
+	if pos+4 > c+evtxChunkSize {
+		return mutateEVTXStringPastChunk(r, b)
+	}
+	n := int(le.Uint32(b[pos:]))
+	if n == 0 || n > 1024 || pos+4+4*n > c+evtxChunkSize || r.IntN(4) == 0 {
+		v := absurd(r)
+		le.PutUint32(b[pos:], v)
+		return b, fmt.Sprintf("record %#x: value count %#x", rec, v)
+	}
+	k := 1 + r.IntN(n)
+	for range k {
+		d := pos + 4 + 4*r.IntN(n)
+		v := uint16(min(c+evtxChunkSize-d+r.IntN(256), 0xffff))
+		if r.IntN(2) == 0 {
+			v = 0xffff
+		}
+		le.PutUint16(b[d:], v)
+	}
+	return b, fmt.Sprintf("record %#x: %d of %d value sizes past the chunk", rec, k, n)
+}
+
 // evtRecords returns the offsets of the records of an EVT file that the
 // record signature marks, at 4-byte alignment.
 func evtRecords(b []byte) []int {
@@ -446,6 +489,10 @@ type mutant struct {
 	index      int
 	kind, what string
 	file       string
+	// timeout is the hang limit (mutantTimeout if zero); selftest makes
+	// the child misbehave instead of parsing (TestEventLogMutantLimits).
+	timeout  time.Duration
+	selftest string
 	// Results.
 	err     error
 	rss     int64
@@ -525,16 +572,54 @@ func TestEventLogMutations(t *testing.T) {
 		len(mutants), len(bases), kinds, float64(peak)/(1<<20), slowest.Round(time.Millisecond))
 }
 
+// TestEventLogMutantLimits checks that runMutant catches what the
+// mutation test is for: a child that panics, one that never ends (with a
+// 2 s limit here) and one that grows past mutantMaxRSS.
+func TestEventLogMutantLimits(t *testing.T) {
+	if _, ok := peakRSS(os.Getpid()); !ok {
+		t.Log("no peak RSS on this system: the memory case is not checked")
+	}
+	base := &mutantBase{format: FormatEVTX}
+	file := filepath.Join(t.TempDir(), "empty.evtx")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ selftest, want string }{
+		{"", ""}, {"panic", "panic"}, {"hang", "hang"}, {"memory", "peak RSS"},
+	} {
+		t.Run("selftest_"+tt.selftest, func(t *testing.T) {
+			if _, ok := peakRSS(os.Getpid()); !ok && tt.selftest == "memory" {
+				t.Skip("no peak RSS on this system")
+			}
+			m := &mutant{base: base, file: file, selftest: tt.selftest, timeout: 2 * time.Second}
+			if tt.selftest == "" || tt.selftest == "memory" {
+				m.timeout = mutantTimeout // the parse or the growth must not be cut short
+			}
+			runMutant(m)
+			switch {
+			case tt.want == "" && m.err != nil:
+				t.Errorf("a clean child failed: %v\n%s", m.err, m.out)
+			case tt.want != "" && (m.err == nil || !strings.Contains(m.err.Error(), tt.want)):
+				t.Errorf("error %v, want one saying %q\n%s", m.err, tt.want, m.out)
+			}
+		})
+	}
+}
+
 // runMutant parses m in a child process and records what it found. The
 // child's peak RSS is polled while it runs (a child over mutantMaxRSS is
 // killed: the limit is hard, GOMEMLIMIT is not) and reported by the
 // child itself at its end; the larger of the two counts.
 func runMutant(m *mutant) {
-	ctx, cancel := context.WithTimeout(context.Background(), mutantTimeout)
+	timeout := mutantTimeout
+	if m.timeout > 0 {
+		timeout = m.timeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestEventLogMutantChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), mutantEnv+"="+m.file, mutantFormatEnv+"="+string(m.base.format),
-		"GOMEMLIMIT="+mutantMemLimit, "GOTRACEBACK=single")
+		mutantSelftestEnv+"="+m.selftest, "GOMEMLIMIT="+mutantMemLimit, "GOTRACEBACK=single")
 	cmd.WaitDelay = time.Second
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -575,7 +660,7 @@ wait:
 	case overMemory || m.rss > mutantMaxRSS:
 		m.err = fmt.Errorf("peak RSS %.1f MB, over %d MB", float64(m.rss)/(1<<20), mutantMaxRSS>>20)
 	case ctx.Err() != nil:
-		m.err = fmt.Errorf("hang: no result after %v", mutantTimeout)
+		m.err = fmt.Errorf("hang: no result after %v", timeout)
 	case strings.Contains(out.String(), "panic:") || strings.Contains(out.String(), "fatal error:"):
 		m.err = fmt.Errorf("panic (%v)", err)
 	case err != nil:
@@ -603,6 +688,18 @@ func TestEventLogMutantChild(t *testing.T) {
 		return
 	}
 	log.SetOutput(io.Discard) // golang-evtx logs what it cannot decode
+	switch os.Getenv(mutantSelftestEnv) {
+	case "panic":
+		panic("self-test")
+	case "hang":
+		time.Sleep(time.Hour)
+	case "memory":
+		b := make([]byte, 2*mutantMaxRSS)
+		for i := 0; i < len(b); i += 4096 {
+			b[i] = 1 // resident, page by page
+		}
+		time.Sleep(time.Minute) // killed before
+	}
 	p, err := ByName(os.Getenv(mutantFormatEnv))
 	if err != nil {
 		t.Fatal(err)
