@@ -512,9 +512,18 @@ func TestEventLogMutations(t *testing.T) {
 	if longTests() {
 		total = mutantsLong
 	}
+	seed := uint64(13)
+	// A longer or another search: PORTMORTEM_MUTANTS=2000
+	// PORTMORTEM_MUTANT_SEED=2 (BENCHMARKS.md).
+	if n, err := strconv.Atoi(os.Getenv("PORTMORTEM_MUTANTS")); err == nil && n > 0 {
+		total = n
+	}
+	if v, err := strconv.ParseUint(os.Getenv("PORTMORTEM_MUTANT_SEED"), 10, 64); err == nil {
+		seed = v
+	}
 	dir := t.TempDir()
 	var mutants []*mutant
-	r := rand.New(rand.NewPCG(13, 5))
+	r := rand.New(rand.NewPCG(seed, 5))
 	for i, slot := 0, 0; i < total; slot++ {
 		j, round := slot%len(bases), slot/len(bases)
 		base := &bases[j]
@@ -560,7 +569,7 @@ func TestEventLogMutations(t *testing.T) {
 		kinds[m.kind]++
 		peak, slowest = max(peak, m.rss), max(slowest, m.elapsed)
 		if m.err != nil {
-			t.Errorf("mutant %d (%s of %s: %s): %v\n%s", m.index, m.kind, filepath.Base(m.base.path), m.what, m.err, m.out)
+			t.Errorf("mutant %d of seed %d (%s of %s: %s): %v\n%s", m.index, seed, m.kind, filepath.Base(m.base.path), m.what, m.err, m.out)
 		}
 	}
 	byTime := slices.Clone(mutants)
