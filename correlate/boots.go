@@ -70,7 +70,11 @@ func DecodeBoot(ev *parsers.Event) (BootMarker, bool) {
 			b.Kind = BootDirtyStop
 			if local, utc, ok := twoSystemTimes(ev.Binary); ok {
 				b.LastAlive = utc
-				b.UTCOffset, b.HasOffset = local.Sub(utc), true
+				// Time zones run from UTC-12 to UTC+14; two times further
+				// apart are damage, not an offset to convert times with.
+				if off := local.Sub(utc); off >= -12*time.Hour && off <= 14*time.Hour {
+					b.UTCOffset, b.HasOffset = off, true
+				}
 				b.Message = "The previous system shutdown at " + utc.Format("2006-01-02 15:04:05") + " UTC was unexpected."
 			} else {
 				b.Message = "The previous system shutdown was unexpected."
@@ -113,18 +117,22 @@ func DecodeBoot(ev *parsers.Event) (BootMarker, bool) {
 	return b, true
 }
 
+// maxUptime is the longest uptime believed (100 years): a larger number
+// is damage, and would overflow time.Duration past 292 years.
+const maxUptime = 100 * 365 * 24 * 3600
+
 // uptimeSeconds finds the uptime of a 6013 event: the fifth insertion
-// string (%5), or the only integer among them.
+// string (%5), or the only integer among them, up to maxUptime.
 func uptimeSeconds(ev *parsers.Event) (int64, bool) {
 	if len(ev.Data) >= 5 {
-		if v, err := strconv.ParseInt(strings.TrimSpace(ev.Data[4].Value), 10, 64); err == nil && v >= 0 {
+		if v, err := strconv.ParseInt(strings.TrimSpace(ev.Data[4].Value), 10, 64); err == nil && v >= 0 && v <= maxUptime {
 			return v, true
 		}
 	}
 	var found int64
 	n := 0
 	for _, d := range ev.Data {
-		if v, err := strconv.ParseInt(strings.TrimSpace(d.Value), 10, 64); err == nil && v > 0 {
+		if v, err := strconv.ParseInt(strings.TrimSpace(d.Value), 10, 64); err == nil && v > 0 && v <= maxUptime {
 			found, n = v, n+1
 		}
 	}
@@ -132,7 +140,7 @@ func uptimeSeconds(ev *parsers.Event) (int64, bool) {
 		// A text export's rendered message: "The system uptime is 1234
 		// seconds." in any language.
 		for _, w := range strings.FieldsFunc(ev.Message, func(r rune) bool { return r < '0' || r > '9' }) {
-			if v, err := strconv.ParseInt(w, 10, 64); err == nil && v > 0 {
+			if v, err := strconv.ParseInt(w, 10, 64); err == nil && v > 0 && v <= maxUptime {
 				found, n = v, n+1
 			}
 		}

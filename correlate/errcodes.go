@@ -115,7 +115,8 @@ func LookupError(code uint32) (ErrorInfo, bool) {
 
 // ParseInsertion reads an error insertion string as SCM events carry it:
 // "%%1053", "%%-1072823311" (signed on older systems), a plain decimal or
-// "0x2740". Signed values are converted to their uint32 form.
+// "0x2740". Signed values are converted to their uint32 form. The code
+// is 0 when ok is false.
 func ParseInsertion(s string) (uint32, bool) {
 	s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "%%"))
 	if s == "" {
@@ -123,7 +124,10 @@ func ParseInsertion(s string) (uint32, bool) {
 	}
 	if h, ok := strings.CutPrefix(strings.ToLower(s), "0x"); ok {
 		v, err := strconv.ParseUint(h, 16, 32)
-		return uint32(v), err == nil
+		if err != nil {
+			return 0, false // not ParseUint's clamped value
+		}
+		return uint32(v), true
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || v < -1<<31 || v > 1<<32-1 {

@@ -300,11 +300,12 @@ func allText(ev *parsers.Event) string {
 
 var endpointRE = regexp.MustCompile(`(\[[0-9A-Fa-f:.%a-zA-Z]*\]|[0-9]{1,3}(?:\.[0-9]{1,3}){3}|\*|[A-Za-z0-9.-]+):([0-9]{1,5})\b`)
 
-// findEndpoint finds the first addr:port in s.
+// findEndpoint finds the first addr:port in s. Port 0 is no port: a
+// service binds a port it names.
 func findEndpoint(s string) (netip.Addr, uint16, bool) {
 	for _, m := range endpointRE.FindAllStringSubmatch(s, -1) {
 		port, err := strconv.ParseUint(m[2], 10, 16)
-		if err != nil {
+		if err != nil || port == 0 {
 			continue
 		}
 		host := strings.Trim(m[1], "[]")
@@ -373,7 +374,7 @@ func decodeSQL(ev *parsers.Event, f *Failure) bool {
 	switch ev.EventID {
 	case 26023, 26024:
 		if m := sqlListenRE.FindStringSubmatch(text); m != nil {
-			if p, err := strconv.ParseUint(m[3], 10, 16); err == nil {
+			if p, err := strconv.ParseUint(m[3], 10, 16); err == nil && p > 0 {
 				f.Port, f.HasPort = uint16(p), true
 			}
 			if a, err := netip.ParseAddr(m[1]); err == nil {
@@ -473,7 +474,7 @@ func decodeApache(ev *parsers.Event, f *Failure) bool {
 		}
 	}
 	f.ServiceKey = f.Service
-	if ap, err := netip.ParseAddrPort(strings.TrimRight(m[1], ".,;")); err == nil {
+	if ap, err := netip.ParseAddrPort(strings.TrimRight(m[1], ".,;")); err == nil && ap.Port() > 0 {
 		f.Addr, f.Port, f.HasPort = ap.Addr(), ap.Port(), true
 	} else {
 		f.Addr, f.Port, f.HasPort = findEndpoint(m[1])
@@ -507,13 +508,19 @@ func decodeExchange(ev *parsers.Event, f *Failure) bool {
 	}
 	f.Kind, f.Service, f.ServiceKey = KindBindError, "Exchange ActiveSync (AUTD)", ev.Provider
 	f.Proto = parsers.Proto(strings.ToUpper(m[1]))
-	p, _ := strconv.ParseUint(m[2], 10, 16)
-	f.Port, f.HasPort = uint16(p), true
+	// Not ParseUint's clamped 65535 for a number over 16 bits, nor 0.
+	if p, err := strconv.ParseUint(m[2], 10, 16); err == nil && p > 0 {
+		f.Port, f.HasPort = uint16(p), true
+	}
 	f.Class = ClassPortConflict
 	if c := bracketCodeRE.FindStringSubmatch(text); c != nil {
 		f.ErrorCode, f.HasError = ParseInsertion(c[1])
 	}
-	f.Message = fmt.Sprintf("IP-based AUTD failed to initialize: verify that no other applications are bound to %s port %d.", f.Proto, f.Port)
+	port := "its " + string(f.Proto) + " port"
+	if f.HasPort {
+		port = fmt.Sprintf("%s port %d", f.Proto, f.Port)
+	}
+	f.Message = "IP-based AUTD failed to initialize: verify that no other applications are bound to " + port + "."
 	return true
 }
 

@@ -238,6 +238,9 @@ func TestParseInsertion(t *testing.T) {
 		{"%%1053", 1053, true}, {"%%-1072823311", 3222143985, true}, {"%%3222143985", 3222143985, true},
 		{"%%2284126209", 2284126209, true}, {"0x2740", 10048, true}, {"10048", 10048, true},
 		{"%%", 0, false}, {"running", 0, false}, {"%%99999999999", 0, false},
+		// Found by FuzzParseInsertion: a hex value over 32 bits gave
+		// 0xFFFFFFFF (ParseUint's clamp) with ok false.
+		{"0x123456789", 0, false}, {"0x", 0, false},
 	}
 	for _, tt := range tests {
 		got, ok := ParseInsertion(tt.in)
