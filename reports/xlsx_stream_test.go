@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,16 +14,18 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// TestReleaseStreamBuffer: a sheet streamed past excelize's in-memory
-// chunk lets go of its buffer once flushed, and a small one (held whole
-// in the buffer) keeps it; both read back complete. If an excelize
-// upgrade moves the field, release reports false and this fails.
+// TestReleaseStreamBuffer: once flushed, a sheet streamed past excelize's
+// in-memory chunk lets go of its buffer, one of a few MB held whole in it
+// moves to a temporary file, and a small one stays; all read back
+// complete, and Close removes the files. If an excelize upgrade moves the
+// fields, release reports false and this fails.
 func TestReleaseStreamBuffer(t *testing.T) {
-	f := excelize.NewFile()
-	defer f.Close()
 	cell := strings.Repeat("x", 1000)
-	rowsFor := map[string]int{"Big": excelize.StreamChunkSize/len(cell) + 100, "Small": 10}
-	for _, sheet := range []string{"Big", "Small"} {
+	tmp := t.TempDir()
+	f := excelize.NewFile(excelize.Options{TmpDir: tmp})
+	defer f.Close()
+	rowsFor := map[string]int{"Big": excelize.StreamChunkSize/len(cell) + 100, "Medium": 2 * spillMin / len(cell), "Small": 10}
+	for _, sheet := range []string{"Big", "Medium", "Small"} {
 		if _, err := f.NewSheet(sheet); err != nil {
 			t.Fatal(err)
 		}
@@ -38,13 +41,22 @@ func TestReleaseStreamBuffer(t *testing.T) {
 		if err := sw.Flush(); err != nil {
 			t.Fatal(err)
 		}
-		if got, want := releaseStreamBuffer(sw), sheet == "Big"; got != want {
+		if got, want := releaseStreamBuffer(sw), sheet != "Small"; got != want {
 			t.Errorf("%s: released %v, want %v", sheet, got, want)
 		}
+	}
+	if files, _ := os.ReadDir(tmp); len(files) != 2 {
+		t.Errorf("%d temporary files, want 2 (Big, Medium)", len(files))
 	}
 	name := filepath.Join(t.TempDir(), "b.xlsx")
 	if err := f.SaveAs(name); err != nil {
 		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if files, _ := os.ReadDir(tmp); len(files) != 0 {
+		t.Errorf("%d temporary files left after Close", len(files))
 	}
 	g, err := excelize.OpenFile(name)
 	if err != nil {
