@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -65,20 +66,39 @@ func WriteJSON(ctx context.Context, m *Model, path string) error {
 	return nil
 }
 
+// writeJSON writes the array one finding at a time, as the encoder would
+// write the whole array indented ("[\n  {…},\n  {…}\n]\n", "[]\n" when
+// empty): a batch's findings, with their evidence, are never held
+// together as JSON.
 func writeJSON(ctx context.Context, m *Model, w io.Writer) error {
-	all := []JSONFinding{}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("  ", "  ")
+	sep := "[\n  "
 	for _, c := range m.Cases {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		for i := range c.Findings {
-			all = append(all, jsonFinding(c, &c.Findings[i]))
+			buf.Reset()
+			buf.WriteString(sep)
+			if err := enc.Encode(jsonFinding(c, &c.Findings[i])); err != nil {
+				return err
+			}
+			buf.Truncate(buf.Len() - 1) // Encode's newline
+			if _, err := w.Write(buf.Bytes()); err != nil {
+				return err
+			}
+			sep = ",\n  "
 		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	return enc.Encode(all)
+	end := "\n]\n"
+	if sep == "[\n  " {
+		end = "[]\n"
+	}
+	_, err := io.WriteString(w, end)
+	return err
 }
 
 func jsonFinding(c *Case, f *correlate.Finding) JSONFinding {

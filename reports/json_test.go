@@ -115,3 +115,25 @@ func TestJSONWritesAtomically(t *testing.T) {
 		t.Errorf("mode %v, want %v", got, want)
 	}
 }
+
+// TestJSONStreamsFindings: findings.json reaches its writer one finding at
+// a time (then the closing bracket), not as one encoded array.
+func TestJSONStreamsFindings(t *testing.T) {
+	s := openStore(t)
+	fax := scm(base.Add(3*time.Minute), 3, 7000, "Fax", "Fax", "%%1058")
+	m := loadModel(t, s, iasCase(t, s, "bundles/ias", "dns.exe", fax), iasCase(t, s, "bundles/ias-svchost", "svchost.exe"))
+	n := 0
+	for _, c := range m.Cases {
+		n += len(c.Findings)
+	}
+	var w writeSizes
+	if err := writeJSON(context.Background(), m, &w); err != nil {
+		t.Fatal(err)
+	}
+	if n < 2 || w.writes != n+1 {
+		t.Fatalf("%d findings in %d writes, want one write per finding and one to close", n, w.writes)
+	}
+	if got := strings.Count(w.buf.String(), `"verdict":`); got != n {
+		t.Errorf("%d verdicts written, want %d", got, n)
+	}
+}

@@ -105,10 +105,24 @@ func writeXLSX(ctx context.Context, m *Model, out io.Writer, rowsPerSheet int) e
 	// Members are stamped with the generation time in the local zone: a
 	// zip member's MS-DOS time has no zone and unzip shows it as local
 	// (the extended timestamp archive/zip adds holds the exact instant).
-	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter {
-		return &workbookZip{zw: zip.NewWriter(w), modified: m.Generated.Local(), dims: parts}
+	//
+	// The zip goes straight to out. excelize's WriteTo builds the whole
+	// file in a bytes.Buffer it then copies to out, and hands that buffer
+	// to the zip writer made here: a 5-million-socket workbook held twice
+	// over as its buffer doubled (hundreds of MB). Writing to out instead
+	// leaves excelize's buffer empty. (excelize would then also mark, in
+	// that buffer, the local headers of parts over 4 GiB as zip64; a sheet
+	// of 1,048,576 rows passes 4 GiB only with 4 KiB a row, and archive/zip
+	// still writes the zip64 sizes in the central directory.)
+	var zw *workbookZip
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
+		zw = &workbookZip{zw: zip.NewWriter(out), modified: m.Generated.Local(), dims: parts}
+		return zw
 	})
-	_, err = f.WriteTo(out)
+	n, err := f.WriteTo(out)
+	if err == nil && (zw == nil || n != 0) {
+		err = fmt.Errorf("excelize wrote the workbook (%d bytes) around portmortem's zip writer", n)
+	}
 	return err
 }
 
@@ -403,7 +417,11 @@ func (x *xlsxWriter) table(name string, cols []column, rows iter.Seq2[[]any, err
 		if err := x.tablePrint(sheetName, len(cols), rowNo-1); err != nil {
 			return err
 		}
-		return sw.Flush()
+		if err := sw.Flush(); err != nil {
+			return err
+		}
+		releaseStreamBuffer(sw)
+		return nil
 	}
 	if err := open(); err != nil {
 		return err
