@@ -39,6 +39,16 @@ func (a *analysis) newFinding(c *incident) Finding {
 		ErrorCode: f.ErrorCode, HasError: f.HasError, ErrorClass: c.class,
 		OwnerPID: -1,
 	}
+	if errorFromWording(f) {
+		// The error an event of the incident states is the failure's
+		// (SQL Server's 17182 beside its 26023), as the verdict reads it.
+		for _, r := range c.related {
+			if r.Failure.HasError && !errorFromWording(r.Failure) {
+				fd.ErrorCode, fd.HasError = r.Failure.ErrorCode, true
+				break
+			}
+		}
+	}
 	fd.Reasons = append(fd.Reasons, a.failureSummary(c))
 	if c.keyWhy != "" {
 		fd.Reasons = append(fd.Reasons, c.keyWhy)

@@ -416,3 +416,23 @@ func TestRangeOfFailureBootOutweighsOwnerOfAnotherBoot(t *testing.T) {
 		})
 	}
 }
+
+// TestFindingErrorStated: a finding of SQL Server's 26023 (whose "Tcp
+// port is already in use" is only its wording) carries the error the
+// 17182 beside it states, as the verdict reads it.
+func TestFindingErrorStated(t *testing.T) {
+	in := dockerNetshOnly(t)
+	in.Failures = []FailureRef{failure(t, "Application.evtx", &parsers.Event{Provider: "MSSQLSERVER", EventID: 26023, Channel: "Application", Time: at(4 * time.Minute), RecordID: 612,
+		Data: []parsers.Field{{Value: "'any'"}, {Value: "ipv4"}, {Value: "1450"}}}),
+		sql17182(t, at(4*time.Minute), 613)}
+	fs, _ := analyze(t, in)
+	f := findPort(t, fs, parsers.TCP, 1450)
+	if f.EventID != 26023 || !f.HasError || f.ErrorCode != 10013 {
+		t.Errorf("event %d error %d (has %v), want event 26023 with 17182's 10013", f.EventID, f.ErrorCode, f.HasError)
+	}
+	in.Failures = in.Failures[:1] // 26023 alone: its worded 10048
+	fs, _ = analyze(t, in)
+	if f := findPort(t, fs, parsers.TCP, 1450); f.ErrorCode != 10048 {
+		t.Errorf("26023 alone: error %d, want 10048", f.ErrorCode)
+	}
+}
