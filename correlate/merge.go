@@ -173,17 +173,17 @@ func (h *holder) trustedSighting() bool {
 }
 
 // boundRef is the listing of the holder's socket that carries its bind
-// time (Get-NetTCPConnection's CreationTime), else its first listing.
-func (h *holder) boundRef() SocketRef {
-	if !h.ref.Socket.CreatedAt.IsZero() {
-		return h.ref
-	}
-	for _, x := range h.sightings {
-		if !x.ref.Socket.CreatedAt.IsZero() {
-			return x.ref
+// time (Get-NetTCPConnection's CreationTime), else its first listing,
+// with the capture it is in.
+func (h *holder) boundRef() sighting {
+	if h.ref.Socket.CreatedAt.IsZero() {
+		for _, x := range h.sightings {
+			if !x.ref.Socket.CreatedAt.IsZero() {
+				return x
+			}
 		}
 	}
-	return h.ref
+	return sighting{snap: h.snap, ref: h.ref}
 }
 
 // sightingTexts are the reasons and evidence for the other captures of

@@ -132,9 +132,7 @@ func (a *analysis) lookupRange(c *incident, kind string, proto parsers.Proto, po
 	if len(l.own) > 0 {
 		l.hit = pick(func(h rangeHit) bool { return h.boot == tableOwnBoot })
 		if l.hit == nil && kind == rangeExcluded {
-			for _, h := range cands {
-				l.overruled = append(l.overruled, h)
-			}
+			l.overruled = cands
 		}
 		return l
 	}
@@ -306,25 +304,28 @@ func (a *analysis) rangeNotes(c *incident, p neededPort, l rangeLookup, fd *Find
 }
 
 // reservedWithoutSnapshot reports whether an excluded range gives
-// RESERVED_RANGE with no socket snapshot: a port inside an excluded range
-// of the failure's boot cannot have an owner (Windows refuses to exclude
-// a port in use, WinNAT reserves only free blocks), so a bind error of the
-// 10013 class, or an error that does not say (with a port from the
-// catalog or the event), is explained by the range. The range must be of
-// the failure's boot or administered: a dynamic one of a table whose boot
-// is unknown may have been re-created elsewhere. 10048 says a socket held
-// the port, which a range does not explain.
-func (a *analysis) reservedWithoutSnapshot(c *incident, p neededPort, h *rangeHit) bool {
+// RESERVED_RANGE with no socket snapshot, and when not, why: a port inside
+// an excluded range of the failure's boot cannot have an owner (Windows
+// refuses to exclude a port in use, WinNAT reserves only free blocks), so
+// a bind error of the 10013 class, or an error that does not say (with a
+// port from the catalog or the event), is explained by the range. The
+// range must be of the failure's boot or administered: a dynamic one of a
+// table whose boot is unknown may have been re-created elsewhere. 10048
+// says a socket held the port, which a range does not explain.
+func (a *analysis) reservedWithoutSnapshot(c *incident, p neededPort, h *rangeHit) (ok bool, whyNot string) {
 	if h.boot != tableOwnBoot && !h.ref.Range.Administered {
-		return false
+		return false, "The range is a dynamic one (no *) of a table whose boot is unknown: without a socket snapshot, and without a table of the failure's boot, it does not decide the verdict."
 	}
 	switch a.incidentWin32(c) {
 	case 10013:
-		return true
+		return true, ""
 	case 10048:
-		return false
+		return false, "The failure's error is 10048 (address in use), which a socket holding the port gives, not the 10013 of an excluded range: without a socket snapshot the range does not explain it."
 	}
-	return (c.class == ClassUnknown || c.class == ClassPossiblyPort) && (p.Source == PortSourceCatalog || p.Source == PortSourceEvent)
+	if (c.class == ClassUnknown || c.class == ClassPossiblyPort) && (p.Source == PortSourceCatalog || p.Source == PortSourceEvent) {
+		return true, ""
+	}
+	return false, "The failure's error does not say the bind was refused (10013): without a socket snapshot the range does not explain it."
 }
 
 // rangeOverrulesOwner reports whether an excluded range of the failure's
@@ -332,18 +333,6 @@ func (a *analysis) reservedWithoutSnapshot(c *incident, p neededPort, h *rangeHi
 // failure's boot nobody could hold a port inside an excluded range.
 func rangeOverrulesOwner(l rangeLookup, o *observation) bool {
 	return l.hit != nil && l.hit.boot == tableOwnBoot && (o.tier == tierLater || o.tier == tierEarlier)
-}
-
-// notReservedReason says why a range that holds the port gives no
-// RESERVED_RANGE without a socket snapshot.
-func (a *analysis) notReservedReason(c *incident, h *rangeHit) string {
-	switch {
-	case h.boot != tableOwnBoot && !h.ref.Range.Administered:
-		return "The range is a dynamic one (no *) of a table whose boot is unknown: without a socket snapshot, and without a table of the failure's boot, it does not decide the verdict."
-	case a.incidentWin32(c) == 10048:
-		return "The failure's error is 10048 (address in use), which a socket holding the port gives, not the 10013 of an excluded range: without a socket snapshot the range does not explain it."
-	}
-	return "The failure's error does not say the bind was refused (10013): without a socket snapshot the range does not explain it."
 }
 
 // rangeCoverage records the tables some failure could not use because

@@ -22,7 +22,11 @@ func (a *analysis) portFinding(ctx context.Context, c *incident, p neededPort, a
 	rl := a.lookupRange(c, rangeExcluded, p.Proto, p.Port, p.Addr)
 	a.lookupRange(c, rangeDynamic, p.Proto, p.Port, p.Addr) // notes a dynamicport table of another boot for coverage
 
-	if len(a.snaps) == 0 && rl.hit != nil && a.reservedWithoutSnapshot(c, p, rl.hit) {
+	reserved, whyNot := false, ""
+	if len(a.snaps) == 0 && rl.hit != nil {
+		reserved, whyNot = a.reservedWithoutSnapshot(c, p, rl.hit)
+	}
+	if reserved {
 		a.rangeVerdict(c, p, all, nil, rl.hit, &fd)
 		for _, r := range signalReasons {
 			fd.Reasons = append(fd.Reasons, r.text)
@@ -46,7 +50,7 @@ func (a *analysis) portFinding(ctx context.Context, c *incident, p neededPort, a
 		if h := rl.hit; h != nil {
 			why, _ := a.hitReason(c, h)
 			fd.Reasons = append(fd.Reasons, fmt.Sprintf("%s %d lies in the excluded port range %d-%d, which by itself makes a bind fail with 10013.", p.Proto, p.Port, h.ref.Range.Start, h.ref.Range.End), why,
-				a.notReservedReason(c, h))
+				whyNot)
 			fd.Evidence = append(fd.Evidence, rangeEvidence(*h.ref, p.Proto))
 			fd.Rule = RuleExcludedRange
 			fd.Remedy, fd.KB = remedyFor(a.remedyInput(c, p, all, RuleExcludedRange, nil, &h.ref.Range))
@@ -278,8 +282,7 @@ const (
 // observation gives it) with the failure's time. CreationTime has whole
 // seconds: a bind in the failure's second cannot be ordered.
 func (a *analysis) createdText(h holder, c *incident) (string, boundWhen) {
-	ref := h.boundRef()
-	s := ref.Socket
+	s := h.boundRef().ref.Socket
 	ft := c.primary.Failure.Time
 	if s.CreatedAt.IsZero() || ft.IsZero() {
 		return "", boundUnknown
@@ -328,14 +331,10 @@ func (a *analysis) lateVerdict(c *incident, p neededPort, o *observation, late [
 		h := x.h
 		fd.Reasons = append(fd.Reasons, h.heldText(h.snap.Artifact, p)+" "+x.text)
 		fd.Evidence = append(fd.Evidence, h.socketEvidence(h.snap.Artifact, p))
-		if ref := h.boundRef(); ref.Line != h.ref.Line || ref.SnapshotID != h.ref.SnapshotID {
-			for _, y := range h.sightings {
-				if y.ref.SnapshotID == ref.SnapshotID && y.ref.Line == ref.Line {
-					hx := h
-					hx.ref = ref
-					fd.Evidence = append(fd.Evidence, hx.socketEvidence(y.snap.Artifact, p))
-				}
-			}
+		if b := h.boundRef(); b.snap != h.snap || b.ref.Line != h.ref.Line {
+			hx := h // the capture that gave the bind time
+			hx.ref = b.ref
+			fd.Evidence = append(fd.Evidence, hx.socketEvidence(b.snap.Artifact, p))
 		}
 		if h.procEv != nil {
 			fd.Evidence = append(fd.Evidence, *h.procEv)
