@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // ErrorClass says how an error code bears on the port-conflict question.
@@ -196,29 +197,46 @@ func CodeFromText(s string) (uint32, bool) {
 	if s == "" {
 		return 0, false
 	}
-	codes := make([]uint32, 0, len(win32Errors))
-	for code := range win32Errors {
-		codes = append(codes, code)
-	}
-	slices.Sort(codes)
+	t := textTables()
 	// White space is folded: text exports and pasted Format-List output
 	// wrap long messages.
 	spaced := strings.Join(strings.Fields(s), " ")
-	for _, code := range codes {
+	for _, code := range t.codes {
 		info := win32Errors[code]
 		if strings.HasPrefix(spaced, strings.TrimSuffix(info.Text, ".")) && !strings.Contains(info.Text, "%1") {
 			return code, true
 		}
 	}
-	fold := func(s string) string { return strings.Join(strings.Fields(strings.ToLower(foldRendered(s))), " ") }
-	folded := fold(s)
-	for _, l := range localizedTexts {
-		if strings.Contains(folded, fold(l.fragment)) {
+	folded := foldText(s)
+	for i, l := range localizedTexts {
+		if strings.Contains(folded, t.fragments[i]) {
 			return l.code, true
 		}
 	}
 	return 0, false
 }
+
+// foldText is a text as CodeFromText compares it: lower case, quotes and
+// apostrophes folded (foldRendered), white space runs as one space.
+func foldText(s string) string {
+	return strings.Join(strings.Fields(strings.ToLower(foldRendered(s))), " ")
+}
+
+// textTables are CodeFromText's tables, built once: the codes of
+// win32Errors in order, and localizedTexts' fragments folded.
+var textTables = sync.OnceValue(func() (t struct {
+	codes     []uint32
+	fragments []string
+}) {
+	for code := range win32Errors {
+		t.codes = append(t.codes, code)
+	}
+	slices.Sort(t.codes)
+	for _, l := range localizedTexts {
+		t.fragments = append(t.fragments, foldText(l.fragment))
+	}
+	return t
+})
 
 // FormatCode renders a code for people: 10048 (WSAEADDRINUSE) or 0xC000020A.
 func FormatCode(code uint32) string {
