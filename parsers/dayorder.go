@@ -18,10 +18,8 @@ type dayOrder[T any] struct {
 	emit       func(yield func(Record, error) bool, o T) bool
 
 	order int
-	// orderLine is where the order was decided, orderRaw the date that
-	// decided it ("" when it was assumed).
+	// orderLine is where the order was decided.
 	orderLine int
-	orderRaw  string
 	pending   []T
 }
 
@@ -31,7 +29,7 @@ func (d *dayOrder[T]) out(yield func(Record, error) bool, o T) bool {
 	t, line := d.timeOf(o)
 	if t != nil && d.order == psOrderUnknown {
 		if ev := t.evidence(); ev != psOrderUnknown {
-			d.order, d.orderLine, d.orderRaw = ev, line, t.raw
+			d.order, d.orderLine = ev, line
 			if !d.release(yield, fmt.Sprintf("%s read as %s (line %d: %q)", d.what, psOrderName(ev), line, t.raw)) {
 				return false
 			}
@@ -54,6 +52,7 @@ func (d *dayOrder[T]) flush(yield func(Record, error) bool) bool {
 		return true
 	}
 	order, why := psOrderDMY, ""
+scan:
 	for _, o := range d.pending {
 		if t, _ := d.timeOf(o); t != nil && t.needsOrder() {
 			switch {
@@ -64,7 +63,7 @@ func (d *dayOrder[T]) flush(yield func(Record, error) bool) bool {
 			default:
 				why = fmt.Sprintf("the %q date separator with a 24-hour clock", t.sep)
 			}
-			break
+			break scan // the first date that needs the order decides
 		}
 	}
 	_, last := d.timeOf(d.pending[len(d.pending)-1])

@@ -91,14 +91,14 @@ func evexParseDetails(ctx context.Context, r io.Reader, yield func(Record, error
 		inJunk
 	)
 	var (
-		first        string // the first label: the start of each event
-		labels       []string
-		values       []string
-		desc, xmlBuf strings.Builder
-		start        int
-		state        = inJunk
-		xmlLine      int
-		held         string
+		first   string // the first label: the start of each event
+		values  []string
+		desc    strings.Builder
+		xmlBuf  bytes.Buffer
+		start   int
+		state   = inJunk
+		xmlLine int
+		held    string
 	)
 	addDesc := func(line string) {
 		if desc.Len() < evexMaxMessage {
@@ -108,32 +108,48 @@ func evexParseDetails(ctx context.Context, r io.Reader, yield func(Record, error
 			desc.WriteString(line)
 		}
 	}
+	// flush emits the event read so far; a held label line the XML did
+	// not follow is the description's, and XML cut short is reported.
 	flush := func() bool {
+		if state == inMaybeXML {
+			addDesc(held)
+		}
+		cut := state == inXML
+		defer func() {
+			values = values[:0]
+			desc.Reset()
+			xmlBuf.Reset()
+		}()
 		if len(values) < detailsMinLabels {
 			return true
 		}
-		computer := ""
-		if n := len(values); n >= 5 {
-			computer = values[n-1]
-		}
+		computer := values[len(values)-1]
 		rec := []string{values[0], values[1], values[2], values[3], computer, strings.TrimSpace(desc.String())}
 		o := x.row(rec, start)
-		if o.err == nil && xmlBuf.Len() > 0 {
-			if ev, _, err := evtxmlDecode([]byte(xmlBuf.String()), xmlLine); err == nil && ev != nil && !ev.Time.IsZero() {
+		if o.err == nil && cut {
+			if !x.out(yield, evexPending{err: lineError(FormatEventExport, xmlLine, "event XML has no </Event>: not read"), line: xmlLine}) {
+				return false
+			}
+		} else if o.err == nil && xmlBuf.Len() > 0 {
+			ev, warns, err := evtxmlDecode(xmlBuf.Bytes(), xmlLine)
+			for _, w := range warns {
+				if !x.out(yield, evexPending{err: lineError(FormatEventExport, xmlLine, "event XML: %v", w), line: xmlLine}) {
+					return false
+				}
+			}
+			switch {
+			case err != nil:
+				if !x.out(yield, evexPending{err: lineError(FormatEventExport, xmlLine, "event XML: %v", err), line: xmlLine}) {
+					return false
+				}
+			case ev != nil && !ev.Time.IsZero():
 				ev.Message = o.rec.Event.Message
 				if ev.Computer == "" {
 					ev.Computer = computer
 				}
 				o.rec.Event, o.t = ev, nil
-			} else if err != nil {
-				if !x.out(yield, evexPending{err: lineError(FormatEventExport, xmlLine, "event XML: %v", err), line: xmlLine}) {
-					return false
-				}
 			}
 		}
-		labels, values = labels[:0], values[:0]
-		desc.Reset()
-		xmlBuf.Reset()
 		return x.out(yield, o)
 	}
 	sc := newLineScanner(r)
@@ -144,9 +160,9 @@ func evexParseDetails(ctx context.Context, r io.Reader, yield func(Record, error
 			}
 			return
 		}
-		line := strings.TrimSuffix(sc.text, "\r")
-		label, value, isLabel := detailsLabel(line)
-		if isLabel && (first == "" || label == first) && value != "" && state != inXML {
+		line := sc.text
+		label, value, isLabel := detailsLabel(line) // never an XML line: those start with < or a space
+		if isLabel && (first == "" || label == first) && value != "" {
 			if !flush() {
 				return
 			}
@@ -154,7 +170,7 @@ func evexParseDetails(ctx context.Context, r io.Reader, yield func(Record, error
 				first = label
 			}
 			state, start = inHeader, sc.line
-			labels, values = append(labels, label), append(values, value)
+			values = append(values, value)
 			continue
 		}
 		switch state {
@@ -163,13 +179,13 @@ func evexParseDetails(ctx context.Context, r io.Reader, yield func(Record, error
 			case isLabel && value == "":
 				state = inDescription
 			case isLabel && len(values) < 32:
-				labels, values = append(labels, label), append(values, value)
+				values = append(values, value)
 			case !isLabel:
 				if !x.out(yield, evexPending{err: lineError(FormatEventExport, sc.line, "not a \"label: value\" line in the event's header"), line: sc.line}) {
 					return
 				}
 				state = inJunk
-				labels, values = labels[:0], values[:0]
+				values = values[:0]
 			}
 		case inDescription:
 			if isLabel && value == "" {
@@ -183,10 +199,10 @@ func evexParseDetails(ctx context.Context, r io.Reader, yield func(Record, error
 				xmlBuf.WriteString(line)
 				xmlBuf.WriteByte('\n')
 				if strings.Contains(line, "</Event>") {
+					state = inJunk // complete
 					if !flush() {
 						return
 					}
-					state = inJunk
 				}
 				continue
 			}
@@ -199,10 +215,10 @@ func evexParseDetails(ctx context.Context, r io.Reader, yield func(Record, error
 				xmlBuf.WriteByte('\n')
 			}
 			if strings.Contains(line, "</Event>") {
+				state = inJunk // complete
 				if !flush() {
 					return
 				}
-				state = inJunk
 			}
 		}
 	}

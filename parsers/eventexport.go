@@ -496,7 +496,17 @@ func evexParseList(ctx context.Context, r io.Reader, yield func(Record, error) b
 	x := newEvexReader(evexReader{})
 	var names, values []string
 	start, last := 0, -1
+	// cont collects the continuation lines of values[last], joined once
+	// (settle): appending to the string line by line would copy it each time.
+	var cont strings.Builder
+	settle := func() {
+		if cont.Len() > 0 {
+			values[last] = cont.String()
+			cont.Reset()
+		}
+	}
 	flush := func() bool {
+		settle()
 		if len(names) == 0 {
 			return true
 		}
@@ -531,11 +541,16 @@ func evexParseList(ctx context.Context, r io.Reader, yield func(Record, error) b
 				}
 				continue
 			}
-			if len(values[last]) < evexMaxMessage {
-				values[last] += "\n" + strings.TrimSpace(line)
+			if cont.Len() == 0 {
+				cont.WriteString(values[last])
+			}
+			if cont.Len() < evexMaxMessage {
+				cont.WriteByte('\n')
+				cont.WriteString(strings.TrimSpace(line))
 			}
 			continue
 		}
+		settle()
 		key, value, ok := evexListKey(line)
 		if !ok {
 			if !flush() || !x.out(yield, evexPending{err: lineError(FormatEventExport, sc.line, "not a \"Name : value\" line"), line: sc.line}) {
@@ -557,6 +572,8 @@ func evexParseList(ctx context.Context, r io.Reader, yield func(Record, error) b
 		}
 		if len(names) < 256 {
 			names, values, last = append(names, key), append(values, value), len(names)
+		} else {
+			last = -1 // dropped: its continuation lines are not the previous property's
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -179,4 +181,30 @@ func FuzzEventExport(f *testing.F) {
 			t.Fatal("same input, different output")
 		}
 	})
+}
+
+// TestEventDetailsCutShort: a pasted event whose XML was cut off before
+// </Event> is reported and the next event is still read; a description
+// whose last line looks like an empty label keeps it.
+func TestEventDetailsCutShort(t *testing.T) {
+	head := func(id, date string) string {
+		return "Log Name:      System\r\nSource:        Service Control Manager\r\nDate:          " + date +
+			"\r\nEvent ID:      " + id + "\r\nTask Category: None\r\nLevel:         Error\r\nKeywords:      Classic\r\nUser:          N/A\r\nComputer:      SRV01\r\nDescription:\r\n"
+	}
+	text := head("7023", "3/2/2026 9:01:30 AM") + "The X service terminated with the following error: \r\nEvent Xml:\r\n<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\">\r\n  <System>\r\n" +
+		head("7000", "3/2/2026 9:05:10 AM") + "The Y service failed to start due to the following error: \r\nDetails:\r\n"
+	recs, errs := tasktcpParse(t, eventExport{}, text)
+	var msgs []string
+	for _, r := range recs {
+		if r.Kind == KindEvent {
+			msgs = append(msgs, fmt.Sprintf("%d %q", r.Event.EventID, r.Event.Message))
+		}
+	}
+	want := []string{`7023 "The X service terminated with the following error:"`, `7000 "The Y service failed to start due to the following error: \nDetails:"`}
+	if !reflect.DeepEqual(msgs, want) {
+		t.Errorf("events %q, want %q", msgs, want)
+	}
+	if len(errs) != 1 || errs[0].Line != 13 || !strings.Contains(errs[0].Error(), "no </Event>") {
+		t.Errorf("errors %v, want one at line 13 saying the XML has no </Event>", errs)
+	}
 }

@@ -288,7 +288,7 @@ func parsePSCSV(ctx context.Context, r io.Reader, f Format, proto Proto) iter.Se
 			}
 			if err != nil {
 				pe := psReadError(f, err, offset, lastLine+1)
-				if !p.out(yield, psPending{err: pe}) {
+				if !p.out(yield, psPending{err: pe, line: pe.Line}) {
 					return
 				}
 				var cpe *csv.ParseError
