@@ -734,7 +734,7 @@ var utcStamp = regexp.MustCompile(`\b(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) UTC\b
 // withHostTimes follows each UTC time in a sentence with the host's time,
 // so that the reasons read in the same zone as the rest of the page.
 func (c *Case) withHostTimes(s string) string {
-	if !c.Zone.Known || c.Zone.Offset == 0 {
+	if !c.mixed && (!c.Zone.Known || c.Zone.Offset == 0) {
 		return s
 	}
 	return utcStamp.ReplaceAllStringFunc(s, func(m string) string {

@@ -315,7 +315,9 @@ func (c *Case) shown(t time.Time, local bool) (shown time.Time, hostLocal bool) 
 		if !c.Zone.Known {
 			return t, true
 		}
-		t = t.Add(-c.Zone.Offset)
+		// Not converted at commit: shown with the case's offset it was
+		// converted with, as zoneLabelAt names it.
+		return t.Add(-c.Zone.Offset).In(c.Zone.Location()), false
 	}
 	return t.In(c.offsetAt(t).Location()), false
 }

@@ -145,7 +145,7 @@ func (x *xlsxWriter) summary() error {
 			c.line(x.styled(x.st.label, "Files in"), k.Collection)
 		}
 		c.line(x.styled(x.st.label, "OS"), k.OS)
-		c.line(x.styled(x.st.label, "Times shown in"), k.Zone.Describe())
+		c.line(x.styled(x.st.label, "Times shown in"), k.zoneFact())
 		if p := k.provenanceLine(); p != "" {
 			c.line(x.styled(x.st.label, "Analyzed with"), p)
 		}
