@@ -232,6 +232,31 @@ func trimNameQuotes(s string) string {
 	})
 }
 
+// ResolveLocalBoots returns boots with the wall-clock times of markers
+// read from text exports (BootRef.TimeLocal) converted to UTC with the
+// host's offset, unknown without one (boots carry no offset of their own
+// there); boots is copied only when one is local. Sessions are built from
+// what it returns, by Analyze and by the store's conversion at commit
+// alike.
+func ResolveLocalBoots(boots []BootRef, offset time.Duration, has bool) []BootRef {
+	if !slices.ContainsFunc(boots, func(b BootRef) bool { return b.TimeLocal }) {
+		return boots
+	}
+	conv := func(t time.Time) time.Time {
+		if t.IsZero() || !has {
+			return time.Time{}
+		}
+		return t.Add(-offset)
+	}
+	boots = slices.Clone(boots)
+	for i := range boots {
+		if b := &boots[i]; b.TimeLocal {
+			b.Boot.Time, b.Boot.BootTime, b.TimeLocal = conv(b.Boot.Time), conv(b.Boot.BootTime), false
+		}
+	}
+	return boots
+}
+
 // resolveLocalTimes converts the wall-clock times of events read from text
 // exports (FailureRef.TimeLocal, BootRef.TimeLocal) to UTC; without an
 // offset they become unknown rather than be taken for UTC. Boot markers
@@ -240,20 +265,7 @@ func trimNameQuotes(s string) string {
 // 6008s give each boot's offset), else the host's, as the store converts
 // them at commit. in's slices are copied, never changed.
 func resolveLocalTimes(in Input) Input {
-	conv := func(t time.Time) time.Time {
-		if t.IsZero() || !in.HasUTCOffset {
-			return time.Time{}
-		}
-		return t.Add(-in.UTCOffset)
-	}
-	if slices.ContainsFunc(in.Boots, func(b BootRef) bool { return b.TimeLocal }) {
-		in.Boots = slices.Clone(in.Boots)
-		for i := range in.Boots {
-			if b := &in.Boots[i]; b.TimeLocal {
-				b.Boot.Time, b.Boot.BootTime, b.TimeLocal = conv(b.Boot.Time), conv(b.Boot.BootTime), false
-			}
-		}
-	}
+	in.Boots = ResolveLocalBoots(in.Boots, in.UTCOffset, in.HasUTCOffset)
 	if slices.ContainsFunc(in.Failures, func(f FailureRef) bool { return f.TimeLocal }) {
 		zone := CaseZone(BuildSessions(in.Boots), in.UTCOffset, in.HasUTCOffset, in.ZoneSource)
 		in.Failures = slices.Clone(in.Failures)

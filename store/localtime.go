@@ -38,6 +38,9 @@ func caseZone(ctx context.Context, q querier, caseID int64, fallback time.Durati
 	if err != nil {
 		return correlate.Zone{}, err
 	}
+	// Boot markers from text exports are still the host's clock here:
+	// converted as Analyze converts them before sessions are built.
+	boots = correlate.ResolveLocalBoots(boots, off, has)
 	return correlate.CaseZone(correlate.BuildSessions(boots), off, has, source), nil
 }
 
