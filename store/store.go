@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the SQLite driver, registered as "sqlite3"
+	"github.com/mattn/go-sqlite3" // the SQLite driver, registered as "sqlite3"
 
 	"github.com/portmortem/portmortem/parsers/bundle"
 )
@@ -54,11 +54,34 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	host, _ := os.Hostname()
 	s := &Store{db: db, Now: time.Now, pid: os.Getpid(), host: host, running: bundle.ProcessRunning}
-	if err := s.init(ctx); err != nil {
+	// Another process opening or writing the same file can make SQLite
+	// answer "database is locked" at once, without the busy timeout (while
+	// a new file is switched to WAL or its shared memory is rebuilt):
+	// opening is tried again a few times before that is an error.
+	err = s.init(ctx)
+	for try := 1; try < openTries && isBusy(err); try++ {
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-time.After(time.Duration(try) * 100 * time.Millisecond):
+			err = s.init(ctx)
+		}
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// openTries is how often Open tries a database another process holds.
+const openTries = 8
+
+// isBusy reports SQLite's "database is locked" and "database table is
+// locked".
+func isBusy(err error) bool {
+	var e sqlite3.Error
+	return errors.As(err, &e) && (e.Code == sqlite3.ErrBusy || e.Code == sqlite3.ErrLocked)
 }
 
 func (s *Store) init(ctx context.Context) error {

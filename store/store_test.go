@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
 	"github.com/portmortem/portmortem/correlate"
 	"github.com/portmortem/portmortem/parsers"
 )
@@ -232,3 +234,22 @@ func TestErrorsWrapSentinels(t *testing.T) {
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: true} }
+
+// TestIsBusy: Open tries again on SQLite's "database is locked" (and a
+// locked table), wrapped as init wraps it, and on nothing else.
+func TestIsBusy(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("migrate: %w", sqlite3.Error{Code: sqlite3.ErrBusy}), true},
+		{fmt.Errorf("purge: %w", sqlite3.Error{Code: sqlite3.ErrLocked}), true},
+		{fmt.Errorf("migrate: %w", sqlite3.Error{Code: sqlite3.ErrCorrupt}), false},
+		{errors.New("database is locked"), false},
+		{nil, false},
+	} {
+		if got := isBusy(tt.err); got != tt.want {
+			t.Errorf("isBusy(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
