@@ -303,6 +303,10 @@ func (z Zone) ToUTC(local time.Time) LocalTime {
 	return l
 }
 
+// Converts says the zone can convert some local time: it has the case's
+// offset, or a boot shows one of its own.
+func (z Zone) Converts() bool { return z.HasFallback || z.anyOwn() }
+
 // anyOwn says some boot shows an offset of its own, so that a boot
 // without one may differ from the case's.
 func (z Zone) anyOwn() bool {

@@ -98,6 +98,9 @@ var localColumns = []struct {
 // statement per column. A time that falls outside years 0000–9999 once
 // converted becomes NULL, like any such time.
 func toUTC(ctx context.Context, tx *sql.Tx, caseID int64, zone correlate.Zone) error {
+	if !zone.Converts() {
+		return nil // no offset at all: every local time stays local
+	}
 	type local struct {
 		id   int64
 		text string
