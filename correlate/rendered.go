@@ -165,10 +165,9 @@ func literalPattern(s string) string {
 	if p == "" && s != "" {
 		return `\s*`
 	}
-	// A colon or full stop may be spaced or not ("erreur : " / "error:").
-	p = strings.ReplaceAll(p, `\s+:`, `\s*:`)
-	p = strings.ReplaceAll(p, ` :`, `\s*:`)
-	return p
+	// A colon may be spaced or not ("erreur : " / "error:"); the fields
+	// are joined with \s+, so a spaced colon is the only form to relax.
+	return strings.ReplaceAll(p, `\s+:`, `\s*:`)
 }
 
 // foldRendered normalizes the characters exports vary in: typographic
